@@ -1,0 +1,19 @@
+"""The digit model: data, preprocessing, network, training, evaluation, inference."""
+
+import os
+
+# TensorFlow's C++ start-up chatter (CUDA probing on a CPU machine) is noise for users.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from model.errors import InvalidImageError
+
+__all__ = ["InvalidImageError", "Prediction", "Predictor"]
+
+
+def __getattr__(name):
+    # Importing TensorFlow takes seconds; only pay for it when the predictor is asked for.
+    if name in ("Predictor", "Prediction"):
+        from model import inference
+
+        return getattr(inference, name)
+    raise AttributeError(f"module 'model' has no attribute {name!r}")

@@ -1,0 +1,7 @@
+"""Command line: python -m model {train,evaluate,predict} ..."""
+
+import sys
+
+from model.cli import main
+
+sys.exit(main())

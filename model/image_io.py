@@ -1,0 +1,107 @@
+"""Turning whatever the caller hands in (path, bytes, PIL image, array) into a numpy image."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from model.errors import InvalidImageError
+
+# Refuse decompression bombs: larger images raise instead of allocating gigabytes.
+MAX_PIXELS = 40_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+def _from_pil(image):
+    try:
+        image = ImageOps.exif_transpose(image)
+        if getattr(image, "n_frames", 1) > 1:
+            image.seek(0)
+        if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+            array = np.asarray(image, dtype=np.float64)
+            low, high = float(array.min()), float(array.max())
+            scaled = (array - low) * (255.0 / (high - low)) if high > low else np.zeros_like(array)
+            return scaled.astype(np.uint8)
+        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+            return np.asarray(image.convert("RGBA"))
+        return np.asarray(image.convert("RGB") if image.mode not in ("L", "RGB") else image)
+    except (OSError, ValueError, SyntaxError) as error:
+        raise InvalidImageError(f"the image data is corrupt or truncated ({error})") from error
+
+
+def _open_bytes(data, name):
+    if not data:
+        raise InvalidImageError(f"{name} is empty (0 bytes)")
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Image.DecompressionBombError as error:
+        raise InvalidImageError(
+            f"{name} is too large to decode safely (over {MAX_PIXELS:,} pixels)"
+        ) from error
+    except UnidentifiedImageError as error:
+        raise InvalidImageError(f"{name} is not an image format this app can read") from error
+    except (OSError, ValueError, SyntaxError) as error:
+        raise InvalidImageError(f"{name} is corrupt or truncated ({error})") from error
+    return _from_pil(image)
+
+
+def _check_array(array):
+    if array.dtype == bool:
+        array = array.astype(np.uint8) * 255
+    if array.dtype.kind not in "uif":
+        raise InvalidImageError(f"an image array must be numeric, not {array.dtype}")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise InvalidImageError(
+            f"an image array must be (H, W), (H, W, 3) or (H, W, 4), not {array.shape}"
+        )
+    if array.shape[0] < 1 or array.shape[1] < 1:
+        raise InvalidImageError(f"the image is empty ({array.shape[0]}x{array.shape[1]} pixels)")
+    if array.shape[0] * array.shape[1] > MAX_PIXELS:
+        raise InvalidImageError(f"the image is too large (over {MAX_PIXELS:,} pixels)")
+    if array.dtype != np.uint8:
+        values = array.astype(np.float64)
+        if not np.all(np.isfinite(values)):
+            raise InvalidImageError("the image array holds NaN or infinite values")
+        if array.dtype.kind == "f" and values.max(initial=0) <= 1.0 and values.min(initial=0) >= 0:
+            values = values * 255.0
+        elif values.max(initial=0) > 255 or values.min(initial=0) < 0:
+            low, high = values.min(), values.max()
+            values = (values - low) * (255.0 / (high - low)) if high > low else values * 0
+        array = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+    return array
+
+
+def load_image(source):
+    """Reads an image from a path, bytes, a PIL image or a numpy array.
+
+    Args:
+        source: a file path (str or Path), the bytes of an image file, a `PIL.Image.Image`,
+            or an array of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4). Arrays may be
+            uint8 (0-255), float in 0-1 or 0-255, bool, or 16-bit (rescaled).
+
+    Returns:
+        uint8 array (H, W), (H, W, 3) or (H, W, 4), EXIF orientation applied, first frame only.
+
+    Raises:
+        InvalidImageError: missing file, not an image, corrupt, empty, too large, or an array
+            of the wrong dtype or shape.
+    """
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise InvalidImageError(f"{path}: no such file")
+        return _check_array(_open_bytes(path.read_bytes(), str(path)))
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return _check_array(_open_bytes(bytes(source), "the uploaded data"))
+    if isinstance(source, Image.Image):
+        return _check_array(_from_pil(source))
+    if isinstance(source, np.ndarray):
+        return _check_array(source)
+    raise InvalidImageError(
+        f"cannot read an image from a {type(source).__name__}; "
+        "give a file path, bytes, a PIL image or a numpy array"
+    )

@@ -1,0 +1,10 @@
+"""Where the bundled model and its artifacts live."""
+
+from pathlib import Path
+
+BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
+MODEL_FILE = "digit_cnn.keras"
+HISTORY_FILE = "history.json"
+METRICS_FILE = "metrics.json"
+MISCLASSIFIED_FILE = "misclassified.json"
+CARD_FILE = "model_card.json"

@@ -1,0 +1,60 @@
+import json
+import subprocess
+import sys
+
+from conftest import ROOT
+from PIL import Image
+from strokes import draw_digit
+
+
+def _run(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "model", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_predict_prints_one_json_line_per_image_and_fails_at_the_end(tmp_path):
+    one, seven = tmp_path / "one.png", tmp_path / "seven.jpg"
+    Image.fromarray(draw_digit(1)).save(one)
+    Image.fromarray(draw_digit(7)[:, :, :3]).save(seven, quality=90)
+    not_image = tmp_path / "notes.txt"
+    not_image.write_text("hello")
+    run = _run("predict", str(one), str(not_image), str(tmp_path / "missing.png"), str(seven))
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert run.returncode == 1, run.stderr
+    assert [line["path"] for line in lines] == [
+        str(one),
+        str(not_image),
+        str(tmp_path / "missing.png"),
+        str(seven),
+    ]
+    assert lines[0]["digit"] == 1 and lines[3]["digit"] == 7
+    assert len(lines[0]["probabilities"]) == 10 and 0 <= lines[0]["confidence"] <= 1
+    assert "not an image" in lines[1]["error"] and "no such file" in lines[2]["error"]
+    assert "Traceback" not in run.stderr
+
+
+def test_predict_exits_zero_when_every_file_reads(tmp_path):
+    blank = tmp_path / "blank.png"
+    Image.new("L", (100, 100), 255).save(blank)
+    run = _run("predict", str(blank))
+    line = json.loads(run.stdout)
+    assert run.returncode == 0 and line["digit"] is None and "blank" in line["reason"]
+
+
+def test_evaluate_prints_the_test_metrics(mnist_dir):
+    run = _run("evaluate", "--mnist-dir", str(mnist_dir))
+    assert run.returncode == 0, run.stderr
+    metrics = json.loads(run.stdout)
+    assert metrics["count"] == 10000 and metrics["accuracy"] >= 0.996
+    assert len(metrics["per_class"]) == 10 and len(metrics["confusion_matrix"]) == 10
+    assert sum(map(sum, metrics["confusion_matrix"])) == 10000
+
+
+def test_a_missing_mnist_folder_is_a_clear_error(tmp_path):
+    run = _run("evaluate", "--mnist-dir", str(tmp_path / "nowhere"))
+    assert run.returncode == 2 and "does not exist" in run.stderr and "Traceback" not in run.stderr

@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+from strokes import draw_digit
+
+from model.preprocess import ink_map, stroke_width, to_mnist
+
+
+def _bbox(image28):
+    rows = np.flatnonzero(image28.max(axis=1) > 0)
+    cols = np.flatnonzero(image28.max(axis=0) > 0)
+    return rows[0], rows[-1], cols[0], cols[-1]
+
+
+def _center_of_mass(image28):
+    rows, cols = np.indices(image28.shape)
+    total = image28.sum()
+    return (rows * image28).sum() / total, (cols * image28).sum() / total
+
+
+def test_output_is_mnist_format():
+    image28, reason = to_mnist(draw_digit(3))
+    assert reason is None
+    assert image28.shape == (28, 28) and image28.dtype == np.uint8
+    assert image28.max() == 255 and image28[0].max() == 0  # white on black, black border
+    top, bottom, left, right = _bbox(image28)
+    assert max(bottom - top + 1, right - left + 1) in (19, 20, 21)  # fitted into the 20x20 box
+    center_y, center_x = _center_of_mass(image28)
+    assert abs(center_y - 13.5) <= 1.0 and abs(center_x - 13.5) <= 1.0
+
+
+def test_polarity_is_read_from_the_image():
+    dark_on_light = to_mnist(draw_digit(5))[0]
+    light_on_dark = to_mnist(draw_digit(5, ink=(255, 255, 255, 255), background=(0, 0, 0, 255)))[0]
+    np.testing.assert_array_equal(dark_on_light, light_on_dark)
+
+
+def test_ink_only_in_alpha_reads_like_ink_in_colour():
+    opaque = to_mnist(draw_digit(2))[0]
+    # A transparent canvas whose strokes are black with alpha: RGB is zero everywhere.
+    alpha_only = to_mnist(draw_digit(2, ink=(0, 0, 0, 255), background=(0, 0, 0, 0)))[0]
+    white_alpha = to_mnist(draw_digit(2, ink=(255, 255, 255, 255), background=(255, 255, 255, 0)))[
+        0
+    ]
+    assert np.abs(opaque.astype(int) - alpha_only).max() <= 2
+    assert np.abs(opaque.astype(int) - white_alpha).max() <= 2
+
+
+def test_position_and_size_on_the_canvas_do_not_matter():
+    center = to_mnist(draw_digit(7))[0].astype(int)
+    corner_small = to_mnist(draw_digit(7, box=(0.7, 0.72, 0.15, 0.18), width=5))[0].astype(int)
+    assert np.abs(center - corner_small).mean() < 15  # same digit, resampled differently
+
+
+def test_thin_pen_on_a_big_canvas_does_not_vanish():
+    image28 = to_mnist(draw_digit(4, canvas_size=1000, width=3))[0]
+    width = stroke_width(image28 > 127)
+    assert 1.4 <= width <= 3.5  # MNIST's median stroke is 2.25 px
+
+
+def test_long_stroke_stays_inside():
+    # A 1 drawn as a long slanted stroke: its mass is at one end, the cap keeps it whole.
+    canvas = np.full((300, 300), 255, dtype=np.uint8)
+    canvas[20:280, 140:160] = 0
+    canvas[20:40, 100:160] = 0
+    image28 = to_mnist(canvas)[0]
+    top, bottom, left, right = _bbox(image28)
+    assert top >= 0 and bottom <= 27 and bottom - top + 1 >= 19
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.full((280, 280, 4), 255, dtype=np.uint8),
+        np.zeros((280, 280, 4), dtype=np.uint8),
+        np.zeros((50, 50), dtype=np.uint8),
+        np.full((10, 10, 3), 128, dtype=np.uint8),
+    ],
+    ids=["white-canvas", "transparent-canvas", "black", "grey"],
+)
+def test_blank_images_have_no_digit(image):
+    image28, reason = to_mnist(image)
+    assert image28 is None and "blank" in reason
+
+
+def test_ink_map_ignores_faint_background_noise():
+    rng = np.random.default_rng(0)
+    gray = np.clip(230 + rng.normal(0, 4, (100, 100)), 0, 255).astype(np.uint8)
+    gray[30:70, 45:55] = 20
+    ink, contrast = ink_map(gray)
+    assert contrast > 180
+    assert ink[:20].max() == 0 and ink[40, 50] == 1.0

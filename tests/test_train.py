@@ -1,0 +1,42 @@
+import json
+
+import numpy as np
+
+from model import Predictor, paths
+from model.data import load_mnist
+from model.train import train
+
+
+def test_train_smoke_writes_a_loadable_model_and_its_artifacts(tmp_path, mnist_dir):
+    metrics = train(mnist_dir, out_dir=tmp_path, epochs=1, limit=512, verbose=0)
+    for name in (
+        paths.MODEL_FILE,
+        paths.HISTORY_FILE,
+        paths.METRICS_FILE,
+        paths.MISCLASSIFIED_FILE,
+        paths.CARD_FILE,
+    ):
+        assert (tmp_path / name).is_file(), name
+    history = json.loads((tmp_path / paths.HISTORY_FILE).read_text())
+    assert history["epoch"] == [1]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"} <= set(history)
+    card = json.loads((tmp_path / paths.CARD_FILE).read_text())
+    assert card["seed"] == 1337 and card["epochs"] == 1 and card["parameters"] > 100_000
+    assert card["data"]["md5_uncompressed"]["t10k-labels-idx1-ubyte"] == (
+        "27ae3e4e09519cfbb04c329615203637"
+    )
+    wrong = json.loads((tmp_path / paths.MISCLASSIFIED_FILE).read_text())
+    assert len(wrong) == metrics["errors"] == round((1 - metrics["accuracy"]) * 512)
+    assert sum(map(sum, metrics["confusion_matrix"])) == 512
+
+    images = load_mnist(mnist_dir, validation_size=0).x_test[:64]
+    predictor = Predictor.load(tmp_path / paths.MODEL_FILE)
+    assert predictor.predict_batch(images).shape == (64, 10)
+
+
+def test_training_is_reproducible_from_the_seed(tmp_path, mnist_dir):
+    first = train(mnist_dir, out_dir=tmp_path / "a", epochs=1, limit=256, verbose=0)
+    second = train(mnist_dir, out_dir=tmp_path / "b", epochs=1, limit=256, verbose=0)
+    assert first["confusion_matrix"] == second["confusion_matrix"]
+    histories = [json.loads((tmp_path / run / paths.HISTORY_FILE).read_text()) for run in "ab"]
+    np.testing.assert_allclose(histories[0]["loss"], histories[1]["loss"], rtol=1e-6)
