@@ -1,10 +1,5 @@
 """The digit model: data, preprocessing, network, training, evaluation, inference."""
 
-import os
-
-# TensorFlow's C++ start-up chatter (CUDA probing on a CPU machine) is noise for users.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from model.errors import InvalidImageError
 
 __all__ = ["InvalidImageError", "Prediction", "Predictor"]

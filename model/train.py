@@ -148,6 +148,7 @@ def train(
         train_ds,
         validation_data=val_ds,
         epochs=epochs,
+        shuffle=False,  # the tf.data pipeline shuffles
         verbose=verbose,
         callbacks=[LearningRateLogger(), checkpoint],
     )

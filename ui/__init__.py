@@ -1,0 +1,1 @@
+"""Helpers for the Streamlit pages: figure builders (no Streamlit) and the shared cached loaders."""
