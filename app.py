@@ -36,7 +36,8 @@ with result_column:
         st.info("The canvas is empty: draw a digit to see what the model reads.")
         st.stop()
     st.markdown(
-        f"<div style='font-size:7rem;font-weight:700;line-height:1'>{result.digit}</div>",
+        f"<div class='predicted-digit' style='font-size:7rem;font-weight:700;line-height:1'>"
+        f"{result.digit}</div>",
         unsafe_allow_html=True,
     )
     st.metric("Confidence", f"{result.confidence:.1%}")

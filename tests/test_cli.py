@@ -2,9 +2,9 @@ import json
 import subprocess
 import sys
 
-from conftest import ROOT
 from PIL import Image
 from strokes import draw_digit
+from support import ROOT
 
 
 def _run(*args):
