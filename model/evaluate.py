@@ -64,3 +64,15 @@ def misclassified(y_true, probabilities):
         for i in wrong
     ]
     return sorted(rows, key=lambda row: -row["confidence"])
+
+
+def save_misclassified_images(path, rows, images):
+    """Saves the images of `rows` (from `misclassified`) so the app shows them without MNIST.
+
+    Args:
+        path: the .npz file to write: `indices` (K,) and `images` uint8 (K, 28, 28).
+        rows: the list `misclassified` returns.
+        images: the whole test set, uint8 (N, 28, 28).
+    """
+    indices = np.array([row["index"] for row in rows], dtype=np.int64)
+    np.savez_compressed(path, indices=indices, images=np.asarray(images)[indices])

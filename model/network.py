@@ -42,3 +42,16 @@ def build_model(dropout_rate=0.4, filters=32):
     x = layers.Dropout(dropout_rate)(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="digit_cnn")
+
+
+def describe_layers(model):
+    """One row per layer (name, type, output shape, parameters), for the model card."""
+    return [
+        {
+            "name": layer.name,
+            "type": type(layer).__name__,
+            "output_shape": list(layer.output.shape[1:]),
+            "parameters": int(layer.count_params()),
+        }
+        for layer in model.layers
+    ]

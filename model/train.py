@@ -17,9 +17,9 @@ import tensorflow as tf
 
 from model import paths
 from model.data import load_mnist
-from model.evaluate import compute_metrics, misclassified
+from model.evaluate import compute_metrics, misclassified, save_misclassified_images
 from model.inference import Predictor
-from model.network import INPUT_SHAPE, build_model
+from model.network import INPUT_SHAPE, build_model, describe_layers
 from model.preprocess import PREPROCESSING_VERSION
 
 SEED = 1337
@@ -191,7 +191,7 @@ def train(
         "optimizer": f"Adam, cosine decay with 1-epoch warm-up to {PEAK_LEARNING_RATE}",
         "augmentation": "rotation ±10°, zoom ±10%, shift ±10% (no flips)",
         "parameters": int(model.count_params()),
-        "layers": [layer.name for layer in model.layers],
+        "layers": describe_layers(model),
         "test_accuracy": metrics["accuracy"],
         "val_accuracy": metrics["val_accuracy"],
         "training_seconds": round(training_seconds, 1),
@@ -204,10 +204,12 @@ def train(
         },
         "subset_limit": limit,
     }
+    wrong = misclassified(y_test, probabilities)
+    save_misclassified_images(out_dir / paths.MISCLASSIFIED_IMAGES_FILE, wrong, x_test)
     artifacts = {
         paths.HISTORY_FILE: history_json,
         paths.METRICS_FILE: metrics,
-        paths.MISCLASSIFIED_FILE: misclassified(y_test, probabilities),
+        paths.MISCLASSIFIED_FILE: wrong,
         paths.CARD_FILE: card,
     }
     for name, content in artifacts.items():

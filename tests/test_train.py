@@ -14,6 +14,7 @@ def test_train_smoke_writes_a_loadable_model_and_its_artifacts(tmp_path, mnist_d
         paths.HISTORY_FILE,
         paths.METRICS_FILE,
         paths.MISCLASSIFIED_FILE,
+        paths.MISCLASSIFIED_IMAGES_FILE,
         paths.CARD_FILE,
     ):
         assert (tmp_path / name).is_file(), name
@@ -28,6 +29,16 @@ def test_train_smoke_writes_a_loadable_model_and_its_artifacts(tmp_path, mnist_d
     wrong = json.loads((tmp_path / paths.MISCLASSIFIED_FILE).read_text())
     assert len(wrong) == metrics["errors"] == round((1 - metrics["accuracy"]) * 512)
     assert sum(map(sum, metrics["confusion_matrix"])) == 512
+    saved = np.load(tmp_path / paths.MISCLASSIFIED_IMAGES_FILE)
+    test_images = load_mnist(mnist_dir, validation_size=0).x_test
+    assert saved["indices"].tolist() == [row["index"] for row in wrong]
+    np.testing.assert_array_equal(saved["images"], test_images[saved["indices"]])
+    assert card["layers"][-1] == {
+        "name": "probabilities",
+        "type": "Dense",
+        "output_shape": [10],
+        "parameters": 1290,
+    }
 
     images = load_mnist(mnist_dir, validation_size=0).x_test[:64]
     predictor = Predictor.load(tmp_path / paths.MODEL_FILE)

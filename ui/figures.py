@@ -29,3 +29,77 @@ def probability_bars(probabilities, highlight=None):
         showlegend=False,
     )
     return figure
+
+
+def training_curves(history):
+    """Loss and error rate per epoch, train vs validation, side by side on log scales.
+
+    Near 99% accuracy the differences that matter are in the last fraction of a percent,
+    so accuracy is shown as its error rate, 100 x (1 - accuracy), on a log axis.
+    """
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Error rate (%)"))
+    epochs = history["epoch"]
+    for prefix, name, color in (("", "train", MUTED), ("val_", "validation", ACCENT)):
+        curves = (history[prefix + "loss"], [100 * (1 - a) for a in history[prefix + "accuracy"]])
+        for column, values in enumerate(curves, start=1):
+            figure.add_trace(
+                go.Scatter(
+                    x=epochs,
+                    y=values,
+                    name=name,
+                    mode="lines",
+                    line=dict(color=color),
+                    legendgroup=name,
+                    showlegend=column == 1,
+                ),
+                row=1,
+                col=column,
+            )
+    figure.update_xaxes(title_text="epoch")
+    figure.update_yaxes(type="log")
+    figure.update_layout(
+        height=340, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.2)
+    )
+    return figure
+
+
+def confusion_heatmap(matrix, normalize=False, hide_diagonal=False):
+    """The confusion matrix as a heatmap: rows are true digits, columns predicted.
+
+    Args:
+        matrix: 10x10 counts.
+        normalize: show each row as percentages of that digit's test images.
+        hide_diagonal: blank the correct predictions so the mistakes stand out.
+    """
+    values = np.asarray(matrix, dtype=float)
+    if normalize:
+        values = 100 * values / np.maximum(values.sum(axis=1, keepdims=True), 1)
+    if hide_diagonal:
+        values = values.copy()
+        np.fill_diagonal(values, np.nan)
+    text = [
+        ["" if np.isnan(v) else (f"{v:.1f}" if normalize else f"{v:.0f}") for v in row]
+        for row in values
+    ]
+    labels = [str(digit) for digit in range(10)]
+    figure = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=labels,
+            y=labels,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Reds",
+            hoverongaps=False,
+            hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        height=480,
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis=dict(title="predicted", type="category", side="top"),
+        yaxis=dict(title="true", type="category", autorange="reversed"),
+    )
+    return figure

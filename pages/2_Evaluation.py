@@ -1,0 +1,67 @@
+"""How the bundled model was trained and how it does on the 10,000 MNIST test digits."""
+
+import streamlit as st
+
+from ui.artifacts import mistakes_of, per_class_rows
+from ui.figures import confusion_heatmap, training_curves
+from ui.loaders import load_bundled_artifacts
+
+st.set_page_config(page_title="Evaluation", page_icon="📊", layout="wide")
+st.title("How good is the model?")
+artifacts = load_bundled_artifacts()
+metrics, card = artifacts.metrics, artifacts.card
+
+st.caption(
+    f"Everything here was written by `python -m model train` on {card['trained_at'][:10]} and is "
+    "measured on the 10,000 MNIST test digits, which training never saw."
+)
+accuracy, errors, macro_f1, parameters, minutes = st.columns(5)
+accuracy.metric("Test accuracy", f"{metrics['accuracy']:.2%}")
+errors.metric(f"Mistakes of {metrics['count']:,}", metrics["errors"])
+macro_f1.metric("Macro F1", f"{metrics['macro_f1']:.4f}")
+parameters.metric("Parameters", f"{card['parameters']:,}")
+minutes.metric("Training time", f"{card['training_seconds'] / 60:.0f} min")
+
+st.subheader("Training curves")
+st.caption(
+    f"Validation uses {card['data']['validation']:,} training images held out from the start. "
+    f"The saved model is the epoch with the best validation accuracy (epoch {card['best_epoch']}); "
+    "train accuracy is lower than validation because training images are augmented."
+)
+st.plotly_chart(training_curves(artifacts.history), width="stretch")
+
+st.subheader("Confusion matrix")
+left, right = st.columns(2)
+normalize = left.toggle("Show percentages of each true digit", key="eval_normalize")
+hide_diagonal = right.toggle("Hide correct predictions", value=True, key="eval_hide_diagonal")
+st.plotly_chart(
+    confusion_heatmap(metrics["confusion_matrix"], normalize, hide_diagonal), width="stretch"
+)
+
+st.subheader("Per digit")
+st.dataframe(per_class_rows(metrics), hide_index=True, width="stretch")
+
+st.subheader("The mistakes")
+choice = st.selectbox("True digit", ["all", *range(10)], key="eval_gallery_digit")
+rows = mistakes_of(artifacts.misclassified, None if choice == "all" else choice)
+st.caption(f"{len(rows)} misclassified test digits, most confident mistakes first.")
+columns = st.columns(8)
+for position, row in enumerate(rows):
+    columns[position % 8].image(
+        artifacts.misclassified_images[row["index"]],
+        caption=f"{row['label']} → {row['predicted']} ({row['confidence']:.0%})",
+        width=84,
+    )
+
+with st.expander("Model card"):
+    st.markdown(
+        f"**Input** {card['input']['shape']} — {card['input']['format']}, "
+        f"{card['input']['polarity']}  \n"
+        f"**Optimizer** {card['optimizer']}, batch {card['batch_size']}, {card['epochs']} epochs, "
+        f"seed {card['seed']}  \n**Augmentation** {card['augmentation']}  \n"
+        f"**Preprocessing version** {card['preprocessing_version']}  \n"
+        f"**Data** {card['data']['train']:,} train / {card['data']['validation']:,} validation / "
+        f"{card['data']['test']:,} test images"
+    )
+    st.dataframe(card["layers"], hide_index=True, width="stretch")
+    st.json(card["data"]["md5_uncompressed"], expanded=False)

@@ -1,0 +1,56 @@
+"""The figures' data, checked without a browser (AppTest cannot read plotly figures)."""
+
+import numpy as np
+import pytest
+
+from ui.artifacts import load_artifacts, mistakes_of, per_class_rows
+from ui.figures import confusion_heatmap, probability_bars, training_curves
+
+
+def test_probability_bars_highlight_the_digit():
+    probabilities = np.full(10, 0.02)
+    probabilities[3] = 0.82
+    bars = probability_bars(probabilities, highlight=3).data[0]
+    assert list(bars.x) == [str(d) for d in range(10)]
+    np.testing.assert_allclose(bars.y, probabilities)
+    assert bars.marker.color[3] != bars.marker.color[0]
+    assert bars.text[3] == "82%"
+
+
+def test_training_curves_plot_every_epoch_of_the_history():
+    history = {
+        "epoch": [1, 2, 3],
+        "loss": [0.5, 0.2, 0.1],
+        "val_loss": [0.3, 0.15, 0.12],
+        "accuracy": [0.9, 0.95, 0.99],
+        "val_accuracy": [0.92, 0.96, 0.995],
+    }
+    traces = training_curves(history).data
+    assert len(traces) == 4
+    by_axis = {(trace.name, trace.xaxis): trace for trace in traces}
+    assert list(by_axis[("validation", "x")].y) == [0.3, 0.15, 0.12]
+    np.testing.assert_allclose(by_axis[("validation", "x2")].y, [8.0, 4.0, 0.5])
+
+
+def test_confusion_heatmap_counts_percentages_and_hidden_diagonal():
+    matrix = np.diag([98] * 10)
+    matrix[4, 9] = 2
+    counts = confusion_heatmap(matrix).data[0]
+    assert counts.z[4][9] == 2 and counts.text[4][4] == "98"
+    percent = confusion_heatmap(matrix, normalize=True, hide_diagonal=True).data[0]
+    assert percent.z[4][9] == pytest.approx(2.0)
+    assert np.isnan(percent.z[4][4]) and percent.text[4][4] == ""
+
+
+def test_bundled_artifacts_agree_with_each_other():
+    artifacts = load_artifacts()
+    metrics = artifacts.metrics
+    matrix = np.array(metrics["confusion_matrix"])
+    assert matrix.sum() == metrics["count"] == 10_000
+    assert matrix.trace() == round(metrics["accuracy"] * 10_000)
+    assert len(artifacts.misclassified) == metrics["errors"] == 10_000 - matrix.trace()
+    assert set(artifacts.misclassified_images) == {row["index"] for row in artifacts.misclassified}
+    rows = per_class_rows(metrics)
+    assert [row["missed"] for row in rows] == (matrix.sum(axis=1) - matrix.diagonal()).tolist()
+    assert len(mistakes_of(artifacts.misclassified, 9)) == rows[9]["missed"]
+    assert len(artifacts.history["epoch"]) == artifacts.card["epochs"]

@@ -1,0 +1,38 @@
+"""AppTest: every page runs without an exception, and shows the artifacts' own figures."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from support import ROOT
+
+from model import paths
+
+PAGES = ["app.py", *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "pages").glob("*.py"))]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs(page):
+    app = AppTest.from_file(str(ROOT / page), default_timeout=120).run()
+    assert not app.exception, app.exception
+
+
+def test_dashboard_shows_the_artifact_figures():
+    app = AppTest.from_file(str(ROOT / "pages" / "2_Evaluation.py"), default_timeout=120).run()
+    metrics = json.loads(Path(paths.BUNDLED_DIR / paths.METRICS_FILE).read_text())
+    shown = {metric.label: metric.value for metric in app.metric}
+    assert shown["Test accuracy"] == f"{metrics['accuracy']:.2%}"
+    assert shown["Mistakes of 10,000"] == str(metrics["errors"])
+    app.selectbox(key="eval_gallery_digit").select(9).run()
+    wrong_nines = sum(
+        1
+        for row in json.loads(Path(paths.BUNDLED_DIR / paths.MISCLASSIFIED_FILE).read_text())
+        if row["label"] == 9
+    )
+    assert any(f"{wrong_nines} misclassified" in caption.value for caption in app.caption)
+
+
+def test_draw_page_prompts_on_a_blank_canvas():
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert any("Draw a digit" in info.value for info in app.info)
