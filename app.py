@@ -3,8 +3,8 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from ui.figures import probability_bars
 from ui.loaders import load_predictor
+from ui.views import show_prediction
 
 st.set_page_config(page_title="Digit recognizer", page_icon="✍️", layout="wide")
 st.title("✍️ Draw a digit")
@@ -35,11 +35,4 @@ with result_column:
     if result.digit is None:
         st.info("The canvas is empty: draw a digit to see what the model reads.")
         st.stop()
-    st.markdown(
-        f"<div class='predicted-digit' style='font-size:7rem;font-weight:700;line-height:1'>"
-        f"{result.digit}</div>",
-        unsafe_allow_html=True,
-    )
-    st.metric("Confidence", f"{result.confidence:.1%}")
-    st.plotly_chart(probability_bars(result.probabilities, result.digit), width="stretch")
-    st.image(result.image28, caption="What the model saw (28×28, MNIST format)", width=140)
+    show_prediction(result, key="draw_probabilities")

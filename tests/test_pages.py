@@ -36,3 +36,11 @@ def test_dashboard_shows_the_artifact_figures():
 def test_draw_page_prompts_on_a_blank_canvas():
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert any("Draw a digit" in info.value for info in app.info)
+
+
+def test_upload_page_reads_a_sample_with_one_click():
+    app = AppTest.from_file(str(ROOT / "pages" / "1_Upload.py"), default_timeout=120).run()
+    assert any("Upload an image" in info.value for info in app.info)
+    app.button(key="upload_sample_chalk-7.png").click().run()
+    assert not app.exception
+    assert any("predicted-digit" in md.value and ">7<" in md.value for md in app.markdown)

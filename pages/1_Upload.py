@@ -1,0 +1,51 @@
+"""Upload photos or scans of handwritten digits; each is read on its own."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from model import InvalidImageError
+from ui.loaders import load_predictor
+from ui.views import preview, show_prediction
+
+SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
+TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"]
+
+st.set_page_config(page_title="Upload a photo", page_icon="📷", layout="wide")
+st.title("Upload a photo of a digit")
+st.caption(
+    "A photo or scan of one handwritten digit: dark ink on light paper or light on dark. "
+    f"Formats: {', '.join(TYPES)}; up to {st.get_option('server.maxUploadSize')} MB each."
+)
+
+predictor = load_predictor()
+uploads = st.file_uploader("Images", type=TYPES, accept_multiple_files=True, key="upload_files")
+st.write("Or try a sample:")
+sample_columns = st.columns(len(list(SAMPLES.iterdir())) or 1)
+for column, path in zip(sample_columns, sorted(SAMPLES.iterdir()), strict=False):
+    if column.button(path.name, key=f"upload_sample_{path.name}", width="stretch"):
+        st.session_state["upload_sample"] = path.name
+
+images = [(upload.name, upload.getvalue()) for upload in uploads or []]
+if not images and st.session_state.get("upload_sample"):
+    name = st.session_state["upload_sample"]
+    images = [(name, (SAMPLES / name).read_bytes())]
+if not images:
+    st.info("Upload an image, or click a sample above.")
+    st.stop()
+
+for position, (name, data) in enumerate(images):
+    st.divider()
+    st.subheader(name)
+    try:
+        result = predictor.predict(data)
+    except InvalidImageError as error:
+        st.error(f"Could not read {name}: {error}.")
+        continue
+    photo_column, result_column = st.columns([1, 1], gap="large")
+    photo_column.image(preview(data), width="stretch")
+    with result_column:
+        if result.digit is None:
+            st.warning(f"No digit found in this image ({result.reason}).")
+        else:
+            show_prediction(result, key=f"upload_probabilities_{position}")
