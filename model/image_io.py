@@ -3,6 +3,7 @@
 import io
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -73,6 +74,16 @@ def _check_array(array):
             values = (values - low) * (255.0 / (high - low)) if high > low else values * 0
         array = np.clip(np.rint(values), 0, 255).astype(np.uint8)
     return array
+
+
+def fit_within(image, longest_side):
+    """Shrinks an image (anti-aliased) so its longer side is at most `longest_side` pixels."""
+    height, width = image.shape[:2]
+    scale = longest_side / max(height, width)
+    if scale >= 1:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def load_image(source):

@@ -8,6 +8,8 @@ Pure numpy/OpenCV: no model, no Streamlit.
 import cv2
 import numpy as np
 
+from model.image_io import fit_within
+
 PREPROCESSING_VERSION = "1"
 MNIST_SIZE = 28
 BOX_SIZE = 20
@@ -51,12 +53,7 @@ def ink_map(image):
         (ink, contrast): float32 (H, W) ink, and the strongest ink's distance from the
         background in 0-255.
     """
-    gray = to_gray(image)
-    height, width = gray.shape
-    scale = WORKING_SIZE / max(height, width)
-    if scale < 1:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    gray = fit_within(to_gray(image), WORKING_SIZE)
     edge = max(1, min(gray.shape) // 50)
     border = np.concatenate(
         [gray[:edge].ravel(), gray[-edge:].ravel(), gray[:, :edge].ravel(), gray[:, -edge:].ravel()]

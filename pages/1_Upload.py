@@ -5,8 +5,9 @@ from pathlib import Path
 import streamlit as st
 
 from model import InvalidImageError
+from model.image_io import fit_within, load_image
 from ui.loaders import load_predictor
-from ui.views import preview, show_prediction
+from ui.views import show_prediction
 
 SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
 TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"]
@@ -21,8 +22,8 @@ st.caption(
 predictor = load_predictor()
 uploads = st.file_uploader("Images", type=TYPES, accept_multiple_files=True, key="upload_files")
 st.write("Or try a sample:")
-sample_columns = st.columns(len(list(SAMPLES.iterdir())) or 1)
-for column, path in zip(sample_columns, sorted(SAMPLES.iterdir()), strict=False):
+samples = sorted(SAMPLES.iterdir())
+for column, path in zip(st.columns(len(samples)), samples, strict=True):
     if column.button(path.name, key=f"upload_sample_{path.name}", width="stretch"):
         st.session_state["upload_sample"] = path.name
 
@@ -38,12 +39,13 @@ for position, (name, data) in enumerate(images):
     st.divider()
     st.subheader(name)
     try:
-        result = predictor.predict(data)
+        image = load_image(data)
     except InvalidImageError as error:
         st.error(f"Could not read {name}: {error}.")
         continue
+    result = predictor.predict(image)
     photo_column, result_column = st.columns([1, 1], gap="large")
-    photo_column.image(preview(data), width="stretch")
+    photo_column.image(fit_within(image, 1000), width="stretch")
     with result_column:
         if result.digit is None:
             st.warning(f"No digit found in this image ({result.reason}).")

@@ -40,9 +40,8 @@ def test_train_smoke_writes_a_loadable_model_and_its_artifacts(tmp_path, mnist_d
         "parameters": 1290,
     }
 
-    images = load_mnist(mnist_dir, validation_size=0).x_test[:64]
     predictor = Predictor.load(tmp_path / paths.MODEL_FILE)
-    assert predictor.predict_batch(images).shape == (64, 10)
+    assert predictor.predict_batch(test_images[:64]).shape == (64, 10)
 
 
 def test_training_is_reproducible_from_the_seed(tmp_path, mnist_dir):

@@ -1,9 +1,7 @@
 """The draw page in a real browser: mouse strokes on the canvas, the digit on the page."""
 
 from strokes import STROKES
-from support import ROOT
-
-PREDICTED = "document.querySelector('.predicted-digit')"
+from support import ROOT, wait_for_predicted_digit
 
 
 def _draw(page, digit, box=(0.25, 0.15, 0.5, 0.7)):
@@ -26,19 +24,15 @@ def _draw(page, digit, box=(0.25, 0.15, 0.5, 0.7)):
         page.mouse.up()
 
 
-def _wait_for_digit(page, digit):
-    page.wait_for_function(f"{PREDICTED} && {PREDICTED}.innerText.trim() === '{digit}'")
-
-
 def test_drawn_digits_are_read(page, app_url):
     page.goto(app_url)
     page.get_by_text("Draw a digit on the canvas").wait_for()
     _draw(page, 1)
-    _wait_for_digit(page, 1)
+    wait_for_predicted_digit(page, 1)
     page.locator(".js-plotly-plot").wait_for()
     page.get_by_text("What the model saw").wait_for()
     page.screenshot(path=str(ROOT / "assets" / "screenshot-draw.png"), full_page=True)
     page.reload()
     page.get_by_text("Draw a digit on the canvas").wait_for()
     _draw(page, 7)
-    _wait_for_digit(page, 7)
+    wait_for_predicted_digit(page, 7)
