@@ -2,12 +2,12 @@
 
 from model.errors import InvalidImageError
 
-__all__ = ["InvalidImageError", "Prediction", "Predictor"]
+__all__ = ["InvalidImageError", "Prediction", "Predictor", "Reading"]
 
 
 def __getattr__(name):
     # Importing TensorFlow takes seconds; only pay for it when the predictor is asked for.
-    if name in ("Predictor", "Prediction"):
+    if name in ("Predictor", "Prediction", "Reading"):
         from model import inference
 
         return getattr(inference, name)

@@ -9,9 +9,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from model.errors import InvalidImageError
 
-# Refuse decompression bombs: larger images raise instead of allocating gigabytes.
+# Refuse decompression bombs: larger images raise instead of allocating gigabytes. JPEG
+# photos up to 8x larger on each side are decoded at reduced size instead (camera pictures).
 MAX_PIXELS = 40_000_000
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+JPEG_REDUCTION = 8
+Image.MAX_IMAGE_PIXELS = None  # checked here, before decoding, with a clear message
 
 
 def _from_pil(image):
@@ -31,16 +33,32 @@ def _from_pil(image):
         raise InvalidImageError(f"the image data is corrupt or truncated ({error})") from error
 
 
+def _reduce_if_huge(image, name):
+    """Decodes a huge JPEG at 1/2, 1/4 or 1/8 size; refuses any other huge image unread."""
+    width, height = image.size
+    if width * height <= MAX_PIXELS:
+        return
+    if image.format == "JPEG" and width * height <= MAX_PIXELS * JPEG_REDUCTION**2:
+        # Draft picks the strongest reduction that stays at least this size: ask for half.
+        side = int((MAX_PIXELS * width / height) ** 0.5) // 2
+        image.draft(image.mode, (side, int(side * height / width)))
+        if image.size[0] * image.size[1] <= MAX_PIXELS:
+            return
+    raise InvalidImageError(
+        f"{name} is too large to decode safely ({width}x{height} pixels; the limit is "
+        f"{MAX_PIXELS:,} pixels, or {MAX_PIXELS * JPEG_REDUCTION**2:,} for a JPEG)"
+    )
+
+
 def _open_bytes(data, name):
     if not data:
         raise InvalidImageError(f"{name} is empty (0 bytes)")
     try:
         image = Image.open(io.BytesIO(data))
+        _reduce_if_huge(image, name)
         image.load()
-    except Image.DecompressionBombError as error:
-        raise InvalidImageError(
-            f"{name} is too large to decode safely (over {MAX_PIXELS:,} pixels)"
-        ) from error
+    except InvalidImageError:
+        raise
     except UnidentifiedImageError as error:
         raise InvalidImageError(f"{name} is not an image format this app can read") from error
     except (OSError, ValueError, SyntaxError) as error:

@@ -1,7 +1,7 @@
 """Inference only: load the bundled model once, predict with a compiled call."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
@@ -9,21 +9,29 @@ import numpy as np
 import tensorflow as tf
 
 from model import paths
+from model.calibration import DEFAULT_THRESHOLD, apply_temperature
 from model.errors import InvalidImageError
 from model.image_io import load_image
-from model.preprocess import to_mnist
+from model.ink import find_ink
+from model.preprocess import BLANK, locate_digit, source_box
+from model.reader import find_digits
 
 BATCH_CHUNK = 2048
 
 
 @dataclass
 class Prediction:
-    """One image's reading.
+    """One digit's reading.
 
-    digit: 0-9, or None when there is no digit (then `reason` says why).
-    confidence: the probability of `digit` (0.0 when digit is None).
+    digit: 0-9, the most likely digit; None when there is no digit at all (a blank image,
+        a dot, a dash; `reason` says why).
+    confidence: the calibrated probability of `digit` (0.0 when digit is None).
     probabilities: float (10,) summing to 1 (uniform when digit is None).
     image28: uint8 (28, 28), the MNIST-format image the model saw (white on black).
+    reason: why there is no digit, or why it is uncertain; None otherwise.
+    uncertain: True when `confidence` is below the predictor's threshold: the picture may
+        not be a digit (a scribble, a letter) or may be badly written; do not trust `digit`.
+    box: (x, y, width, height) of the digit's ink in the source image's pixels.
     """
 
     digit: int | None
@@ -31,22 +39,66 @@ class Prediction:
     probabilities: np.ndarray
     image28: np.ndarray
     reason: str | None = None
+    uncertain: bool = False
+    box: tuple | None = None
 
     def to_json(self):
         return {
             "digit": self.digit,
             "confidence": round(self.confidence, 6),
+            "uncertain": self.uncertain,
             "probabilities": [round(float(p), 6) for p in self.probabilities],
+            **({"box": list(self.box)} if self.box else {}),
             **({"reason": self.reason} if self.reason else {}),
         }
 
 
-class Predictor:
-    """The digit recognizer: `Predictor.load()` once, then `predict` or `predict_batch`."""
+@dataclass
+class Reading:
+    """A whole number read from a picture.
 
-    def __init__(self, keras_model, card=None):
+    text: the digits left to right ("2026"); "" when none were found.
+    digits: one `Prediction` per digit, left to right, each with its `box`.
+    reason: why nothing was read (a blank picture, only dots), else None.
+    skipped: (box, reason) for ink that was ignored as not a digit (dots, dashes).
+    """
+
+    text: str
+    digits: list
+    reason: str | None = None
+    skipped: list = field(default_factory=list)
+
+    @property
+    def uncertain(self):
+        return any(digit.uncertain for digit in self.digits)
+
+    def to_json(self):
+        return {
+            "text": self.text,
+            "uncertain": self.uncertain,
+            "digits": [digit.to_json() for digit in self.digits],
+            **({"reason": self.reason} if self.reason else {}),
+        }
+
+
+def _no_digit(reason):
+    return Prediction(
+        None, 0.0, np.full(10, 0.1, dtype=np.float32), np.zeros((28, 28), np.uint8), reason
+    )
+
+
+class Predictor:
+    """The digit recognizer: `Predictor.load()` once, then `predict`, `read` or `predict_batch`.
+
+    `threshold`: calibrated confidence below which a reading is flagged `uncertain`.
+    """
+
+    def __init__(self, keras_model, card=None, calibration=None):
         self.model = keras_model
         self.card = card or {}
+        self.calibration = calibration or {}
+        self.temperature = float(self.calibration.get("temperature", 1.0))
+        self.threshold = float(self.calibration.get("threshold", DEFAULT_THRESHOLD))
         # One traced graph for every batch size: ~1 ms a call instead of model.predict's ~50 ms.
         self._forward = tf.function(
             lambda x: keras_model(x, training=False),
@@ -56,7 +108,9 @@ class Predictor:
 
     @classmethod
     def load(cls, path=None):
-        """Loads a `.keras` model (default: the bundled one) and its model card if present.
+        """Loads a `.keras` model (default: the bundled one), its card and calibration.
+
+        The model card and `calibration.json` are read from the model's folder when there.
 
         Raises:
             FileNotFoundError: no model at `path`.
@@ -64,12 +118,29 @@ class Predictor:
         path = Path(path) if path else paths.BUNDLED_DIR / paths.MODEL_FILE
         if not path.is_file():
             raise FileNotFoundError(f"no model file at {path}; run `python -m model train`")
-        card_path = path.parent / paths.CARD_FILE
-        card = json.loads(card_path.read_text()) if card_path.is_file() else None
-        return cls(keras.models.load_model(path, compile=False), card)
+        extras = {}
+        for name in (paths.CARD_FILE, paths.CALIBRATION_FILE):
+            extra = path.parent / name
+            extras[name] = json.loads(extra.read_text()) if extra.is_file() else None
+        return cls(
+            keras.models.load_model(path, compile=False),
+            extras[paths.CARD_FILE],
+            extras[paths.CALIBRATION_FILE],
+        )
+
+    def raw_probabilities(self, images):
+        """The network's own softmax for MNIST-format uint8 (N, 28, 28) images."""
+        batch = images.astype(np.float32)[..., None]
+        if len(batch) == 0:
+            return np.zeros((0, 10), dtype=np.float32)
+        chunks = [
+            self._forward(tf.constant(batch[start : start + BATCH_CHUNK])).numpy()
+            for start in range(0, len(batch), BATCH_CHUNK)
+        ]
+        return np.concatenate(chunks).astype(np.float32)
 
     def predict_batch(self, images):
-        """Probabilities for MNIST-format images.
+        """Calibrated probabilities for MNIST-format images.
 
         Args:
             images: uint8 (N, 28, 28) (or (N, 28, 28, 1)), white digit on black.
@@ -87,17 +158,22 @@ class Predictor:
             raise InvalidImageError(f"predict_batch needs (N, 28, 28) images, not {images.shape}")
         if images.dtype != np.uint8:
             raise InvalidImageError(f"predict_batch needs uint8 images, not {images.dtype}")
-        batch = images.astype(np.float32)[..., None]
-        if len(batch) == 0:
-            return np.zeros((0, 10), dtype=np.float32)
-        chunks = [
-            self._forward(tf.constant(batch[start : start + BATCH_CHUNK])).numpy()
-            for start in range(0, len(batch), BATCH_CHUNK)
-        ]
-        return np.concatenate(chunks).astype(np.float32)
+        probabilities = self.raw_probabilities(images)
+        if self.temperature == 1.0:
+            return probabilities / probabilities.sum(axis=1, keepdims=True)
+        return apply_temperature(probabilities, self.temperature)
+
+    def _prediction(self, probabilities, image28, box=None):
+        digit = int(probabilities.argmax())
+        confidence = float(probabilities[digit])
+        uncertain = confidence < self.threshold
+        reason = f"unsure: confidence {confidence:.0%} is below {self.threshold:.0%}"
+        return Prediction(
+            digit, confidence, probabilities, image28, reason if uncertain else None, uncertain, box
+        )
 
     def predict(self, image):
-        """Reads one digit.
+        """Reads one digit: all the ink in the picture, except specks, is taken as one digit.
 
         Args:
             image: a file path, bytes of an image file, a PIL image, or a numpy array
@@ -108,20 +184,39 @@ class Predictor:
             A `Prediction`; `digit` is None (with a `reason`) when there is no digit.
 
         Raises:
-            InvalidImageError: not an image, corrupt, empty, or an array of the wrong
-                dtype or shape.
+            InvalidImageError: not an image, corrupt, empty, too large, or an array of the
+                wrong dtype or shape.
         """
-        array = load_image(image)
-        image28, reason = to_mnist(array)
+        image28, box, reason = locate_digit(load_image(image))
         if image28 is None:
-            return Prediction(
-                None,
-                0.0,
-                np.full(10, 0.1, dtype=np.float32),
-                np.zeros((28, 28), dtype=np.uint8),
-                reason,
-            )
-        probabilities = self.predict_batch(image28[None])[0]
-        probabilities = probabilities / probabilities.sum()
-        digit = int(probabilities.argmax())
-        return Prediction(digit, float(probabilities[digit]), probabilities, image28)
+            return _no_digit(reason)
+        return self._prediction(self.predict_batch(image28[None])[0], image28, box)
+
+    def read(self, image):
+        """Reads every digit in a picture, left to right, as a number.
+
+        Digits drawn in several strokes stay one digit, specks, dots and dashes are
+        ignored, and touching digits are split where the model reads the parts better.
+
+        Args:
+            image: as for `predict`.
+
+        Returns:
+            A `Reading`.
+
+        Raises:
+            InvalidImageError: as for `predict`.
+        """
+        ink = find_ink(load_image(image))
+        if ink.blank:
+            return Reading("", [], BLANK)
+        found, skipped = find_digits(ink, self.predict_batch)
+        skipped = [(source_box(box, ink.scale), reason) for box, reason in skipped]
+        digits = [
+            self._prediction(probabilities, image28, source_box(box, ink.scale))
+            for image28, probabilities, box in found
+        ]
+        if not digits:
+            reason = skipped[0][1] if len(skipped) == 1 else BLANK
+            return Reading("", [], reason, skipped)
+        return Reading("".join(str(d.digit) for d in digits), digits, None, skipped)

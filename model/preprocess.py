@@ -8,71 +8,16 @@ Pure numpy/OpenCV: no model, no Streamlit.
 import cv2
 import numpy as np
 
-from model.image_io import fit_within
+from model.ink import find_ink
+from model.segment import components, shape_problem, stroke_width
 
-PREPROCESSING_VERSION = "1"
+PREPROCESSING_VERSION = "2"
 MNIST_SIZE = 28
 BOX_SIZE = 20
 # Median stroke width of MNIST test digits, as a fraction of the 20-px box (2.25 px / 20).
 MNIST_STROKE_FRACTION = 0.11
 THIN_STROKE_FRACTION = 0.07
-WORKING_SIZE = 1000  # larger images are shrunk to this before any other work
-MIN_CONTRAST = 40  # ink must differ from the background by this much (of 255)
-INK_FLOOR = 0.1  # ink weaker than this fraction of the strongest ink is background
-
-
-def to_gray(image):
-    """Grayscale float image from (H, W), (H, W, 3) or (H, W, 4) uint8.
-
-    Transparent pixels are composited onto a background that contrasts with the opaque
-    content, so ink drawn only in alpha (a canvas, a transparent PNG) stays visible.
-    """
-    image = np.asarray(image)
-    if image.ndim == 2:
-        return image.astype(np.float32)
-    rgb = image[:, :, :3].astype(np.float32)
-    gray = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    if image.shape[2] == 3:
-        return gray
-    alpha = image[:, :, 3].astype(np.float32) / 255.0
-    if alpha.min() >= 0.99:
-        return gray
-    weight = alpha.sum()
-    content_is_dark = weight > 0 and (gray * alpha).sum() / weight < 128
-    background = 255.0 if content_is_dark else 0.0
-    return gray * alpha + background * (1.0 - alpha)
-
-
-def ink_map(image):
-    """Ink intensity in [0, 1] (1 = full ink), polarity decided from the image itself.
-
-    The background level is the median of the border; pixels are ink by how far they are
-    from it, so black-on-white and white-on-black read the same.
-
-    Returns:
-        (ink, contrast): float32 (H, W) ink, and the strongest ink's distance from the
-        background in 0-255.
-    """
-    gray = fit_within(to_gray(image), WORKING_SIZE)
-    edge = max(1, min(gray.shape) // 50)
-    border = np.concatenate(
-        [gray[:edge].ravel(), gray[-edge:].ravel(), gray[:, :edge].ravel(), gray[:, -edge:].ravel()]
-    )
-    background = float(np.median(border))
-    ink = (background - gray) if background >= 128 else (gray - background)
-    contrast = float(ink.max(initial=0))
-    if contrast <= 0:
-        return np.zeros_like(gray), 0.0
-    ink = np.clip(ink / contrast, 0.0, 1.0)
-    ink[ink < INK_FLOOR] = 0.0
-    return ink, contrast
-
-
-def stroke_width(mask):
-    """Average stroke width of a binary mask in pixels: 2 x area / perimeter."""
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    perimeter = sum(cv2.arcLength(contour, True) for contour in contours)
-    return 2.0 * float(mask.sum()) / perimeter if perimeter else 0.0
+BLANK = "blank: no ink found"
 
 
 def thicken_thin_strokes(crop):
@@ -117,24 +62,63 @@ def place_by_center_of_mass(patch, size=MNIST_SIZE):
     return canvas
 
 
-def to_mnist(image):
-    """Converts one digit image to MNIST format.
+def tight_crop(ink, level=0.25):
+    """The smallest window holding all ink above `level` (the whole array if there is none)."""
+    rows = np.flatnonzero((ink > level).any(axis=1))
+    cols = np.flatnonzero((ink > level).any(axis=0))
+    if not len(rows):
+        return ink
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def crop_to_mnist(crop):
+    """MNIST-format uint8 (28, 28) image of one digit's ink (float, 1 = ink), tightly cropped."""
+    patch = fit_box(thicken_thin_strokes(crop))
+    canvas = place_by_center_of_mass(patch)
+    peak = canvas.max()
+    return np.round(canvas * (255.0 / peak)).astype(np.uint8)
+
+
+def source_box(box, scale):
+    """A box (x, y, w, h) at working resolution, in the source image's pixels."""
+    return tuple(int(round(value / scale)) for value in box)
+
+
+def locate_digit(image):
+    """Finds the one digit in a picture and converts it to MNIST format.
+
+    All the ink except specks is taken as one digit.
 
     Args:
         image: uint8 (H, W), (H, W, 3) or (H, W, 4); any size, either polarity.
 
     Returns:
-        (image28, reason): uint8 (28, 28) white on black and None, or None and a short
-        reason when there is no digit to read (a blank image).
+        (image28, box, reason): uint8 (28, 28) white on black, the ink's (x, y, w, h) in
+        the image's pixels and None; or None, None and a short reason when there is no
+        digit to read (a blank image, a dot, a dash).
     """
-    ink, contrast = ink_map(image)
-    if contrast < MIN_CONTRAST or not (ink > 0.5).any():
-        return None, "blank: no ink found"
-    rows = np.flatnonzero((ink > 0.25).any(axis=1))
-    cols = np.flatnonzero((ink > 0.25).any(axis=0))
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    crop = thicken_thin_strokes(crop)
-    patch = fit_box(crop)
-    canvas = place_by_center_of_mass(patch)
-    peak = canvas.max()
-    return np.round(canvas * (255.0 / peak)).astype(np.uint8), None
+    ink = find_ink(image)
+    label_image, kept = components(ink.values)
+    if ink.blank or not kept:
+        return None, None, BLANK
+    labels = [row[0] for row in kept]
+    inked = np.where(np.isin(label_image, labels), ink.values, 0.0)
+    rows = np.flatnonzero((inked > 0.25).any(axis=1))
+    cols = np.flatnonzero((inked > 0.25).any(axis=0))
+    crop = inked[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    problem = shape_problem(crop)
+    if problem:
+        return None, None, problem
+    box = (cols[0], rows[0], len(crop[0]), len(crop))
+    return crop_to_mnist(crop), source_box(box, ink.scale), None
+
+
+def to_mnist(image):
+    """Converts one digit image to MNIST format.
+
+    Returns:
+        (image28, reason): uint8 (28, 28) white on black and None, or None and a short
+        reason when there is no digit to read (a blank image, a dot, a dash).
+    """
+    image28, _, reason = locate_digit(image)
+    return image28, reason

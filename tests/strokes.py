@@ -88,3 +88,37 @@ def draw_digit(
             shift=4,
         )
     return canvas
+
+
+def draw_number(digits, size=200, width=14, gap=0.15, ink=(0, 0, 0, 255)):
+    """Renders several digits side by side on one white RGBA canvas, like a written number.
+
+    Args:
+        digits: keys of STROKES, left to right.
+        size: height of a digit in pixels; each digit is 0.6 x size wide.
+        width: pen width in pixels.
+        gap: space between digits as a fraction of `size` (negative: they touch).
+
+    Returns:
+        uint8 (H, W, 4).
+    """
+    digit_width = 0.6
+    height = int(size * 1.4)
+    total = int(size * (len(digits) * digit_width + (len(digits) - 1) * gap + 0.6))
+    canvas = np.full((height, total, 4), 255, dtype=np.uint8)
+    for index, digit in enumerate(digits):
+        left = size * (0.3 + index * (digit_width + gap))
+        for stroke in STROKES[digit]:
+            points = np.array(
+                [(left + x * digit_width * size, 0.2 * size + y * size) for x, y in stroke]
+            )
+            cv2.polylines(
+                canvas,
+                [np.round(points * 16).astype(np.int32)],
+                False,
+                ink,
+                thickness=width,
+                lineType=cv2.LINE_AA,
+                shift=4,
+            )
+    return canvas

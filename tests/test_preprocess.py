@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 from strokes import draw_digit
 
-from model.preprocess import ink_map, stroke_width, to_mnist
+from model.ink import find_ink
+from model.preprocess import to_mnist
+from model.segment import stroke_width
 
 
 def _bbox(image28):
@@ -86,6 +88,6 @@ def test_ink_map_ignores_faint_background_noise():
     rng = np.random.default_rng(0)
     gray = np.clip(230 + rng.normal(0, 4, (100, 100)), 0, 255).astype(np.uint8)
     gray[30:70, 45:55] = 20
-    ink, contrast = ink_map(gray)
-    assert contrast > 180
-    assert ink[:20].max() == 0 and ink[40, 50] == 1.0
+    ink = find_ink(gray)
+    assert ink.contrast > 180
+    assert ink.values[:20].max() == 0 and ink.values[40, 50] == 1.0

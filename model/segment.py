@@ -1,0 +1,141 @@
+"""Cutting ink into digits: connected strokes, specks dropped, detached parts joined.
+
+Works on an ink map (see `model.ink`). Pure numpy/OpenCV.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+BINARY_LEVEL = 0.3  # ink above this is part of a stroke
+SPECK_AREA = 0.04  # components smaller than this fraction of the largest area...
+SPECK_HEIGHT = 0.3  # ...and shorter than this fraction of the tallest one are specks
+CONTAINED = 0.8  # a part lying this much inside another digit's columns belongs to it
+OVERLAP = 0.5  # a smaller part overlapping this much joins when it is not side by side
+DOT_EXTENT = 3.0  # a blob no longer than 3 stroke widths is a dot
+DASH_ASPECT = 2.5  # a stroke this much wider than tall, and thin, is a dash
+
+
+@dataclass
+class Region:
+    """One digit's ink: a bounding box (x, y, w, h) at working resolution and its labels."""
+
+    box: tuple
+    labels: tuple
+
+    def crop(self, ink, label_image):
+        """The region's ink, with other regions' strokes inside its box blanked."""
+        x, y, w, h = self.box
+        window = label_image[y : y + h, x : x + w]
+        return np.where(np.isin(window, self.labels), ink[y : y + h, x : x + w], 0.0)
+
+
+def stroke_width(mask):
+    """Average stroke width of a binary mask in pixels: 2 x area / perimeter."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(contour, True) for contour in contours)
+    return 2.0 * float(mask.sum()) / perimeter if perimeter else 0.0
+
+
+def components(ink):
+    """Connected strokes without specks.
+
+    Returns:
+        (label_image, stats): int32 labels of the whole image, and rows of
+        (label, x, y, w, h, area) for the components kept.
+    """
+    count, label_image, stats, _ = cv2.connectedComponentsWithStats(
+        (ink > BINARY_LEVEL).astype(np.uint8), connectivity=8
+    )
+    rows = [(label, *stats[label]) for label in range(1, count)]
+    if not rows:
+        return label_image, []
+    largest_area = max(row[5] for row in rows)
+    tallest = max(row[4] for row in rows)
+    kept = [
+        row
+        for row in rows
+        if row[5] >= SPECK_AREA * largest_area or row[4] >= SPECK_HEIGHT * tallest
+    ]
+    return label_image, kept
+
+
+def _union(box_a, box_b):
+    x, y = min(box_a[0], box_b[0]), min(box_a[1], box_b[1])
+    right = max(box_a[0] + box_a[2], box_b[0] + box_b[2])
+    bottom = max(box_a[1] + box_a[3], box_b[1] + box_b[3])
+    return (x, y, right - x, bottom - y)
+
+
+def _overlap(start_a, size_a, start_b, size_b):
+    return max(0, min(start_a + size_a, start_b + size_b) - max(start_a, start_b))
+
+
+def _belong_together(a, b, areas):
+    """Whether two groups are parts of one digit (a 5's flag, a 4 in two strokes)."""
+    (ax, ay, aw, ah), (bx, by, bw, bh) = a.box, b.box
+    columns = _overlap(ax, aw, bx, bw) / min(aw, bw)
+    if columns >= CONTAINED:
+        return True
+    rows = _overlap(ay, ah, by, bh) / min(ah, bh)
+    small = min(areas) < 0.4 * max(areas)
+    return columns >= OVERLAP and (small or rows < 0.5)
+
+
+def group_digits(label_image, kept):
+    """Groups kept components into digits, left to right.
+
+    Returns:
+        A list of `Region`s sorted by their left edge.
+    """
+    regions = [Region(tuple(int(v) for v in row[1:5]), (row[0],)) for row in kept]
+    areas = {row[0]: int(row[5]) for row in kept}
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(regions)):
+            for j in range(i + 1, len(regions)):
+                a, b = regions[i], regions[j]
+                pair_areas = (sum(areas[k] for k in a.labels), sum(areas[k] for k in b.labels))
+                if _belong_together(a, b, pair_areas):
+                    regions[i] = Region(_union(a.box, b.box), a.labels + b.labels)
+                    del regions[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return sorted(regions, key=lambda region: region.box[0])
+
+
+def shape_problem(crop):
+    """Why a region's ink is not a digit at all (a dot, a dash), or None.
+
+    Args:
+        crop: float ink of one region, tightly cropped.
+    """
+    mask = crop > BINARY_LEVEL
+    height, width = mask.shape
+    width_of_stroke = max(stroke_width(mask), 1.0)
+    if max(height, width) <= DOT_EXTENT * width_of_stroke and 0.5 <= height / width <= 2.0:
+        return "a dot, not a digit"
+    if width >= DASH_ASPECT * height and height <= DOT_EXTENT * width_of_stroke:
+        return "a dash, not a digit"
+    return None
+
+
+def split_columns(crop, pieces):
+    """Where to cut a run of touching digits into `pieces`: the thinnest columns near even spacing.
+
+    Returns:
+        A list of `pieces - 1` column indices, increasing.
+    """
+    profile = cv2.blur((crop > BINARY_LEVEL).sum(axis=0).astype(np.float32)[None], (3, 1))[0]
+    width = len(profile)
+    cuts = []
+    for index in range(1, pieces):
+        center = index * width / pieces
+        reach = 0.3 * width / pieces
+        low, high = int(max(1, center - reach)), int(min(width - 1, center + reach + 1))
+        cuts.append(low + int(np.argmin(profile[low:high])))
+    return cuts

@@ -1,0 +1,87 @@
+"""`Predictor.read`: whole numbers, left to right, with boxes in the source image."""
+
+import cv2
+import numpy as np
+import pytest
+from strokes import draw_digit, draw_number
+
+
+@pytest.mark.parametrize(
+    ("digits", "gap"),
+    [((2, 0, 4, 7), 0.15), ((1, 3, 5), 0.25), ((4, 4), 0.1), ((5, 1, 2), 0.02)],
+)
+def test_reads_numbers_drawn_side_by_side(predictor, digits, gap):
+    image = draw_number(digits, gap=gap)
+    reading = predictor.read(image)
+    assert reading.text == "".join(map(str, digits))
+    assert [d.digit for d in reading.digits] == list(digits)
+    lefts = [d.box[0] for d in reading.digits]
+    assert lefts == sorted(lefts)
+    for digit in reading.digits:
+        x, y, width, height = digit.box
+        assert 0 <= x <= x + width <= image.shape[1] and 0 <= y <= y + height <= image.shape[0]
+        assert digit.image28.shape == (28, 28) and not digit.uncertain
+
+
+def test_touching_digits_are_split(predictor):
+    image = draw_number((2, 3), gap=-0.15)
+    mask = (image[:, :, 0] < 128).astype(np.uint8)
+    assert cv2.connectedComponents(mask)[0] == 2  # one stroke blob plus the background
+    assert predictor.read(image).text == "23"
+
+
+def test_boxes_are_in_source_pixels_for_large_images(predictor):
+    image = draw_number((7, 1), size=900, width=60)  # wider than the 1000 px working size
+    reading = predictor.read(image)
+    assert reading.text == "71"
+    columns = np.flatnonzero((image[:, :, 0] < 128).any(axis=0))
+    first, last = reading.digits[0].box, reading.digits[-1].box
+    assert abs(first[0] - columns[0]) <= 4 and abs(last[0] + last[2] - columns[-1]) <= 4
+
+
+def test_multi_stroke_digits_and_specks(predictor):
+    image = draw_number((4, 5))  # the 4 is drawn in two strokes
+    cv2.circle(image, (30, 30), 3, (0, 0, 0, 255), -1)  # a speck in the corner
+    reading = predictor.read(image)
+    assert reading.text == "45"
+
+
+def test_dashes_between_digits_are_skipped(predictor):
+    image = draw_number((3, 7), gap=0.5)
+    middle, width = image.shape[0] // 2, image.shape[1]
+    cv2.line(image, (width // 2 - 30, middle), (width // 2 + 30, middle), (0, 0, 0, 255), 14)
+    reading = predictor.read(image)
+    assert reading.text == "37"
+    assert [reason for _, reason in reading.skipped] == ["a dash, not a digit"]
+
+
+@pytest.mark.parametrize(
+    ("draw", "reason"),
+    [
+        (lambda c: cv2.circle(c, (140, 140), 10, (0, 0, 0, 255), -1), "a dot"),
+        (lambda c: cv2.line(c, (60, 140), (220, 150), (0, 0, 0, 255), 14), "a dash"),
+        (lambda c: None, "blank"),
+    ],
+    ids=["dot", "dash", "blank"],
+)
+def test_no_digit_at_all(predictor, draw, reason):
+    canvas = np.full((280, 280, 4), 255, dtype=np.uint8)
+    draw(canvas)
+    prediction = predictor.predict(canvas)
+    assert prediction.digit is None and reason in prediction.reason
+    reading = predictor.read(canvas)
+    assert reading.text == "" and reading.digits == [] and reason in reading.reason
+
+
+def test_read_of_one_digit_matches_predict(predictor):
+    image = draw_digit(5)
+    prediction, reading = predictor.predict(image), predictor.read(image)
+    assert reading.text == str(prediction.digit)
+    np.testing.assert_allclose(reading.digits[0].probabilities, prediction.probabilities)
+    assert reading.digits[0].box == prediction.box
+
+
+def test_reading_to_json(predictor):
+    line = predictor.read(draw_number((1, 2))).to_json()
+    assert line["text"] == "12" and len(line["digits"]) == 2
+    assert set(line["digits"][0]) >= {"digit", "confidence", "probabilities", "box"}
