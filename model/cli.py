@@ -4,6 +4,7 @@ import argparse
 import json
 import sys
 
+from model import paths
 from model.data import MNIST_DIR_ENV
 
 
@@ -39,6 +40,58 @@ def cmd_train(args):
     return 0
 
 
+def cmd_train_gate(args):
+    from pathlib import Path
+
+    from model.gate import train_gate
+
+    figures = train_gate(
+        args.mnist_dir, out_dir=Path(args.out), epochs=args.epochs, seed=args.seed, limit=args.limit
+    )
+    print(json.dumps(figures))
+    return 0
+
+
+def cmd_calibrate(args):
+    from pathlib import Path
+
+    from model.inference import Predictor
+    from model.robustness import calibrate
+
+    calibration = calibrate(Predictor.load(args.model), args.mnist_dir, Path(args.out))
+    print(json.dumps({key: calibration[key] for key in ("temperature", "threshold", "all")}))
+    return 0
+
+
+def cmd_robustness(args):
+    from pathlib import Path
+
+    from model.inference import Predictor
+    from model.robustness import robustness
+
+    out = Path(args.out) if args.out else None
+    print(json.dumps(robustness(Predictor.load(args.model), args.mnist_dir, out, args.count)))
+    return 0
+
+
+def cmd_build(args):
+    """Everything bundled, in order: the CNN, the gate, the calibration, the robustness report."""
+    from pathlib import Path
+
+    from model.gate import train_gate
+    from model.inference import Predictor
+    from model.robustness import calibrate, robustness
+    from model.train import train
+
+    out = Path(args.out)
+    train(args.mnist_dir, out_dir=out, seed=args.seed)
+    train_gate(args.mnist_dir, out_dir=out, seed=args.seed)
+    calibrate(Predictor.load(out / paths.MODEL_FILE), args.mnist_dir, out)
+    figures = robustness(Predictor.load(out / paths.MODEL_FILE), args.mnist_dir, out)
+    print(json.dumps(figures))
+    return 0
+
+
 def cmd_evaluate(args):
     from model.data import load_mnist
     from model.evaluate import compute_metrics
@@ -67,8 +120,25 @@ def cmd_predict(args):
     return 1 if failed else 0
 
 
+def cmd_read(args):
+    from model.errors import InvalidImageError
+    from model.inference import Predictor
+
+    predictor = Predictor.load(args.model)
+    failed = 0
+    for path in args.images:
+        try:
+            line = {"path": path, **predictor.read(path).to_json()}
+        except InvalidImageError as error:
+            failed += 1
+            line = {"path": path, "error": str(error)}
+        print(json.dumps(line), flush=True)
+    return 1 if failed else 0
+
+
 def build_parser():
-    from model import paths
+    from model.gate import EPOCHS as GATE_EPOCHS
+    from model.robustness import COUNT as ROBUSTNESS_COUNT
     from model.train import BATCH_SIZE, EPOCHS, SEED
 
     parser = argparse.ArgumentParser(prog="python -m model", description=__doc__)
@@ -83,6 +153,41 @@ def build_parser():
     train.add_argument("--limit", type=int, help="use only this many images (smoke tests)")
     train.set_defaults(run=cmd_train)
 
+    build = commands.add_parser(
+        "build", help="train, train-gate, calibrate and robustness in one go (about 40 min)"
+    )
+    _add_mnist_dir(build)
+    build.add_argument("--seed", type=int, default=SEED)
+    build.add_argument("--out", default=str(paths.BUNDLED_DIR), help="output folder")
+    build.set_defaults(run=cmd_build)
+
+    gate = commands.add_parser(
+        "train-gate", help="train the digit gate that doubts scribbles and letters"
+    )
+    _add_mnist_dir(gate)
+    gate.add_argument("--epochs", type=int, default=GATE_EPOCHS)
+    gate.add_argument("--seed", type=int, default=SEED)
+    gate.add_argument("--out", default=str(paths.BUNDLED_DIR), help="output folder")
+    gate.add_argument("--limit", type=int, help="use only this many images (smoke tests)")
+    gate.set_defaults(run=cmd_train_gate)
+
+    calibrate = commands.add_parser(
+        "calibrate", help="fit the confidence temperature on the validation split"
+    )
+    _add_mnist_dir(calibrate)
+    calibrate.add_argument("--model", help="a .keras file (default: the bundled model)")
+    calibrate.add_argument("--out", default=str(paths.BUNDLED_DIR), help="output folder")
+    calibrate.set_defaults(run=cmd_calibrate)
+
+    robust = commands.add_parser(
+        "robustness", help="accuracy on realistic re-drawn test sets and on non-digits"
+    )
+    _add_mnist_dir(robust)
+    robust.add_argument("--model", help="a .keras file (default: the bundled model)")
+    robust.add_argument("--count", type=int, default=ROBUSTNESS_COUNT, help="pictures per set")
+    robust.add_argument("--out", default=str(paths.BUNDLED_DIR), help="output folder ('' = none)")
+    robust.set_defaults(run=cmd_robustness)
+
     evaluate = commands.add_parser("evaluate", help="print the test-set metrics as JSON")
     _add_mnist_dir(evaluate)
     evaluate.add_argument("--model", help="a .keras file (default: the bundled model)")
@@ -92,6 +197,11 @@ def build_parser():
     predict.add_argument("images", nargs="+", metavar="IMAGE")
     predict.add_argument("--model", help="a .keras file (default: the bundled model)")
     predict.set_defaults(run=cmd_predict)
+
+    read = commands.add_parser("read", help="read a number (all digits) per image; JSON lines")
+    read.add_argument("images", nargs="+", metavar="IMAGE")
+    read.add_argument("--model", help="a .keras file (default: the bundled model)")
+    read.set_defaults(run=cmd_read)
     return parser
 
 

@@ -51,19 +51,22 @@ def _reduce_if_huge(image, name):
 
 
 def _open_bytes(data, name):
+    """Decodes image file bytes; returns the array and its size over the file's full size."""
     if not data:
         raise InvalidImageError(f"{name} is empty (0 bytes)")
     try:
         image = Image.open(io.BytesIO(data))
+        full_width = image.size[0]
         _reduce_if_huge(image, name)
         image.load()
+        scale = image.size[0] / full_width
     except InvalidImageError:
         raise
     except UnidentifiedImageError as error:
         raise InvalidImageError(f"{name} is not an image format this app can read") from error
     except (OSError, ValueError, SyntaxError) as error:
         raise InvalidImageError(f"{name} is corrupt or truncated ({error})") from error
-    return _from_pil(image)
+    return _from_pil(image), scale
 
 
 def _check_array(array):
@@ -114,22 +117,30 @@ def load_image(source):
 
     Returns:
         uint8 array (H, W), (H, W, 3) or (H, W, 4), EXIF orientation applied, first frame only.
+        A JPEG over MAX_PIXELS comes back at 1/2, 1/4 or 1/8 size (see `load_image_scaled`).
 
     Raises:
         InvalidImageError: missing file, not an image, corrupt, empty, too large, or an array
             of the wrong dtype or shape.
     """
+    return load_image_scaled(source)[0]
+
+
+def load_image_scaled(source):
+    """Like `load_image`, and also the decoded size over the file's own size (1.0 or less)."""
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
             raise InvalidImageError(f"{path}: no such file")
-        return _check_array(_open_bytes(path.read_bytes(), str(path)))
+        array, scale = _open_bytes(path.read_bytes(), str(path))
+        return _check_array(array), scale
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return _check_array(_open_bytes(bytes(source), "the uploaded data"))
+        array, scale = _open_bytes(bytes(source), "the uploaded data")
+        return _check_array(array), scale
     if isinstance(source, Image.Image):
-        return _check_array(_from_pil(source))
+        return _check_array(_from_pil(source)), 1.0
     if isinstance(source, np.ndarray):
-        return _check_array(source)
+        return _check_array(source), 1.0
     raise InvalidImageError(
         f"cannot read an image from a {type(source).__name__}; "
         "give a file path, bytes, a PIL image or a numpy array"

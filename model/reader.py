@@ -7,26 +7,30 @@ free of TensorFlow.
 import numpy as np
 
 from model.preprocess import crop_to_mnist, tight_crop
-from model.segment import components, group_digits, shape_problem, split_columns
+from model.segment import SHORT, components, group_digits, shape_problem, split_columns
 
 SPLIT_ASPECT = 0.8  # wider than this (width / height) may be several touching digits
 PIECE_ASPECT = 0.4  # the narrowest a digit is assumed to be when counting pieces
 MAX_PIECES = 5
-SPLIT_MARGIN = 0.1  # a split must beat reading the whole by this much mean log-confidence
-WIDE_PENALTY = 1.0  # per unit of aspect above 0.9, against reading a region as one digit
+TYPICAL_ASPECT = 0.7  # a digit's usual width / height, when there are no other digits to compare
+PRIOR_WEIGHT = 0.3  # how much a piece count far from width / usual width costs
 
 
 def _piece_crops(crop, cuts):
+    """The pieces between cuts with their boxes, or None when one is not a whole digit."""
     edges = [0, *cuts, crop.shape[1]]
     pieces = []
     for left, right in zip(edges[:-1], edges[1:], strict=True):
         piece = crop[:, left:right]
         rows = np.flatnonzero((piece > 0.25).any(axis=1))
         cols = np.flatnonzero((piece > 0.25).any(axis=0))
-        if not len(rows):
+        if not len(rows) or rows[-1] - rows[0] + 1 < SHORT * crop.shape[0]:
             return None
         box = (left + cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1)
-        pieces.append((piece[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], box))
+        piece = piece[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        if shape_problem(piece):
+            return None
+        pieces.append((piece, box))
     return pieces
 
 
@@ -44,44 +48,68 @@ def _candidates(crop):
     return candidates
 
 
-def _score(probabilities):
-    return float(np.log(np.clip(probabilities.max(axis=1), 1e-9, 1.0)).mean())
+def _score(probabilities, is_digit):
+    return float(np.log(np.clip(probabilities.max(axis=1) * is_digit, 1e-9, 1.0)).mean())
 
 
-def find_digits(ink, probabilities_of):
+def _digit_width(regions):
+    """The usual width of one digit in this picture: the median width, or from the height."""
+    widths = sorted(region.box[2] for region in regions)
+    heights = sorted(region.box[3] for region in regions)
+    height = heights[len(heights) // 2]
+    if len(regions) < 3:
+        return TYPICAL_ASPECT * height
+    return max(widths[len(widths) // 2], 0.7 * height)
+
+
+def find_digits(ink, infer):
     """The digits in an ink map, left to right.
+
+    Each region is read whole and, when wide, cut into 2..n pieces; the reading with the best
+    mean log-confidence wins, after a prior on how many digits that width usually holds.
 
     Args:
         ink: an `model.ink.Ink` that is not blank.
-        probabilities_of: function from uint8 (N, 28, 28) images to (N, 10) probabilities.
+        infer: function from uint8 (N, 28, 28) images to (N, 10) probabilities and the
+            (N,) probabilities that each is a digit at all.
 
     Returns:
-        (digits, skipped): digits as (image28, probabilities, box) with the box (x, y, w, h)
+        (digits, skipped): digits as (image28, probabilities, is_digit, box) with the box
         at working resolution; skipped as (box, reason) for dots and dashes.
     """
     label_image, kept = components(ink.values)
-    digits, skipped = [], []
+    regions, skipped = [], []
     for region in group_digits(label_image, kept):
-        x, y, _, _ = region.box
         crop = region.crop(ink.values, label_image)
         problem = shape_problem(tight_crop(crop))
         if problem:
             skipped.append((region.box, problem))
-            continue
-        candidates = _candidates(crop)
-        wide_penalty = WIDE_PENALTY * max(0.0, crop.shape[1] / crop.shape[0] - 0.9)
-        images = [crop_to_mnist(piece) for candidate in candidates for piece, _ in candidate]
-        probabilities = probabilities_of(np.stack(images))
-        best, best_score, start = None, -np.inf, 0
-        for index, candidate in enumerate(candidates):
-            chunk = probabilities[start : start + len(candidate)]
-            score = _score(chunk) - (SPLIT_MARGIN if index else wide_penalty)
+        else:
+            regions.append((region, _candidates(crop)))
+    if not regions:
+        return [], skipped
+    digit_width = _digit_width([region for region, _ in regions])
+    images = [
+        crop_to_mnist(piece)
+        for _, candidates in regions
+        for candidate in candidates
+        for piece, _ in candidate
+    ]
+    probabilities, is_digit = infer(np.stack(images))
+    digits, start = [], 0
+    for region, candidates in regions:
+        expected = region.box[2] / digit_width
+        best, best_score = None, -np.inf
+        for candidate in candidates:
+            chunk = slice(start, start + len(candidate))
+            score = _score(probabilities[chunk], is_digit[chunk])
+            score -= PRIOR_WEIGHT * (len(candidate) - expected) ** 2 / max(expected, 1.0)
             if score > best_score:
                 best, best_score = (candidate, start), score
             start += len(candidate)
-        candidate, start = best
-        for offset, (_, (px, py, pw, ph)) in enumerate(candidate):
-            digits.append(
-                (images[start + offset], probabilities[start + offset], (x + px, y + py, pw, ph))
-            )
+        candidate, first = best
+        x, y = region.box[:2]
+        for index, (_, (px, py, pw, ph)) in enumerate(candidate, start=first):
+            box = (x + px, y + py, pw, ph)
+            digits.append((images[index], probabilities[index], is_digit[index], box))
     return digits, skipped

@@ -13,6 +13,8 @@ SPECK_AREA = 0.04  # components smaller than this fraction of the largest area..
 SPECK_HEIGHT = 0.3  # ...and shorter than this fraction of the tallest one are specks
 CONTAINED = 0.8  # a part lying this much inside another digit's columns belongs to it
 OVERLAP = 0.5  # a smaller part overlapping this much joins when it is not side by side
+SHORT = 0.45  # a part shorter than this fraction of the tallest digit is not a digit alone...
+NEAR = 0.3  # ...and joins the digit beside it when the gap is below this fraction of that height
 DOT_EXTENT = 3.0  # a blob no longer than 3 stroke widths is a dot
 DASH_ASPECT = 2.5  # a stroke this much wider than tall, and thin, is a dash
 
@@ -105,6 +107,36 @@ def group_digits(label_image, kept):
                     break
             if merged:
                 break
+    return _attach_short_parts(sorted(regions, key=lambda region: region.box[0]))
+
+
+def _gap(a, b):
+    """Horizontal distance between two boxes (0 when they overlap)."""
+    return max(0, max(a[0], b[0]) - min(a[0] + a[2], b[0] + b[2]))
+
+
+def _is_minus(part, beside):
+    """A flat part level with the middle of the digit beside it: a minus or a hyphen."""
+    x, y, w, h = part.box
+    middle = y + h / 2
+    top, height = beside.box[1], beside.box[3]
+    return w >= 2 * h and top + 0.3 * height <= middle <= top + 0.7 * height
+
+
+def _attach_short_parts(regions):
+    """Joins short parts (a 5's detached flag, a broken stroke) to the digit right beside them."""
+    if len(regions) < 2:
+        return regions
+    tallest = max(region.box[3] for region in regions)
+    for part in sorted(regions, key=lambda region: region.box[3]):
+        if part.box[3] >= SHORT * tallest:
+            break
+        others = [region for region in regions if region is not part]
+        nearest = min(others, key=lambda region: _gap(part.box, region.box))
+        if _gap(part.box, nearest.box) > NEAR * tallest or _is_minus(part, nearest):
+            continue
+        joined = Region(_union(part.box, nearest.box), nearest.labels + part.labels)
+        regions = [joined if region is nearest else region for region in others]
     return sorted(regions, key=lambda region: region.box[0])
 
 

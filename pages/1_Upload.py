@@ -1,21 +1,22 @@
-"""Upload photos or scans of handwritten digits; each is read on its own."""
+"""Upload photos or scans of handwritten digits or numbers; each is read on its own."""
 
 from pathlib import Path
 
 import streamlit as st
 
 from model import InvalidImageError
-from model.image_io import fit_within, load_image
+from model.image_io import load_image
+from ui.annotate import annotate
 from ui.loaders import load_predictor
-from ui.views import show_prediction
+from ui.views import show_reading
 
 SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
 TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"]
 
 st.set_page_config(page_title="Upload a photo", page_icon="📷", layout="wide")
-st.title("Upload a photo of a digit")
+st.title("Upload a photo")
 st.caption(
-    "A photo or scan of one handwritten digit: dark ink on light paper or light on dark. "
+    "A photo or scan of a handwritten digit or number: dark ink on light paper or light on dark. "
     f"Formats: {', '.join(TYPES)}; up to {st.get_option('server.maxUploadSize')} MB each."
 )
 
@@ -43,11 +44,11 @@ for position, (name, data) in enumerate(images):
     except InvalidImageError as error:
         st.error(f"Could not read {name}: {error}.")
         continue
-    result = predictor.predict(image)
+    reading = predictor.read(image)
     photo_column, result_column = st.columns([1, 1], gap="large")
-    photo_column.image(fit_within(image, 1000), width="stretch")
+    photo_column.image(annotate(image, reading), width="stretch")
     with result_column:
-        if result.digit is None:
-            st.warning(f"No digit found in this image ({result.reason}).")
+        if not reading.digits:
+            st.warning(f"No digit found in this image ({reading.reason}).")
         else:
-            show_prediction(result, key=f"upload_probabilities_{position}")
+            show_reading(reading, key=f"upload_probabilities_{position}")

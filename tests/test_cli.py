@@ -58,3 +58,15 @@ def test_evaluate_prints_the_test_metrics(mnist_dir):
 def test_a_missing_mnist_folder_is_a_clear_error(tmp_path):
     run = _run("evaluate", "--mnist-dir", str(tmp_path / "nowhere"))
     assert run.returncode == 2 and "does not exist" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_read_prints_the_number_per_image(tmp_path):
+    from strokes import draw_number
+
+    number = tmp_path / "number.png"
+    Image.fromarray(draw_number((2, 0, 4))).save(number)
+    run = _run("read", str(number))
+    line = json.loads(run.stdout)
+    assert run.returncode == 0, run.stderr
+    assert line["text"] == "204" and [d["digit"] for d in line["digits"]] == [2, 0, 4]
+    assert all(len(d["box"]) == 4 for d in line["digits"])

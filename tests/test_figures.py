@@ -54,3 +54,14 @@ def test_bundled_artifacts_agree_with_each_other():
     assert [row["missed"] for row in rows] == (matrix.sum(axis=1) - matrix.diagonal()).tolist()
     assert len(mistakes_of(artifacts.misclassified, 9)) == rows[9]["missed"]
     assert len(artifacts.history["epoch"]) == artifacts.card["epochs"]
+
+
+def test_number_probabilities_has_a_row_per_digit():
+    from ui.figures import number_probabilities
+
+    probabilities = np.eye(10)[[4, 7, 1]]
+    figure = number_probabilities(probabilities, "471")
+    heatmap = figure.data[0]
+    assert list(heatmap.y) == ["#1: 4", "#2: 7", "#3: 1"]
+    np.testing.assert_array_equal(np.array(heatmap.z), probabilities)
+    assert heatmap.text[1][7] == "100%" and heatmap.text[1][0] == ""

@@ -20,7 +20,8 @@ def _check_result(result, digit):
     assert isinstance(result.confidence, float) and 0.0 <= result.confidence <= 1.0
     assert result.probabilities.shape == (10,)
     assert result.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
-    assert result.confidence == pytest.approx(float(result.probabilities[digit]))
+    assert 0.5 < result.is_digit <= 1.0 and not result.uncertain
+    assert result.confidence == pytest.approx(float(result.probabilities[digit]) * result.is_digit)
     assert result.image28.shape == (28, 28) and result.image28.dtype == np.uint8
 
 
@@ -113,7 +114,7 @@ def test_save_load_round_trip_gives_identical_predictions(predictor, tmp_path, m
     predictor.model.save(path)
     reloaded = Predictor.load(path)
     np.testing.assert_allclose(
-        reloaded.predict_batch(images), predictor.predict_batch(images), rtol=1e-6, atol=1e-6
+        reloaded.raw_outputs(images)[0], predictor.raw_outputs(images)[0], rtol=1e-6, atol=1e-6
     )
 
 
@@ -121,3 +122,64 @@ def test_bundled_model_on_the_mnist_test_set(predictor, mnist_dir):
     data = load_mnist(mnist_dir, validation_size=0)
     accuracy = (predictor.predict_batch(data.x_test).argmax(axis=1) == data.y_test).mean()
     assert accuracy >= 0.996
+
+
+def _encoded(image, format, **options):
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, **options)
+    return buffer.getvalue()
+
+
+def test_a_huge_camera_jpeg_is_decoded_at_reduced_size(predictor):
+    # 64 megapixels, over the 40 MP limit: decoded at 1/2 size instead of refused.
+    digit = draw_digit(7, canvas_size=2000)[:, :, 0]
+    photo = Image.new("L", (9248, 6936), 255)
+    photo.paste(Image.fromarray(digit), (3600, 2400))
+    data = _encoded(photo, "JPEG", quality=85)
+    result = predictor.predict(data)
+    assert result.digit == 7
+    # The box is in the photo's own pixels, not those of the reduced decode.
+    rows = np.flatnonzero((digit < 128).any(axis=1))
+    cols = np.flatnonzero((digit < 128).any(axis=0))
+    expected = (3600 + cols[0], 2400 + rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1)
+    np.testing.assert_allclose(result.box, expected, atol=12)
+    np.testing.assert_allclose(predictor.read(data).digits[0].box, result.box, atol=2)
+
+
+def test_a_decompression_bomb_is_refused_before_decoding(predictor):
+    bomb = _encoded(Image.new("1", (20000, 20000), 1), "PNG")  # 400 MP in a few KB
+    assert len(bomb) < 100_000
+    with pytest.raises(InvalidImageError, match="too large to decode safely"):
+        predictor.predict(bomb)
+    with pytest.raises(InvalidImageError, match="too large"):
+        predictor.read(bomb)
+
+
+def test_animated_gif_reads_the_first_frame(predictor):
+    frames = [Image.fromarray(draw_digit(4)[:, :, 0]), Image.new("L", (280, 280), 255)]
+    gif = _encoded(frames[0], "GIF", save_all=True, append_images=frames[1:])
+    assert predictor.predict(gif).digit == 4
+
+
+def test_sixteen_bit_png_is_rescaled(predictor):
+    gray16 = (draw_digit(3)[:, :, 0].astype(np.uint16) * 200).astype(np.uint16)
+    data = _encoded(Image.fromarray(gray16), "PNG")
+    assert Image.open(io.BytesIO(data)).mode.startswith("I")
+    assert predictor.predict(data).digit == 3
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        Image.new("L", (1, 1), 0),
+        Image.new("L", (1, 1), 255),
+        Image.new("RGB", (640, 480), (255, 255, 255)),
+        Image.new("RGB", (640, 480), (0, 0, 0)),
+    ],
+    ids=["1-pixel-black", "1-pixel-white", "all-white", "all-black"],
+)
+def test_images_without_ink_are_blank(predictor, image):
+    data = _encoded(image, "PNG")
+    result, reading = predictor.predict(data), predictor.read(data)
+    assert result.digit is None and "blank" in result.reason
+    assert reading.text == "" and "blank" in reading.reason

@@ -103,3 +103,35 @@ def confusion_heatmap(matrix, normalize=False, hide_diagonal=False):
         yaxis=dict(title="true", type="category", autorange="reversed"),
     )
     return figure
+
+
+def number_probabilities(probabilities, digits):
+    """A heatmap of each position's ten digit probabilities (rows: positions, left to right).
+
+    Args:
+        probabilities: float (N, 10), one row per digit of the number.
+        digits: the N digits read, for the row labels.
+    """
+    probabilities = np.asarray(probabilities, dtype=float)
+    rows = [f"#{position + 1}: {digit}" for position, digit in enumerate(digits)]
+    figure = go.Figure(
+        go.Heatmap(
+            z=probabilities,
+            x=[str(digit) for digit in range(10)],
+            y=rows,
+            colorscale=[[0, "#f5f5f5"], [1, ACCENT]],
+            zmin=0,
+            zmax=1,
+            text=[[f"{p:.0%}" if p >= 0.01 else "" for p in row] for row in probabilities],
+            texttemplate="%{text}",
+            hovertemplate="%{y}, digit %{x}: %{z:.2%}<extra></extra>",
+            showscale=False,
+        )
+    )
+    figure.update_layout(
+        height=60 + 36 * len(rows),
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis=dict(title=None, type="category", side="top"),
+        yaxis=dict(title=None, autorange="reversed", type="category"),
+    )
+    return figure

@@ -1,0 +1,125 @@
+"""The digit gate: a small CNN that says whether a 28x28 picture is one digit at all.
+
+A softmax over ten digits has no way to say "none of these": a scribble or a letter gets a
+confident digit. The gate is trained on MNIST digits (as scanned and re-drawn with a pen)
+against pictures that are not one digit (`model.negatives`), and its probability scales
+the predictor's confidence.
+"""
+
+import json
+import time
+
+import keras
+import numpy as np
+from keras import layers
+
+from model import paths
+from model.data import load_mnist
+from model.negatives import negatives
+from model.preprocess import locate_digit
+from model.synthetic import canvas_digit, pixel_art
+
+SEED = 1337
+EPOCHS = 5
+BATCH_SIZE = 128
+REDRAWN = 20_000  # training digits also re-drawn as canvas strokes or pixel art
+
+
+def build_gate(dropout_rate=0.3):
+    """A small CNN from (N, 28, 28, 1) 0-255 images to (N, 1): the probability of a digit."""
+    inputs = keras.Input(shape=(28, 28, 1), name="image")
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    for filters in (16, 32):
+        x = layers.Conv2D(filters, 3, activation="relu", padding="same")(x)
+        x = layers.Conv2D(filters, 3, activation="relu", padding="same")(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Dropout(dropout_rate)(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="is_digit")(x)
+    return keras.Model(inputs, outputs, name="digit_gate")
+
+
+def redrawn_digits(images, count, rng):
+    """MNIST digits re-drawn as a person would (pen strokes, pixel art), back in MNIST format."""
+    redrawn = []
+    for index in rng.permutation(len(images))[:count]:
+        if rng.random() < 0.8:
+            picture = canvas_digit(images[index], rng, canvas_size=int(rng.choice((120, 200))))
+        else:
+            picture = pixel_art(images[index], rng)
+        image28, _, _ = locate_digit(picture)
+        if image28 is not None:
+            redrawn.append(image28)
+    return np.stack(redrawn)
+
+
+def gate_data(data, seed, limit=None):
+    """Training and validation pictures for the gate, half digits and half not, shuffled."""
+    rng = np.random.default_rng(seed)
+    digits_train = data.x_train[:limit] if limit else data.x_train
+    redrawn = redrawn_digits(digits_train, min(REDRAWN, len(digits_train) // 3), rng)
+    positives = np.concatenate([digits_train, redrawn])
+    negative_train = negatives(len(positives), seed, digits_train)
+    x_train = np.concatenate([positives, negative_train])
+    y_train = np.concatenate([np.ones(len(positives)), np.zeros(len(negative_train))])
+    order = rng.permutation(len(x_train))
+    digits_val = data.x_val[:limit] if limit else data.x_val
+    negative_val = negatives(len(digits_val), seed + 1, digits_val)
+    x_val = np.concatenate([digits_val, negative_val])
+    y_val = np.concatenate([np.ones(len(digits_val)), np.zeros(len(negative_val))])
+    return (x_train[order], y_train[order]), (x_val, y_val)
+
+
+def train_gate(mnist_dir=None, out_dir=paths.BUNDLED_DIR, epochs=EPOCHS, seed=SEED, limit=None):
+    """Trains the gate and writes `gate.keras` and `gate.json` (validation figures).
+
+    Args:
+        mnist_dir: folder with the MNIST IDX files (see `model.data.load_mnist`).
+        out_dir: where to write.
+        epochs: passes over the training pictures.
+        seed: seed for the split, the negatives and the weights.
+        limit: use only this many MNIST images (smoke tests).
+
+    Returns:
+        The figures written to `gate.json`.
+    """
+    keras.utils.set_random_seed(seed)
+    started = time.time()
+    data = load_mnist(mnist_dir, seed=seed)
+    (x_train, y_train), (x_val, y_val) = gate_data(data, seed, limit)
+    augment = keras.Sequential(
+        [
+            layers.RandomRotation(0.04, fill_mode="constant", seed=seed),
+            layers.RandomZoom(0.1, fill_mode="constant", seed=seed),
+            layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed),
+        ]
+    )
+    gate = build_gate()
+    inputs = keras.Input(shape=(28, 28, 1))
+    trainer = keras.Model(inputs, gate(augment(inputs)))
+    trainer.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+    trainer.fit(
+        x_train[..., None].astype("float32"),
+        y_train,
+        batch_size=BATCH_SIZE,
+        epochs=epochs,
+        validation_data=(x_val[..., None].astype("float32"), y_val),
+        verbose=2,
+    )
+    scores = gate.predict(x_val[..., None].astype("float32"), verbose=0)[:, 0]
+    digits, others = scores[y_val == 1], scores[y_val == 0]
+    figures = {
+        "validation_digits": int(len(digits)),
+        "validation_negatives": int(len(others)),
+        "digits_doubted": float((digits < 0.5).mean()),
+        "negatives_passed": float((others >= 0.5).mean()),
+        "training_pictures": int(len(x_train)),
+        "epochs": epochs,
+        "seed": seed,
+        "training_seconds": round(time.time() - started, 1),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    gate.save(out_dir / paths.GATE_FILE)
+    (out_dir / paths.GATE_CARD_FILE).write_text(json.dumps(figures, indent=1))
+    return figures

@@ -1,0 +1,94 @@
+"""Not digits: the gate, the negatives it learns from, and calibrated confidence."""
+
+import cv2
+import numpy as np
+import pytest
+
+from model import paths
+from model.calibration import apply_temperature, expected_calibration_error, fit_temperature
+from model.negatives import KINDS, negative, negatives
+
+
+def _canvas():
+    return np.full((300, 300), 255, dtype=np.uint8)
+
+
+def _letter(letter):
+    canvas = _canvas()
+    cv2.putText(canvas, letter, (60, 240), cv2.FONT_HERSHEY_SIMPLEX, 7, 0, 18, cv2.LINE_AA)
+    return canvas
+
+
+def _zigzag():
+    canvas = _canvas()
+    points = np.array([(40, 80), (90, 220), (140, 80), (190, 220), (240, 80), (270, 220)])
+    cv2.polylines(canvas, [points], False, 0, 14, cv2.LINE_AA)
+    return canvas
+
+
+def _scribble():
+    canvas = _canvas()
+    points = np.array(
+        [(60, 150), (240, 90), (80, 60), (220, 240), (70, 220), (250, 160), (150, 40)]
+    )
+    cv2.polylines(canvas, [points], False, 0, 12, cv2.LINE_AA)
+    return canvas
+
+
+@pytest.mark.parametrize(
+    "image",
+    [_zigzag(), _scribble(), _letter("A"), _letter("K"), _letter("W"), _letter("X")],
+    ids=["zigzag", "scribble", "A", "K", "W", "X"],
+)
+def test_non_digits_are_never_a_confident_digit(predictor, image):
+    result = predictor.predict(image)
+    assert result.digit is None or result.confidence < 0.5
+    assert result.uncertain and result.reason
+
+
+def test_negatives_are_mnist_format_and_deterministic():
+    digits = np.zeros((4, 28, 28), dtype=np.uint8)
+    digits[:, 6:22, 12:16] = 255  # four 1s
+    rng = np.random.default_rng(0)
+    for kind in KINDS:
+        image = negative(kind, rng, digits)
+        assert image.shape == (28, 28) and image.dtype == np.uint8 and image.max() == 255
+        assert image[0].max() == 0 and image[:, 0].max() == 0  # a black border, like MNIST
+    np.testing.assert_array_equal(negatives(10, 3, digits), negatives(10, 3, digits))
+    assert not np.array_equal(negatives(10, 3, digits), negatives(10, 4, digits))
+
+
+def test_temperature_scaling_undoes_overconfidence():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 2.0, (4000, 10))
+    true_probabilities = apply_temperature(np.exp(logits) / np.exp(logits).sum(1, keepdims=True), 1)
+    labels = np.array([rng.choice(10, p=row / row.sum()) for row in true_probabilities])
+    overconfident = apply_temperature(true_probabilities, 0.5)  # twice as sharp as the truth
+    temperature = fit_temperature(overconfident, labels)
+    assert temperature == pytest.approx(2.0, rel=0.1)
+    calibrated = apply_temperature(overconfident, temperature)
+    assert expected_calibration_error(calibrated, labels) < expected_calibration_error(
+        overconfident, labels
+    )
+
+
+def test_the_predictor_uses_the_bundled_calibration_and_gate(predictor):
+    import json
+
+    calibration = json.loads((paths.BUNDLED_DIR / paths.CALIBRATION_FILE).read_text())
+    assert predictor.temperature == pytest.approx(calibration["temperature"])
+    assert 0.2 <= predictor.temperature <= 5 and predictor.threshold == calibration["threshold"]
+    assert predictor.gate is not None
+    image = np.zeros((1, 28, 28), dtype=np.uint8)
+    image[0, 6:22, 12:16] = 255
+    probabilities, is_digit = predictor.raw_outputs(image)
+    assert probabilities.shape == (1, 10) and is_digit.shape == (1,) and is_digit[0] > 0.5
+
+
+def test_gate_training_smoke(mnist_dir, tmp_path):
+    from model.gate import train_gate
+
+    figures = train_gate(mnist_dir, out_dir=tmp_path, epochs=1, limit=300)
+    assert (tmp_path / paths.GATE_FILE).is_file() and (tmp_path / paths.GATE_CARD_FILE).is_file()
+    assert figures["validation_digits"] == 300 and figures["validation_negatives"] == 300
+    assert 0 <= figures["digits_doubted"] <= 1 and 0 <= figures["negatives_passed"] <= 1

@@ -1,0 +1,59 @@
+"""Boxes and digits drawn over a picture, to show what was read where. Pure OpenCV."""
+
+import cv2
+import numpy as np
+
+from model.image_io import fit_within
+
+SURE = (46, 160, 67)  # green
+UNSURE = (228, 87, 46)  # orange
+
+
+def _rgb(image):
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    if image.shape[2] == 4:
+        alpha = image[:, :, 3:4].astype(np.float32) / 255.0
+        white = np.full_like(image[:, :, :3], 255, dtype=np.float32)
+        return (image[:, :, :3] * alpha + white * (1 - alpha)).astype(np.uint8)
+    return image.copy()
+
+
+def annotate(image, reading, longest_side=1000):
+    """An RGB copy of `image`, at most `longest_side` px, with a labelled box per digit.
+
+    Args:
+        image: uint8 (H, W), (H, W, 3) or (H, W, 4), the picture `reading` was made from.
+        reading: a `model.Reading` whose boxes are in `image`'s pixels.
+        longest_side: the size of the copy.
+
+    Returns:
+        uint8 (h, w, 3). Uncertain digits are boxed in orange with a "?".
+    """
+    picture = fit_within(_rgb(np.asarray(image)), longest_side)
+    scale = picture.shape[1] / image.shape[1]
+    line = max(2, round(max(picture.shape[:2]) / 250))
+    for digit in reading.digits:
+        x, y, width, height = (round(value * scale) for value in digit.box)
+        color = UNSURE if digit.uncertain else SURE
+        cv2.rectangle(picture, (x, y), (x + width, y + height), color, line)
+        label = f"{digit.digit}?" if digit.uncertain else str(digit.digit)
+        font_scale = max(0.6, height / 160)
+        (text_width, text_height), _ = cv2.getTextSize(
+            label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, line
+        )
+        top = max(0, y - text_height - 2 * line)
+        cv2.rectangle(
+            picture, (x, top), (x + text_width + 2 * line, top + text_height + 2 * line), color, -1
+        )
+        cv2.putText(
+            picture,
+            label,
+            (x + line, top + text_height + line),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            font_scale,
+            (255, 255, 255),
+            line,
+            cv2.LINE_AA,
+        )
+    return picture
