@@ -101,8 +101,8 @@ def remove_ruled_lines(ink):
     height, width = ink.shape
     mask = (ink > 0.3).astype(np.uint8)
     length = int(width * LINE_LENGTH)
-    if width < 40 or mask.sum() < length:
-        return ink
+    if width < 40 or mask.sum() < length or mask.any(axis=0).sum() < length:
+        return ink  # no ink spans enough columns to hold a ruled line
     found = cv2.HoughLinesP(
         mask, 1, np.pi / 360, threshold=length // 2, minLineLength=length, maxLineGap=width // 50
     )

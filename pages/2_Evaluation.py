@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.artifacts import mistakes_of, per_class_rows
+from ui.artifacts import mistakes_of, per_class_rows, robustness_rows
 from ui.figures import confusion_heatmap, training_curves
 from ui.loaders import load_bundled_artifacts
 
@@ -40,6 +40,20 @@ st.plotly_chart(
 
 st.subheader("Per digit")
 st.dataframe(per_class_rows(metrics), hide_index=True, width="stretch")
+
+if artifacts.robustness:
+    st.subheader("Beyond MNIST: drawings, pixel art, photos, numbers")
+    st.caption(
+        "MNIST test digits re-drawn the way people give them to the app (`python -m model "
+        "robustness`). A reading is flagged unsure when its confidence is under "
+        f"{artifacts.robustness['threshold']:.0%}; scribbles, letters and shapes are flagged too."
+    )
+    st.dataframe(robustness_rows(artifacts.robustness), hide_index=True, width="stretch")
+    not_digits = artifacts.robustness["not_digits"]
+    st.caption(
+        "Not digits read as a confident digit: "
+        + ", ".join(f"{kind} {row['confident_rate']:.0%}" for kind, row in not_digits.items())
+    )
 
 st.subheader("The mistakes")
 choice = st.selectbox("True digit", ["all", *range(10)], key="eval_gallery_digit")

@@ -65,3 +65,13 @@ def test_number_probabilities_has_a_row_per_digit():
     assert list(heatmap.y) == ["#1: 4", "#2: 7", "#3: 1"]
     np.testing.assert_array_equal(np.array(heatmap.z), probabilities)
     assert heatmap.text[1][7] == "100%" and heatmap.text[1][0] == ""
+
+
+def test_robustness_rows_cover_every_set():
+    from ui.artifacts import load_artifacts, robustness_rows
+
+    robustness = load_artifacts().robustness
+    rows = robustness_rows(robustness)
+    assert [row["test set"] for row in rows] == list(robustness["sets"])
+    canvas = next(row for row in rows if row["test set"] == "canvas")
+    assert canvas["read right %"] == round(100 * robustness["sets"]["canvas"]["accuracy"], 1)

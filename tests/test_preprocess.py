@@ -91,3 +91,19 @@ def test_ink_map_ignores_faint_background_noise():
     ink = find_ink(gray)
     assert ink.contrast > 180
     assert ink.values[:20].max() == 0 and ink.values[40, 50] == 1.0
+
+
+def test_ruled_lines_and_shadows_are_ignored(predictor):
+    import cv2
+
+    from model.ink import find_ink
+
+    page = draw_digit(7, canvas_size=400, ink=(40, 40, 120, 255))
+    for y in (50, 150, 250, 350):
+        cv2.line(page, (0, y), (399, y + 8), (200, 150, 110, 255), 3)  # slightly slanted ruling
+    shade = np.linspace(1.0, 0.55, 400)[None, :, None]  # light falling off to the right
+    page[:, :, :3] = (page[:, :, :3] * shade).astype(np.uint8)
+    ink = find_ink(page)
+    assert ink.values[45:62, :60].max() == 0  # the ruling left of the digit is gone
+    assert ink.values[80:130, 340:].max() == 0  # the shadowed paper between lines is not ink
+    assert predictor.predict(page).digit == 7

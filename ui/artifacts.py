@@ -16,6 +16,7 @@ class Artifacts:
     misclassified: list
     misclassified_images: dict
     card: dict
+    robustness: dict | None = None
 
 
 def load_artifacts(folder=paths.BUNDLED_DIR):
@@ -37,6 +38,9 @@ def load_artifacts(folder=paths.BUNDLED_DIR):
         misclassified=read_json(paths.MISCLASSIFIED_FILE),
         misclassified_images=images,
         card=read_json(paths.CARD_FILE),
+        robustness=read_json(paths.ROBUSTNESS_FILE)
+        if (folder / paths.ROBUSTNESS_FILE).is_file()
+        else None,
     )
 
 
@@ -58,3 +62,31 @@ def per_class_rows(metrics):
 def mistakes_of(rows, true_digit=None):
     """Misclassified rows, all or only those whose true label is `true_digit`."""
     return [row for row in rows if true_digit is None or row["label"] == true_digit]
+
+
+SET_NOTES = {
+    "canvas": "re-drawn with a mouse pen, 2-40 px, on canvases of 200-1000 px, any colours",
+    "pixel_art": "16-40 px paint-program pictures, hard edges, either polarity",
+    "photo": "JPEG photos of pen on paper: shadows, ruled lines, rotation, EXIF",
+    "numbers": "3-5 digits side by side, read whole by `read` (exact matches)",
+}
+
+
+def robustness_rows(robustness):
+    """One row per realistic test set: what it is and how the predictor does on it."""
+    rows = []
+    for name, figures in robustness["sets"].items():
+        accuracy = figures.get("accuracy", figures.get("exact"))
+        rows.append(
+            {
+                "test set": name,
+                "what it is": SET_NOTES.get(name, ""),
+                "pictures": figures["count"],
+                "read right %": round(100 * accuracy, 1),
+                "flagged unsure %": round(100 * figures["flagged_rate"], 1)
+                if "flagged_rate" in figures
+                else None,
+                "ms each": round(figures["milliseconds_per_picture"], 1),
+            }
+        )
+    return rows

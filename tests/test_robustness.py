@@ -1,0 +1,25 @@
+"""The realistic-input report and the calibration, on real MNIST (small counts: a smoke test)."""
+
+import json
+
+from model import paths
+from model.robustness import robustness
+
+
+def test_robustness_report_on_a_few_pictures(predictor, mnist_dir):
+    figures = robustness(predictor, mnist_dir, out_dir=None, count=12)
+    assert set(figures["sets"]) == {"canvas", "pixel_art", "photo", "numbers"}
+    for name in ("canvas", "pixel_art", "photo"):
+        assert figures["sets"][name]["count"] == 12
+        assert figures["sets"][name]["accuracy"] >= 0.75, name
+    assert figures["sets"]["numbers"]["exact"] >= 0.5
+    for kind, row in figures["not_digits"].items():
+        assert row["confident_rate"] <= 0.5, kind
+
+
+def test_bundled_report_meets_the_targets():
+    figures = json.loads((paths.BUNDLED_DIR / paths.ROBUSTNESS_FILE).read_text())
+    for name in ("canvas", "pixel_art", "photo"):
+        assert figures["sets"][name]["count"] >= 500
+        assert figures["sets"][name]["accuracy"] >= 0.97, name
+    assert figures["sets"]["numbers"]["exact"] >= 0.9
