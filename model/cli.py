@@ -104,7 +104,8 @@ def cmd_evaluate(args):
     return 0
 
 
-def cmd_predict(args):
+def _each_image(args, read):
+    """Prints one JSON line per image; a bad file gets an error line, and exit 1 at the end."""
     from model.errors import InvalidImageError
     from model.inference import Predictor
 
@@ -112,28 +113,21 @@ def cmd_predict(args):
     failed = 0
     for path in args.images:
         try:
-            line = {"path": path, **predictor.predict(path).to_json()}
+            result = predictor.read(path) if read else predictor.predict(path)
+            line = {"path": path, **result.to_json()}
         except InvalidImageError as error:
             failed += 1
             line = {"path": path, "error": str(error)}
         print(json.dumps(line), flush=True)
     return 1 if failed else 0
+
+
+def cmd_predict(args):
+    return _each_image(args, read=False)
 
 
 def cmd_read(args):
-    from model.errors import InvalidImageError
-    from model.inference import Predictor
-
-    predictor = Predictor.load(args.model)
-    failed = 0
-    for path in args.images:
-        try:
-            line = {"path": path, **predictor.read(path).to_json()}
-        except InvalidImageError as error:
-            failed += 1
-            line = {"path": path, "error": str(error)}
-        print(json.dumps(line), flush=True)
-    return 1 if failed else 0
+    return _each_image(args, read=True)
 
 
 def build_parser():

@@ -53,6 +53,18 @@ STROKES = {
 }
 
 
+def _pen(canvas, points, ink, width):
+    cv2.polylines(
+        canvas,
+        [np.round(np.asarray(points) * 16).astype(np.int32)],
+        False,
+        ink,
+        thickness=width,
+        lineType=cv2.LINE_AA,
+        shift=4,
+    )
+
+
 def draw_digit(
     digit,
     canvas_size=280,
@@ -77,16 +89,7 @@ def draw_digit(
     canvas[:] = background
     left, top, box_w, box_h = (value * canvas_size for value in box)
     for stroke in STROKES[digit]:
-        points = np.array([(left + x * box_w, top + y * box_h) for x, y in stroke])
-        cv2.polylines(
-            canvas,
-            [np.round(points * 16).astype(np.int32)],
-            False,
-            ink,
-            thickness=width,
-            lineType=cv2.LINE_AA,
-            shift=4,
-        )
+        _pen(canvas, [(left + x * box_w, top + y * box_h) for x, y in stroke], ink, width)
     return canvas
 
 
@@ -109,16 +112,6 @@ def draw_number(digits, size=200, width=14, gap=0.15, ink=(0, 0, 0, 255)):
     for index, digit in enumerate(digits):
         left = size * (0.3 + index * (digit_width + gap))
         for stroke in STROKES[digit]:
-            points = np.array(
-                [(left + x * digit_width * size, 0.2 * size + y * size) for x, y in stroke]
-            )
-            cv2.polylines(
-                canvas,
-                [np.round(points * 16).astype(np.int32)],
-                False,
-                ink,
-                thickness=width,
-                lineType=cv2.LINE_AA,
-                shift=4,
-            )
+            points = [(left + x * digit_width * size, 0.2 * size + y * size) for x, y in stroke]
+            _pen(canvas, points, ink, width)
     return canvas
