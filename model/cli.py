@@ -3,6 +3,7 @@
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from model import paths
 from model.data import MNIST_DIR_ENV
@@ -14,6 +15,14 @@ def _add_mnist_dir(parser):
         help=f"folder with the four MNIST IDX .gz files (default: ${MNIST_DIR_ENV}, "
         "else the standard Keras download)",
     )
+
+
+def _add_out(parser, help_text="output folder"):
+    parser.add_argument("--out", default=str(paths.BUNDLED_DIR), help=help_text)
+
+
+def _add_model(parser):
+    parser.add_argument("--model", help="a .keras file (default: the bundled model)")
 
 
 def cmd_train(args):
@@ -41,8 +50,6 @@ def cmd_train(args):
 
 
 def cmd_train_gate(args):
-    from pathlib import Path
-
     from model.gate import train_gate
 
     figures = train_gate(
@@ -53,8 +60,6 @@ def cmd_train_gate(args):
 
 
 def cmd_calibrate(args):
-    from pathlib import Path
-
     from model.inference import Predictor
     from model.robustness import calibrate
 
@@ -64,8 +69,6 @@ def cmd_calibrate(args):
 
 
 def cmd_robustness(args):
-    from pathlib import Path
-
     from model.inference import Predictor
     from model.robustness import robustness
 
@@ -76,8 +79,6 @@ def cmd_robustness(args):
 
 def cmd_build(args):
     """Everything bundled, in order: the CNN, the gate, the calibration, the robustness report."""
-    from pathlib import Path
-
     from model.gate import train_gate
     from model.inference import Predictor
     from model.robustness import calibrate, robustness
@@ -143,7 +144,7 @@ def build_parser():
     train.add_argument("--epochs", type=int, default=EPOCHS)
     train.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     train.add_argument("--seed", type=int, default=SEED)
-    train.add_argument("--out", default=str(paths.BUNDLED_DIR), help="output folder")
+    _add_out(train)
     train.add_argument("--limit", type=int, help="use only this many images (smoke tests)")
     train.set_defaults(run=cmd_train)
 
@@ -152,7 +153,7 @@ def build_parser():
     )
     _add_mnist_dir(build)
     build.add_argument("--seed", type=int, default=SEED)
-    build.add_argument("--out", default=str(paths.BUNDLED_DIR), help="output folder")
+    _add_out(build)
     build.set_defaults(run=cmd_build)
 
     gate = commands.add_parser(
@@ -161,7 +162,7 @@ def build_parser():
     _add_mnist_dir(gate)
     gate.add_argument("--epochs", type=int, default=GATE_EPOCHS)
     gate.add_argument("--seed", type=int, default=SEED)
-    gate.add_argument("--out", default=str(paths.BUNDLED_DIR), help="output folder")
+    _add_out(gate)
     gate.add_argument("--limit", type=int, help="use only this many images (smoke tests)")
     gate.set_defaults(run=cmd_train_gate)
 
@@ -169,32 +170,32 @@ def build_parser():
         "calibrate", help="fit the confidence temperature on the validation split"
     )
     _add_mnist_dir(calibrate)
-    calibrate.add_argument("--model", help="a .keras file (default: the bundled model)")
-    calibrate.add_argument("--out", default=str(paths.BUNDLED_DIR), help="output folder")
+    _add_model(calibrate)
+    _add_out(calibrate)
     calibrate.set_defaults(run=cmd_calibrate)
 
     robust = commands.add_parser(
         "robustness", help="accuracy on realistic re-drawn test sets and on non-digits"
     )
     _add_mnist_dir(robust)
-    robust.add_argument("--model", help="a .keras file (default: the bundled model)")
+    _add_model(robust)
     robust.add_argument("--count", type=int, default=ROBUSTNESS_COUNT, help="pictures per set")
-    robust.add_argument("--out", default=str(paths.BUNDLED_DIR), help="output folder ('' = none)")
+    _add_out(robust, help_text="output folder ('' = none)")
     robust.set_defaults(run=cmd_robustness)
 
     evaluate = commands.add_parser("evaluate", help="print the test-set metrics as JSON")
     _add_mnist_dir(evaluate)
-    evaluate.add_argument("--model", help="a .keras file (default: the bundled model)")
+    _add_model(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)
 
     predict = commands.add_parser("predict", help="read one digit per image; one JSON line each")
     predict.add_argument("images", nargs="+", metavar="IMAGE")
-    predict.add_argument("--model", help="a .keras file (default: the bundled model)")
+    _add_model(predict)
     predict.set_defaults(run=cmd_predict)
 
     read = commands.add_parser("read", help="read a number (all digits) per image; JSON lines")
     read.add_argument("images", nargs="+", metavar="IMAGE")
-    read.add_argument("--model", help="a .keras file (default: the bundled model)")
+    _add_model(read)
     read.set_defaults(run=cmd_read)
     return parser
 

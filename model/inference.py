@@ -17,6 +17,7 @@ from model.preprocess import BLANK, locate_digit, source_box
 from model.reader import find_digits
 
 BATCH_CHUNK = 2048
+_BESIDE_THE_MODEL = (paths.CARD_FILE, paths.CALIBRATION_FILE, paths.GATE_FILE)
 
 
 @dataclass
@@ -134,16 +135,12 @@ class Predictor:
         path = Path(path) if path else paths.BUNDLED_DIR / paths.MODEL_FILE
         if not path.is_file():
             raise FileNotFoundError(f"no model file at {path}; run `python -m model train`")
-        extras = {}
-        for name in (paths.CARD_FILE, paths.CALIBRATION_FILE):
-            extra = path.parent / name
-            extras[name] = json.loads(extra.read_text()) if extra.is_file() else None
-        gate_path = path.parent / paths.GATE_FILE
+        card, calibration, gate = (path.parent / name for name in _BESIDE_THE_MODEL)
         return cls(
             keras.models.load_model(path, compile=False),
-            extras[paths.CARD_FILE],
-            extras[paths.CALIBRATION_FILE],
-            keras.models.load_model(gate_path, compile=False) if gate_path.is_file() else None,
+            json.loads(card.read_text()) if card.is_file() else None,
+            json.loads(calibration.read_text()) if calibration.is_file() else None,
+            keras.models.load_model(gate, compile=False) if gate.is_file() else None,
         )
 
     def raw_outputs(self, images):

@@ -98,7 +98,7 @@ def remove_ruled_lines(ink):
 
     Strokes crossing a line keep their pixels on it.
     """
-    height, width = ink.shape
+    width = ink.shape[1]
     mask = (ink > 0.3).astype(np.uint8)
     length = int(width * LINE_LENGTH)
     if width < 40 or mask.sum() < length or mask.any(axis=0).sum() < length:

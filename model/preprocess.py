@@ -62,13 +62,22 @@ def place_by_center_of_mass(patch, size=MNIST_SIZE):
     return canvas
 
 
-def tight_crop(ink, level=0.25):
-    """The smallest window holding all ink above `level` (the whole array if there is none)."""
+def ink_box(ink, level=0.25):
+    """(x, y, w, h) of the smallest window holding all ink above `level`, or None if none."""
     rows = np.flatnonzero((ink > level).any(axis=1))
     cols = np.flatnonzero((ink > level).any(axis=0))
     if not len(rows):
+        return None
+    return cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1
+
+
+def tight_crop(ink, level=0.25):
+    """The smallest window holding all ink above `level` (the whole array if there is none)."""
+    box = ink_box(ink, level)
+    if box is None:
         return ink
-    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    x, y, width, height = box
+    return ink[y : y + height, x : x + width]
 
 
 def crop_to_mnist(crop):
@@ -103,13 +112,12 @@ def locate_digit(image):
         return None, None, BLANK
     labels = [row[0] for row in kept]
     inked = np.where(np.isin(label_image, labels), ink.values, 0.0)
-    rows = np.flatnonzero((inked > 0.25).any(axis=1))
-    cols = np.flatnonzero((inked > 0.25).any(axis=0))
-    crop = inked[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    box = ink_box(inked)
+    x, y, width, height = box
+    crop = inked[y : y + height, x : x + width]
     problem = shape_problem(crop)
     if problem:
         return None, None, problem
-    box = (cols[0], rows[0], len(crop[0]), len(crop))
     return crop_to_mnist(crop), source_box(box, ink.scale), None
 
 

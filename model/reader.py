@@ -6,7 +6,7 @@ free of TensorFlow.
 
 import numpy as np
 
-from model.preprocess import crop_to_mnist, tight_crop
+from model.preprocess import crop_to_mnist, ink_box, tight_crop
 from model.segment import SHORT, components, group_digits, shape_problem, split_columns
 
 SPLIT_ASPECT = 0.8  # wider than this (width / height) may be several touching digits
@@ -22,15 +22,14 @@ def _piece_crops(crop, cuts):
     pieces = []
     for left, right in zip(edges[:-1], edges[1:], strict=True):
         piece = crop[:, left:right]
-        rows = np.flatnonzero((piece > 0.25).any(axis=1))
-        cols = np.flatnonzero((piece > 0.25).any(axis=0))
-        if not len(rows) or rows[-1] - rows[0] + 1 < SHORT * crop.shape[0]:
+        box = ink_box(piece)
+        if box is None or box[3] < SHORT * crop.shape[0]:
             return None
-        box = (left + cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1)
-        piece = piece[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        x, y, width, height = box
+        piece = piece[y : y + height, x : x + width]
         if shape_problem(piece):
             return None
-        pieces.append((piece, box))
+        pieces.append((piece, (left + x, y, width, height)))
     return pieces
 
 
@@ -59,7 +58,7 @@ def _digit_width(regions):
     height = heights[len(heights) // 2]
     if len(regions) < 3:
         return TYPICAL_ASPECT * height
-    return max(widths[len(widths) // 2], 0.7 * height)
+    return max(widths[len(widths) // 2], TYPICAL_ASPECT * height)
 
 
 def find_digits(ink, infer):

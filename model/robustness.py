@@ -16,6 +16,7 @@ from model.image_io import load_image
 from model.negatives import KINDS, negative
 from model.preprocess import locate_digit
 from model.synthetic import SET_NAMES, realistic_sets
+from model.train import SEED as TRAINING_SEED
 
 SEED = 2026
 COUNT = 500  # pictures per realistic test set
@@ -25,15 +26,13 @@ NEGATIVE_COUNT = 100  # pictures of each non-digit kind
 
 def _mnist_images(items):
     """MNIST-format images and labels of single-digit items; pictures with no digit dropped."""
-    images, labels, missed = [], [], 0
+    images, labels = [], []
     for picture, text in items:
         image28, _, _ = locate_digit(load_image(picture))
-        if image28 is None:
-            missed += 1
-            continue
-        images.append(image28)
-        labels.append(int(text))
-    return np.stack(images), np.array(labels), missed
+        if image28 is not None:
+            images.append(image28)
+            labels.append(int(text))
+    return np.stack(images), np.array(labels)
 
 
 def calibrate(predictor, mnist_dir=None, out_dir=paths.BUNDLED_DIR, seed=SEED):
@@ -42,12 +41,13 @@ def calibrate(predictor, mnist_dir=None, out_dir=paths.BUNDLED_DIR, seed=SEED):
     Returns:
         The calibration written to `calibration.json`.
     """
-    data = load_mnist(mnist_dir)
+    # The validation split the model was trained without: the same seed as its training.
+    data = load_mnist(mnist_dir, seed=predictor.card.get("seed", TRAINING_SEED))
     sets = realistic_sets(
         data.x_val, data.y_val, CALIBRATION_COUNT, seed, names=("canvas", "pixel_art", "photo")
     )
     parts = {"mnist": (data.x_val, data.y_val)}
-    parts.update({name: _mnist_images(items)[:2] for name, items in sets.items()})
+    parts.update({name: _mnist_images(items) for name, items in sets.items()})
     outputs = {name: predictor.raw_outputs(images)[0] for name, (images, _) in parts.items()}
     everything = np.concatenate(list(outputs.values()))
     labels = np.concatenate([labels for _, labels in parts.values()])
