@@ -1,7 +1,6 @@
 """Confidence calibration: temperature scaling, fitted on held-out data, and its report."""
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 DEFAULT_THRESHOLD = 0.5  # below this calibrated confidence a reading is flagged uncertain
 BINS = 15
@@ -45,6 +44,8 @@ def fit_temperature(probabilities, labels):
         The temperature, a float in [0.05, 20].
     """
     labels = np.asarray(labels)
+    from scipy.optimize import minimize_scalar
+
     result = minimize_scalar(
         lambda log_t: negative_log_likelihood(
             apply_temperature(probabilities, np.exp(log_t)), labels

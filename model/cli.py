@@ -23,6 +23,12 @@ def _add_out(parser, help_text="output folder"):
 
 def _add_model(parser):
     parser.add_argument("--model", help="a .keras file (default: the bundled model)")
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "keras", "litert"),
+        default="auto",
+        help="run the network with Keras or LiteRT (auto: LiteRT when exported)",
+    )
 
 
 def cmd_train(args):
@@ -63,7 +69,7 @@ def cmd_calibrate(args):
     from model.inference import Predictor
     from model.robustness import calibrate
 
-    calibration = calibrate(Predictor.load(args.model), args.mnist_dir, Path(args.out))
+    calibration = calibrate(Predictor.load(args.model, args.engine), args.mnist_dir, Path(args.out))
     print(json.dumps({key: calibration[key] for key in ("temperature", "threshold", "all")}))
     return 0
 
@@ -73,12 +79,18 @@ def cmd_robustness(args):
     from model.robustness import robustness
 
     out = Path(args.out) if args.out else None
-    print(json.dumps(robustness(Predictor.load(args.model), args.mnist_dir, out, args.count)))
+    print(
+        json.dumps(
+            robustness(Predictor.load(args.model, args.engine), args.mnist_dir, out, args.count)
+        )
+    )
     return 0
 
 
 def cmd_build(args):
-    """Everything bundled, in order: the CNN, the gate, the calibration, the robustness report."""
+    """Everything bundled, in order: the CNN, the gate, the calibration, the robustness
+    report and the LiteRT export."""
+    from model.export import export
     from model.gate import train_gate
     from model.inference import Predictor
     from model.robustness import calibrate, robustness
@@ -89,7 +101,20 @@ def cmd_build(args):
     train_gate(args.mnist_dir, out_dir=out, seed=args.seed)
     calibrate(Predictor.load(out / paths.MODEL_FILE), args.mnist_dir, out)
     figures = robustness(Predictor.load(out / paths.MODEL_FILE), args.mnist_dir, out)
+    export("litert", out / paths.MODEL_FILE, out, args.mnist_dir)
     print(json.dumps(figures))
+    return 0
+
+
+def cmd_export(args):
+    from model.export import ExportMismatchError, export
+
+    try:
+        report = export(args.format, args.model, args.out, args.mnist_dir, args.limit)
+    except ExportMismatchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(report))
     return 0
 
 
@@ -99,7 +124,7 @@ def cmd_evaluate(args):
     from model.inference import Predictor
 
     data = load_mnist(args.mnist_dir, validation_size=0)
-    predictor = Predictor.load(args.model)
+    predictor = Predictor.load(args.model, args.engine)
     metrics = compute_metrics(data.y_test, predictor.predict_batch(data.x_test))
     print(json.dumps(metrics))
     return 0
@@ -110,7 +135,7 @@ def _each_image(args, read):
     from model.errors import InvalidImageError
     from model.inference import Predictor
 
-    predictor = Predictor.load(args.model)
+    predictor = Predictor.load(args.model, args.engine)
     failed = 0
     for path in args.images:
         try:
@@ -149,7 +174,7 @@ def build_parser():
     train.set_defaults(run=cmd_train)
 
     build = commands.add_parser(
-        "build", help="train, train-gate, calibrate and robustness in one go (about 40 min)"
+        "build", help="train, train-gate, calibrate, robustness and export in one go (~40 min)"
     )
     _add_mnist_dir(build)
     build.add_argument("--seed", type=int, default=SEED)
@@ -187,6 +212,18 @@ def build_parser():
     _add_mnist_dir(evaluate)
     _add_model(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)
+
+    export = commands.add_parser(
+        "export", help="LiteRT or SavedModel export, checked against Keras on the test set"
+    )
+    export.add_argument("--format", choices=("litert", "savedmodel"), required=True)
+    _add_mnist_dir(export)
+    export.add_argument("--model", help="a .keras file (default: the bundled model)")
+    export.add_argument(
+        "--out", help="output folder (default: beside the model for litert, runs/savedmodel)"
+    )
+    export.add_argument("--limit", type=int, help="check on only this many test images")
+    export.set_defaults(run=cmd_export)
 
     predict = commands.add_parser("predict", help="read one digit per image; one JSON line each")
     predict.add_argument("images", nargs="+", metavar="IMAGE")

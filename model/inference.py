@@ -1,23 +1,22 @@
-"""Inference only: load the bundled model once, predict with a compiled call."""
+"""Inference only: load the bundled model once, read digits with a compiled call.
+
+TensorFlow is not imported here: with the LiteRT engine, the app never loads it.
+"""
 
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from model import paths
 from model.calibration import DEFAULT_THRESHOLD, apply_temperature
+from model.engines import load_engine
 from model.errors import InvalidImageError
 from model.image_io import load_image_scaled
 from model.ink import find_ink
 from model.preprocess import BLANK, locate_digit, source_box
 from model.reader import find_digits
-
-BATCH_CHUNK = 2048
-_BESIDE_THE_MODEL = (paths.CARD_FILE, paths.CALIBRATION_FILE, paths.GATE_FILE)
 
 
 @dataclass
@@ -104,56 +103,48 @@ class Predictor:
     `threshold`: calibrated confidence below which a reading is flagged `uncertain`.
     """
 
-    def __init__(self, keras_model, card=None, calibration=None, gate=None):
-        self.model = keras_model
-        self.gate = gate
+    def __init__(self, engine, card=None, calibration=None):
+        self.engine = engine
         self.card = card or {}
         self.calibration = calibration or {}
         self.temperature = float(self.calibration.get("temperature", 1.0))
         self.threshold = float(self.calibration.get("threshold", DEFAULT_THRESHOLD))
-        # One traced graph for every batch size: ~1 ms a call instead of model.predict's ~50 ms.
-        # Without a gate, every picture is taken to be a digit.
-        self._forward = tf.function(
-            lambda x: (
-                keras_model(x, training=False),
-                gate(x, training=False) if gate else tf.ones([tf.shape(x)[0], 1]),
-            ),
-            input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
-        )
-        self._forward(tf.zeros([1, 28, 28, 1]))
 
     @classmethod
-    def load(cls, path=None):
-        """Loads a `.keras` model (default: the bundled one), its card, calibration and gate.
+    def load(cls, path=None, engine="auto"):
+        """Loads a `.keras` model (default: the bundled one) with what lies beside it.
 
-        The model card, `calibration.json` and the digit gate (`gate.keras`) are read from
-        the model's folder when there.
+        The model card, `calibration.json`, the digit gate (`gate.keras`) and the LiteRT
+        export (`digits.tflite`) are read from the model's folder when there.
+
+        Args:
+            path: a `.keras` digit model; None for the bundled one.
+            engine: "auto" (LiteRT when a verified export of this model is beside it, else
+                Keras), "litert" or "keras". Both give the same digits; LiteRT is faster and
+                does not import TensorFlow.
 
         Raises:
-            FileNotFoundError: no model at `path`.
+            FileNotFoundError: no model at `path`, or engine="litert" without a current export.
+            ValueError: an unknown engine.
         """
         path = Path(path) if path else paths.BUNDLED_DIR / paths.MODEL_FILE
         if not path.is_file():
             raise FileNotFoundError(f"no model file at {path}; run `python -m model train`")
-        card, calibration, gate = (path.parent / name for name in _BESIDE_THE_MODEL)
+        card, calibration = (
+            path.parent / name for name in (paths.CARD_FILE, paths.CALIBRATION_FILE)
+        )
         return cls(
-            keras.models.load_model(path, compile=False),
+            load_engine(path, engine),
             json.loads(card.read_text()) if card.is_file() else None,
             json.loads(calibration.read_text()) if calibration.is_file() else None,
-            keras.models.load_model(gate, compile=False) if gate.is_file() else None,
         )
 
     def raw_outputs(self, images):
         """The network's own softmax (N, 10) and the gate's (N,) for uint8 (N, 28, 28) images."""
-        batch = images.astype(np.float32)[..., None]
+        batch = np.ascontiguousarray(images, dtype=np.float32)[..., None]
         if len(batch) == 0:
             return np.zeros((0, 10), dtype=np.float32), np.zeros(0, dtype=np.float32)
-        chunks = [
-            self._forward(tf.constant(batch[start : start + BATCH_CHUNK]))
-            for start in range(0, len(batch), BATCH_CHUNK)
-        ]
-        probabilities = np.concatenate([chunk[0].numpy() for chunk in chunks])
-        is_digit = np.concatenate([chunk[1].numpy()[:, 0] for chunk in chunks])
+        probabilities, is_digit = self.engine(batch)
         return probabilities.astype(np.float32), is_digit.astype(np.float32)
 
     def _calibrated(self, images):

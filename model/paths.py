@@ -13,3 +13,5 @@ CALIBRATION_FILE = "calibration.json"
 ROBUSTNESS_FILE = "robustness.json"
 GATE_FILE = "gate.keras"
 GATE_CARD_FILE = "gate.json"
+LITERT_FILE = "digits.tflite"  # the digit model and the gate in one LiteRT flat buffer
+LITERT_CARD_FILE = "litert.json"  # what it was made from, and how it matched Keras

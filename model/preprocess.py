@@ -49,10 +49,9 @@ def place_by_center_of_mass(patch, size=MNIST_SIZE):
     The shift is capped so the whole patch stays inside: a long stroke is never cut off.
     """
     height, width = patch.shape
-    total = patch.sum()
-    if total > 0:
-        rows, cols = np.indices(patch.shape)
-        center_y, center_x = (rows * patch).sum() / total, (cols * patch).sum() / total
+    moments = cv2.moments(patch)
+    if moments["m00"] > 0:
+        center_y, center_x = moments["m01"] / moments["m00"], moments["m10"] / moments["m00"]
     else:
         center_y, center_x = (height - 1) / 2, (width - 1) / 2
     top = int(np.clip(round((size - 1) / 2 - center_y), 0, size - height))
@@ -64,8 +63,9 @@ def place_by_center_of_mass(patch, size=MNIST_SIZE):
 
 def ink_box(ink, level=0.25):
     """(x, y, w, h) of the smallest window holding all ink above `level`, or None if none."""
-    rows = np.flatnonzero((ink > level).any(axis=1))
-    cols = np.flatnonzero((ink > level).any(axis=0))
+    mask = ink > level
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
     if not len(rows):
         return None
     return cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1
@@ -111,7 +111,8 @@ def locate_digit(image):
     if ink.blank or not kept:
         return None, None, BLANK
     labels = [row[0] for row in kept]
-    inked = np.where(np.isin(label_image, labels), ink.values, 0.0)
+    strokes = label_image > 0 if len(labels) == label_image.max() else np.isin(label_image, labels)
+    inked = np.where(strokes, ink.values, 0.0)
     box = ink_box(inked)
     x, y, width, height = box
     crop = inked[y : y + height, x : x + width]

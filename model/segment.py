@@ -40,17 +40,36 @@ def stroke_width(mask):
     return 2.0 * float(mask.sum()) / perimeter if perimeter else 0.0
 
 
+def _component_stats(mask, label_image):
+    """Rows (label, x, y, w, h, area) of every component of a binary mask.
+
+    cv2's connectedComponentsWithStats costs ~0.5 ms even on an empty 280x280 image; each
+    component's outer border (findContours) gives its box for ~20 us instead.
+    """
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    rows = []
+    for contour, links in zip(contours, hierarchy[0], strict=True):
+        if links[3] != -1:
+            continue  # the border of a hole
+        x, y, w, h = cv2.boundingRect(contour)
+        label = int(label_image[contour[0, 0, 1], contour[0, 0, 0]])
+        area = int(np.count_nonzero(label_image[y : y + h, x : x + w] == label))
+        rows.append((label, x, y, w, h, area))
+    return sorted(rows)
+
+
 def components(ink):
-    """Connected strokes without specks.
+    """Connected strokes (8-connected) without specks.
 
     Returns:
         (label_image, stats): int32 labels of the whole image, and rows of
         (label, x, y, w, h, area) for the components kept.
     """
-    count, label_image, stats, _ = cv2.connectedComponentsWithStats(
-        (ink > BINARY_LEVEL).astype(np.uint8), connectivity=8
-    )
-    rows = [(label, *stats[label]) for label in range(1, count)]
+    mask = (ink > BINARY_LEVEL).astype(np.uint8)
+    _, label_image = cv2.connectedComponentsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_SPAGHETTI)
+    rows = _component_stats(mask, label_image)
     if not rows:
         return label_image, []
     largest_area = max(row[5] for row in rows)

@@ -78,7 +78,7 @@ def test_the_predictor_uses_the_bundled_calibration_and_gate(predictor):
     calibration = json.loads((paths.BUNDLED_DIR / paths.CALIBRATION_FILE).read_text())
     assert predictor.temperature == pytest.approx(calibration["temperature"])
     assert 0.2 <= predictor.temperature <= 5 and predictor.threshold == calibration["threshold"]
-    assert predictor.gate is not None
+    assert predictor.engine.has_gate
     image = np.zeros((1, 28, 28), dtype=np.uint8)
     image[0, 6:22, 12:16] = 255
     probabilities, is_digit = predictor.raw_outputs(image)

@@ -1,0 +1,181 @@
+"""Exports for other runtimes: a LiteRT flat buffer (mobile, embedded, the app) and a TF
+SavedModel (TF Serving). Each export is checked against Keras on MNIST test images and
+refused when it does not give the same outputs.
+"""
+
+import json
+import shutil
+import time
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from model import paths
+from model.data import load_mnist
+from model.engines import LiteRTEngine, file_sha256, source_files
+
+FORMATS = ("litert", "savedmodel")
+TOLERANCE = 1e-5  # largest difference allowed between an export's outputs and Keras's
+SAVEDMODEL_DIR = Path("runs") / "savedmodel"
+SAVEDMODEL_CARD_FILE = "export.json"
+CHUNK = 1024
+
+
+class ExportMismatchError(ValueError):
+    """An export whose outputs differ from the Keras model's."""
+
+
+def combined_model(model_path):
+    """The digit model and its gate (when there) as one Keras model with named outputs.
+
+    Input "image": float32 (N, 28, 28, 1), 0-255, white on black. Outputs "probabilities"
+    (N, 10), the digit network's softmax, and "is_digit" (N, 1), the gate's probability.
+    """
+    import keras
+
+    models = [keras.models.load_model(path, compile=False) for path in source_files(model_path)]
+    image = keras.Input((28, 28, 1), name="image")
+    outputs = {"probabilities": models[0](image)}
+    if len(models) == 2:
+        outputs["is_digit"] = models[1](image)
+    return keras.Model(image, outputs, name="digits")
+
+
+def _in_chunks(run, images):
+    outputs = [run(images[start : start + CHUNK]) for start in range(0, len(images), CHUNK)]
+    return {name: np.concatenate([output[name] for output in outputs]) for name in outputs[0]}
+
+
+def _keras_outputs(model, images):
+    return _in_chunks(lambda chunk: model.predict_on_batch(chunk), images)
+
+
+def _litert_outputs(path, images):
+    engine = LiteRTEngine(path)
+    probabilities, is_digit = engine(images)
+    outputs = {"probabilities": probabilities}
+    if engine.has_gate:
+        outputs["is_digit"] = is_digit[:, None]
+    return outputs
+
+
+def _savedmodel_outputs(folder, images):
+    import tensorflow as tf
+
+    serve = tf.saved_model.load(str(folder)).signatures["serving_default"]
+    return _in_chunks(
+        lambda chunk: {
+            name: value.numpy() for name, value in serve(image=tf.constant(chunk)).items()
+        },
+        images,
+    )
+
+
+def compare_outputs(reference, exported, tolerance=TOLERANCE):
+    """How far an export's outputs are from Keras's.
+
+    Args:
+        reference, exported: dicts of output name -> array, from Keras and from the export.
+        tolerance: the largest absolute difference allowed.
+
+    Returns:
+        {"max_abs_difference": float, "argmax_identical": True}.
+
+    Raises:
+        ExportMismatchError: other outputs, a difference above `tolerance`, or any image
+            whose most likely digit differs.
+    """
+    if set(reference) != set(exported):
+        raise ExportMismatchError(f"outputs {sorted(exported)} instead of {sorted(reference)}")
+    difference = max(
+        float(np.abs(reference[name] - exported[name]).max(initial=0.0)) for name in reference
+    )
+    changed = int(
+        (
+            reference["probabilities"].argmax(axis=1) != exported["probabilities"].argmax(axis=1)
+        ).sum()
+    )
+    if difference > tolerance or changed:
+        raise ExportMismatchError(
+            f"the export does not match Keras: max abs difference {difference:.3g} "
+            f"(allowed {tolerance:g}), {changed} images with another digit"
+        )
+    return {"max_abs_difference": difference, "argmax_identical": True}
+
+
+def _versions():
+    packages = ("tensorflow", "keras", "ai-edge-litert")
+    return {name: metadata.version(name) for name in packages}
+
+
+def export(export_format, model_path=None, out_dir=None, mnist_dir=None, limit=None):
+    """Exports the digit model and its gate, then checks the export against Keras.
+
+    Args:
+        export_format: "litert" (writes `digits.tflite` and `litert.json`) or "savedmodel"
+            (a SavedModel folder with a `serving_default` signature, and `export.json`).
+        model_path: the `.keras` digit model; default the bundled one.
+        out_dir: where to write; default the model's folder for LiteRT (the app then uses
+            it), `runs/savedmodel` for the SavedModel.
+        mnist_dir: MNIST folder (see `model.data.load_mnist`); the check uses its test set.
+        limit: check on only the first `limit` test images.
+
+    Returns:
+        The export's report (also written beside it as JSON).
+
+    Raises:
+        ValueError: an unknown format.
+        ExportMismatchError: the export's outputs differ from Keras's; nothing is left behind.
+    """
+    if export_format not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {export_format!r}")
+    model_path = Path(model_path) if model_path else paths.BUNDLED_DIR / paths.MODEL_FILE
+    default_out = model_path.parent if export_format == "litert" else SAVEDMODEL_DIR
+    out_dir = Path(out_dir) if out_dir else default_out
+    out_dir.mkdir(parents=True, exist_ok=True)
+    images = load_mnist(mnist_dir, validation_size=0).x_test[:limit]
+    images = images.astype(np.float32)[..., None]
+
+    model = combined_model(model_path)
+    started = time.perf_counter()
+    if export_format == "litert":
+        target, card_path = out_dir / paths.LITERT_FILE, out_dir / paths.LITERT_CARD_FILE
+        model.export(str(target), format="litert", verbose=False)
+        read_back = _litert_outputs
+    else:
+        target, card_path = out_dir, out_dir / SAVEDMODEL_CARD_FILE
+        model.export(str(target), format="tf_saved_model", verbose=False)
+        read_back = _savedmodel_outputs
+    seconds = time.perf_counter() - started
+
+    try:
+        check = compare_outputs(_keras_outputs(model, images), read_back(target, images))
+    except ExportMismatchError:
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+        card_path.unlink(missing_ok=True)
+        raise
+    report = {
+        "format": export_format,
+        "file": target.name,
+        "sources": {path.name: file_sha256(path) for path in source_files(model_path)},
+        "verified": True,
+        "test_images": len(images),
+        "tolerance": TOLERANCE,
+        **check,
+        "export_seconds": round(seconds, 2),
+        "size_bytes": _size(target),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "versions": _versions(),
+    }
+    card_path.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def _size(target):
+    if target.is_file():
+        return target.stat().st_size
+    return sum(path.stat().st_size for path in target.rglob("*") if path.is_file())
