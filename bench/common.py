@@ -1,0 +1,83 @@
+"""What the benchmarks share: canvas-sized test drawings, timing and JSON output."""
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CANVAS_SIZE = 280
+
+
+def parser(description):
+    """Arguments every benchmark takes: --quick (few repeats, for CI) and --mnist-dir."""
+    arguments = argparse.ArgumentParser(description=description)
+    arguments.add_argument("--quick", action="store_true", help="a few repeats only (CI)")
+    arguments.add_argument("--mnist-dir", help="MNIST folder (default: $MNIST_DIR)")
+    return arguments
+
+
+def canvases(mnist_dir, count, seed=0):
+    """`count` MNIST test digits re-drawn with a pen on 280x280 white RGBA canvases."""
+    from model.data import load_mnist
+    from model.synthetic import canvas_digit
+
+    digits = load_mnist(mnist_dir, validation_size=0).x_test
+    rng = np.random.default_rng(seed)
+    return [
+        canvas_digit(digits[index], rng, CANVAS_SIZE, height_fraction=0.6, brush=18, style="white")
+        for index in range(count)
+    ]
+
+
+def time_calls(call, inputs, warmup=20):
+    """Milliseconds per call of `call(x)` for each x in `inputs`, after `warmup` calls."""
+    for item in inputs[:warmup]:
+        call(item)
+    times = []
+    for item in inputs:
+        started = time.perf_counter()
+        call(item)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def summary(times_ms):
+    """p50, p95 and mean of a list of milliseconds."""
+    return {
+        "calls": len(times_ms),
+        "p50_ms": round(float(np.percentile(times_ms, 50)), 3),
+        "p95_ms": round(float(np.percentile(times_ms, 95)), 3),
+        "mean_ms": round(float(np.mean(times_ms)), 3),
+    }
+
+
+def _cpu_name():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine():
+    """What the numbers were measured on."""
+    return {
+        "cpu": _cpu_name(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+    }
+
+
+def emit(result):
+    """Prints the result as JSON and returns it."""
+    print(json.dumps(result, indent=2), flush=True)
+    return result

@@ -1,0 +1,59 @@
+"""Latency of one drawing: `Predictor.predict` on a 280x280 RGBA canvas vs the naive path.
+
+The naive path is what public digit demos do: the same preprocessing, then `model.predict`
+of the Keras model (digit network and gate) for each request. Both run in this process,
+on the same drawings, one after the other.
+
+    python -m bench.latency [--quick] [--mnist-dir DIR]
+"""
+
+from bench.common import canvases, emit, machine, parser, summary, time_calls
+from model import paths
+
+CALLS = 300
+QUICK_CALLS = 20
+TARGET_P50_MS = 1.0
+TARGET_SPEEDUP = 40.0
+
+
+def run(mnist_dir=None, quick=False):
+    """Times the three paths and returns the JSON-ready result."""
+    from model.export import combined_model
+    from model.inference import Predictor
+    from model.preprocess import to_mnist
+
+    calls = QUICK_CALLS if quick else CALLS
+    drawings = canvases(mnist_dir, calls)
+    predictor = Predictor.load()
+    keras_predictor = Predictor.load(engine="keras")
+    naive_model = combined_model(paths.BUNDLED_DIR / paths.MODEL_FILE)
+
+    def naive(canvas):
+        image28, _ = to_mnist(canvas)
+        return naive_model.predict(image28[None, :, :, None].astype("float32"), verbose=0)
+
+    fast = summary(time_calls(predictor.predict, drawings))
+    keras_engine = summary(time_calls(keras_predictor.predict, drawings))
+    slow = summary(time_calls(naive, drawings, warmup=5))
+    agree = sum(
+        predictor.predict(canvas).digit == keras_predictor.predict(canvas).digit
+        for canvas in drawings
+    )
+    speedup = slow["p50_ms"] / fast["p50_ms"]
+    return {
+        "benchmark": "latency",
+        "input": "280x280 RGBA canvas, MNIST test digits re-drawn with an 18 px pen",
+        "predict": {"engine": predictor.engine.name, **fast},
+        "predict_keras_engine": keras_engine,
+        "naive_model_predict": slow,
+        "speedup_p50": round(speedup, 1),
+        "same_digit_both_engines": f"{agree}/{len(drawings)}",
+        "target": {"p50_ms": TARGET_P50_MS, "speedup": TARGET_SPEEDUP},
+        "meets_target": fast["p50_ms"] <= TARGET_P50_MS and speedup >= TARGET_SPEEDUP,
+        "machine": machine(),
+    }
+
+
+if __name__ == "__main__":
+    arguments = parser(__doc__).parse_args()
+    emit(run(arguments.mnist_dir, arguments.quick))

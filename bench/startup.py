@@ -1,0 +1,155 @@
+"""Cold start: from launching `streamlit run app.py` to the first digit read from a stroke
+drawn in a real browser, and the import time of the predictor module.
+
+Chromium (Debian's, driven by Playwright) is started first and not counted.
+
+    python -m bench.startup [--quick]
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from bench.common import ROOT, emit, machine, parser
+
+TARGET_SECONDS = 5.0
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# A "1" as one mouse stroke, in fractions of the canvas.
+STROKE = [(0.42, 0.3), (0.52, 0.2), (0.52, 0.8)]
+
+_IMPORT = """
+import json, sys, time
+started = time.perf_counter()
+import model.inference
+imported = time.perf_counter() - started
+predictor = model.inference.Predictor.load(engine=sys.argv[1])
+loaded = time.perf_counter() - started - imported
+print(json.dumps({"import_seconds": round(imported, 3), "load_seconds": round(loaded, 3),
+                  "tensorflow_imported": "tensorflow" in sys.modules}))
+"""
+
+
+def import_times(engine):
+    """Seconds to import `model.inference` and to load the predictor, in a fresh process."""
+    output = subprocess.run(
+        [sys.executable, "-c", _IMPORT, engine],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_healthy(url, server, deadline):
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.05)
+    raise RuntimeError(f"streamlit did not start: {server.stdout.read().decode()[-2000:]}")
+
+
+def _draw_one(page):
+    canvas = page.locator("canvas.upper-canvas")
+    canvas.wait_for()
+    bounds = canvas.bounding_box()
+    points = [
+        (bounds["x"] + x * bounds["width"], bounds["y"] + y * bounds["height"]) for x, y in STROKE
+    ]
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+
+
+def cold_start():
+    """Seconds from `streamlit run` to the server answering, the page shown, a stroke drawn on
+    the canvas, and the digit read."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        raise RuntimeError("Chromium is not installed (apt-get install -y chromium)")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(60_000)
+        started = time.monotonic()
+        server = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            _wait_until_healthy(url, server, started + 60)
+            healthy = time.monotonic() - started
+            page.goto(url)
+            page.get_by_text("Draw a digit on the canvas").wait_for()
+            page_shown = time.monotonic() - started
+            _draw_one(page)
+            canvas_shown = time.monotonic() - started
+            found = "document.querySelector('.predicted-digit')"
+            page.wait_for_function(f"{found} && {found}.innerText.trim() === '1'")
+            first_digit = time.monotonic() - started
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+            browser.close()
+    return {
+        "server_healthy_seconds": round(healthy, 2),
+        "page_shown_seconds": round(page_shown, 2),
+        "canvas_drawn_seconds": round(canvas_shown, 2),
+        "first_digit_seconds": round(first_digit, 2),
+    }
+
+
+def run(quick=False):
+    result = {
+        "benchmark": "startup",
+        "predictor_import": {engine: import_times(engine) for engine in ("litert", "keras")},
+        "cold_start": cold_start(),
+        "target_seconds": TARGET_SECONDS,
+        "machine": machine(),
+    }
+    result["meets_target"] = result["cold_start"]["first_digit_seconds"] <= TARGET_SECONDS
+    return result
+
+
+if __name__ == "__main__":
+    arguments = parser(__doc__).parse_args()
+    emit(run(arguments.quick))

@@ -1,0 +1,115 @@
+"""LiteRT and SavedModel exports: checked against Keras, used by the Predictor when current."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from strokes import draw_digit, draw_number
+from test_cli import _run
+
+from model import Predictor, paths
+from model.data import load_mnist
+from model.engines import litert_is_current
+from model.export import ExportMismatchError, compare_outputs, export
+
+
+@pytest.fixture
+def model_copy(tmp_path):
+    """The bundled Keras files (digit model, gate, calibration) in a folder of their own."""
+    for name in (paths.MODEL_FILE, paths.GATE_FILE, paths.CALIBRATION_FILE):
+        shutil.copy(paths.BUNDLED_DIR / name, tmp_path / name)
+    return tmp_path / paths.MODEL_FILE
+
+
+def test_litert_export_round_trip(model_copy, mnist_dir):
+    assert Predictor.load(model_copy).engine.name == "keras"  # nothing exported yet
+    report = export("litert", model_copy, mnist_dir=mnist_dir, limit=64)
+    assert report["verified"] and report["argmax_identical"] and report["test_images"] == 64
+    assert report["max_abs_difference"] <= 1e-5
+    assert json.loads((model_copy.parent / paths.LITERT_CARD_FILE).read_text()) == report
+    assert litert_is_current(model_copy)
+    assert Predictor.load(model_copy).engine.name == "litert"
+
+    images = load_mnist(mnist_dir, validation_size=0).x_test[:300]
+    litert = Predictor.load(model_copy, engine="litert")
+    keras = Predictor.load(model_copy, engine="keras")
+    for litert_output, keras_output in zip(
+        litert.raw_outputs(images), keras.raw_outputs(images), strict=True
+    ):
+        np.testing.assert_allclose(litert_output, keras_output, atol=1e-5)
+
+
+def test_savedmodel_export_round_trip(model_copy, mnist_dir, tmp_path):
+    import tensorflow as tf
+
+    report = export("savedmodel", model_copy, tmp_path / "served", mnist_dir, limit=32)
+    assert report["verified"] and report["max_abs_difference"] <= 1e-5
+    serve = tf.saved_model.load(str(tmp_path / "served")).signatures["serving_default"]
+    images = load_mnist(mnist_dir, validation_size=0).x_test[:8]
+    outputs = serve(image=tf.constant(images[..., None].astype(np.float32)))
+    expected = Predictor.load(model_copy, engine="keras").raw_outputs(images)
+    np.testing.assert_allclose(outputs["probabilities"].numpy(), expected[0], atol=1e-5)
+    np.testing.assert_allclose(outputs["is_digit"].numpy()[:, 0], expected[1], atol=1e-5)
+
+
+def test_an_export_that_differs_from_keras_is_refused_and_removed(
+    model_copy, mnist_dir, monkeypatch
+):
+    reference = {"probabilities": np.eye(10, dtype=np.float32)[:4], "is_digit": np.ones((4, 1))}
+    nudged = {**reference, "is_digit": reference["is_digit"] - 1e-3}
+    with pytest.raises(ExportMismatchError, match="max abs difference 0.001"):
+        compare_outputs(reference, nudged)
+    swapped = {**reference, "probabilities": reference["probabilities"][::-1]}
+    with pytest.raises(ExportMismatchError, match="4 images with another digit"):
+        compare_outputs(reference, swapped)
+
+    from model import export as export_module
+
+    def wrong(path, images):
+        outputs = export_module.LiteRTEngine(path)(images)
+        return {"probabilities": outputs[0] * 0.5, "is_digit": outputs[1][:, None]}
+
+    monkeypatch.setattr(export_module, "_litert_outputs", wrong)
+    with pytest.raises(ExportMismatchError):
+        export("litert", model_copy, mnist_dir=mnist_dir, limit=16)
+    assert not (model_copy.parent / paths.LITERT_FILE).exists()
+    assert not (model_copy.parent / paths.LITERT_CARD_FILE).exists()
+
+
+def test_a_stale_export_is_not_used(model_copy, mnist_dir):
+    export("litert", model_copy, mnist_dir=mnist_dir, limit=16)
+    gate = model_copy.parent / paths.GATE_FILE
+    gate.write_bytes(gate.read_bytes() + b"\0")  # the gate changed after the export
+    assert not litert_is_current(model_copy)
+    with pytest.raises(FileNotFoundError, match="python -m model export --format litert"):
+        Predictor.load(model_copy, engine="litert")
+    with pytest.raises(ValueError, match="engine must be one of"):
+        Predictor.load(model_copy, engine="onnx")
+
+
+def test_the_bundled_export_is_current_and_is_the_default_engine(predictor):
+    assert litert_is_current(paths.BUNDLED_DIR / paths.MODEL_FILE)
+    assert predictor.engine.name == "litert"
+
+
+def test_both_engines_read_the_same_digits(predictor):
+    keras = Predictor.load(engine="keras")
+    drawings = [draw_digit(digit, width=width) for digit in (0, 2, 4, 7) for width in (6, 18, 30)]
+    for drawing in drawings:
+        litert_result, keras_result = predictor.predict(drawing), keras.predict(drawing)
+        assert litert_result.digit == keras_result.digit
+        assert litert_result.confidence == pytest.approx(keras_result.confidence, abs=1e-5)
+    number = draw_number([4, 7, 1, 2])
+    assert predictor.read(number).text == keras.read(number).text == "4712"
+
+
+def test_export_command(model_copy, mnist_dir):
+    run = _run(
+        "export", "--format", "litert", "--model", str(model_copy), "--mnist-dir", str(mnist_dir),
+        "--limit", "16",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.splitlines()[-1])["verified"] is True
+    run = _run("predict", "--model", str(model_copy), "--engine", "litert", str(model_copy))
+    assert run.returncode == 1 and "Traceback" not in run.stderr
