@@ -13,3 +13,10 @@ CALIBRATION_FILE = "calibration.json"
 ROBUSTNESS_FILE = "robustness.json"
 GATE_FILE = "gate.keras"
 GATE_CARD_FILE = "gate.json"
+
+# Feedback and model versions live outside the package, in the repo's (gitignored) data folder,
+# unless $DIGITS_FEEDBACK_DB and $DIGITS_REGISTRY say otherwise.
+DATA_DIR = BUNDLED_DIR.parents[1] / "data"
+FEEDBACK_DB_ENV = "DIGITS_FEEDBACK_DB"
+REGISTRY_ENV = "DIGITS_REGISTRY"
+MANIFEST_FILE = "manifest.json"
