@@ -7,6 +7,7 @@ from pathlib import Path
 
 from model import paths
 from model.data import MNIST_DIR_ENV
+from model.errors import FeedbackError, RegistryError
 
 
 def _add_mnist_dir(parser):
@@ -23,6 +24,13 @@ def _add_out(parser, help_text="output folder"):
 
 def _add_model(parser):
     parser.add_argument("--model", help="a .keras file (default: the bundled model)")
+
+
+def _add_registry(parser):
+    parser.add_argument(
+        "--registry",
+        help=f"model registry folder (default: ${paths.REGISTRY_ENV}, else data/registry)",
+    )
 
 
 def cmd_train(args):
@@ -131,7 +139,64 @@ def cmd_read(args):
     return _each_image(args, read=True)
 
 
+def cmd_finetune(args):
+    from model.finetune import finetune
+
+    def report(event):
+        print(json.dumps(event), flush=True)
+
+    result = finetune(
+        args.mnist_dir,
+        args.feedback,
+        args.registry,
+        epochs=args.epochs,
+        limit=args.limit,
+        tolerance=args.tolerance,
+        seed=args.seed,
+        learning_rate=args.learning_rate,
+        activate=not args.keep_active,
+        report=report,
+    )
+    report({"event": "result", **result})
+    return 0
+
+
+def _versions(registry):
+    return {
+        "active": registry.active,
+        "versions": [
+            {**entry, "status": registry.status(entry["id"])} for entry in registry.versions
+        ],
+    }
+
+
+def cmd_versions(args):
+    from model.registry import Registry
+
+    print(json.dumps(_versions(Registry(args.registry)), indent=1))
+    return 0
+
+
+def cmd_activate(args):
+    from model.registry import Registry
+
+    registry = Registry(args.registry)
+    registry.activate(args.version)
+    print(json.dumps({"active": registry.active}))
+    return 0
+
+
+def cmd_rollback(args):
+    from model.registry import Registry
+
+    registry = Registry(args.registry)
+    print(json.dumps({"active": registry.rollback()}))
+    return 0
+
+
 def build_parser():
+    from model.finetune import EPOCHS as FINETUNE_EPOCHS
+    from model.finetune import LEARNING_RATE, TOLERANCE
     from model.gate import EPOCHS as GATE_EPOCHS
     from model.robustness import COUNT as ROBUSTNESS_COUNT
     from model.train import BATCH_SIZE, EPOCHS, SEED
@@ -197,6 +262,47 @@ def build_parser():
     read.add_argument("images", nargs="+", metavar="IMAGE")
     _add_model(read)
     read.set_defaults(run=cmd_read)
+
+    finetune = commands.add_parser(
+        "finetune",
+        help="fine-tune the active model on MNIST plus the feedback; register it as a new "
+        "version if MNIST accuracy holds",
+    )
+    _add_mnist_dir(finetune)
+    finetune.add_argument(
+        "--feedback",
+        help=f"the feedback database (default: ${paths.FEEDBACK_DB_ENV}, else data/feedback.db)",
+    )
+    _add_registry(finetune)
+    finetune.add_argument("--epochs", type=int, default=FINETUNE_EPOCHS)
+    finetune.add_argument(
+        "--limit", type=int, help="train on this many MNIST images (default: all 55,000)"
+    )
+    finetune.add_argument(
+        "--tolerance",
+        type=float,
+        default=TOLERANCE,
+        help="largest MNIST test accuracy drop accepted, 0-1 (default: %(default)s)",
+    )
+    finetune.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
+    finetune.add_argument("--seed", type=int, default=SEED)
+    finetune.add_argument(
+        "--keep-active", action="store_true", help="register the new version, do not activate it"
+    )
+    finetune.set_defaults(run=cmd_finetune)
+
+    versions = commands.add_parser("versions", help="the model versions, their checksums' status")
+    _add_registry(versions)
+    versions.set_defaults(run=cmd_versions)
+
+    activate = commands.add_parser("activate", help="make a model version the active one")
+    activate.add_argument("version", help='a version id, e.g. "v1"')
+    _add_registry(activate)
+    activate.set_defaults(run=cmd_activate)
+
+    rollback = commands.add_parser("rollback", help="activate the active version's parent")
+    _add_registry(rollback)
+    rollback.set_defaults(run=cmd_rollback)
     return parser
 
 
@@ -204,6 +310,6 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, FeedbackError, RegistryError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
