@@ -22,8 +22,19 @@ def _add_out(parser, help_text="output folder"):
     parser.add_argument("--out", default=str(paths.BUNDLED_DIR), help=help_text)
 
 
-def _add_model(parser):
-    parser.add_argument("--model", help="a .keras file (default: the bundled model)")
+def _add_model(parser, default="the bundled model"):
+    parser.add_argument("--model", help=f"a .keras file (default: {default})")
+
+
+ACTIVE_VERSION = "the registry's active version, its checksums verified"
+
+
+def _load_predictor(model_file):
+    """The predictor of `model_file`, else of the registry's active model version."""
+    from model.inference import Predictor
+    from model.registry import Registry
+
+    return Predictor.load(model_file) if model_file else Registry().load_predictor()
 
 
 def _add_registry(parser):
@@ -104,10 +115,9 @@ def cmd_build(args):
 def cmd_evaluate(args):
     from model.data import load_mnist
     from model.evaluate import compute_metrics
-    from model.inference import Predictor
 
     data = load_mnist(args.mnist_dir, validation_size=0)
-    predictor = Predictor.load(args.model)
+    predictor = _load_predictor(args.model)
     metrics = compute_metrics(data.y_test, predictor.predict_batch(data.x_test))
     print(json.dumps(metrics))
     return 0
@@ -116,9 +126,8 @@ def cmd_evaluate(args):
 def _each_image(args, read):
     """Prints one JSON line per image; a bad file gets an error line, and exit 1 at the end."""
     from model.errors import InvalidImageError
-    from model.inference import Predictor
 
-    predictor = Predictor.load(args.model)
+    predictor = _load_predictor(args.model)
     failed = 0
     for path in args.images:
         try:
@@ -154,6 +163,7 @@ def cmd_finetune(args):
         tolerance=args.tolerance,
         seed=args.seed,
         learning_rate=args.learning_rate,
+        feedback_share=args.feedback_share,
         activate=not args.keep_active,
         report=report,
     )
@@ -196,7 +206,7 @@ def cmd_rollback(args):
 
 def build_parser():
     from model.finetune import EPOCHS as FINETUNE_EPOCHS
-    from model.finetune import LEARNING_RATE, TOLERANCE
+    from model.finetune import FEEDBACK_SHARE, LEARNING_RATE, TOLERANCE
     from model.gate import EPOCHS as GATE_EPOCHS
     from model.robustness import COUNT as ROBUSTNESS_COUNT
     from model.train import BATCH_SIZE, EPOCHS, SEED
@@ -250,17 +260,17 @@ def build_parser():
 
     evaluate = commands.add_parser("evaluate", help="print the test-set metrics as JSON")
     _add_mnist_dir(evaluate)
-    _add_model(evaluate)
+    _add_model(evaluate, ACTIVE_VERSION)
     evaluate.set_defaults(run=cmd_evaluate)
 
     predict = commands.add_parser("predict", help="read one digit per image; one JSON line each")
     predict.add_argument("images", nargs="+", metavar="IMAGE")
-    _add_model(predict)
+    _add_model(predict, ACTIVE_VERSION)
     predict.set_defaults(run=cmd_predict)
 
     read = commands.add_parser("read", help="read a number (all digits) per image; JSON lines")
     read.add_argument("images", nargs="+", metavar="IMAGE")
-    _add_model(read)
+    _add_model(read, ACTIVE_VERSION)
     read.set_defaults(run=cmd_read)
 
     finetune = commands.add_parser(
@@ -285,6 +295,12 @@ def build_parser():
         help="largest MNIST test accuracy drop accepted, 0-1 (default: %(default)s)",
     )
     finetune.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
+    finetune.add_argument(
+        "--feedback-share",
+        type=float,
+        default=FEEDBACK_SHARE,
+        help="part of each epoch that is feedback, 0-1 (default: %(default)s)",
+    )
     finetune.add_argument("--seed", type=int, default=SEED)
     finetune.add_argument(
         "--keep-active", action="store_true", help="register the new version, do not activate it"

@@ -30,7 +30,7 @@ EPOCHS = 2
 LEARNING_RATE = 1e-4
 TOLERANCE = 0.002  # the largest MNIST test accuracy drop accepted: 0.2 points, 20 of 10,000
 HOLDOUT_FRACTION = 0.2
-FEEDBACK_SHARE = 0.2  # the part of each epoch's images that are feedback, at most
+FEEDBACK_SHARE = 0.1  # the part of each epoch's images that are feedback (less if capped)
 MAX_REPEATS = 50  # each feedback image appears at most this many times an epoch
 
 

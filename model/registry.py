@@ -127,6 +127,7 @@ class Registry:
         handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".manifest-", suffix=".json")
         with os.fdopen(handle, "w") as file:
             file.write(json.dumps(manifest, indent=1) + "\n")
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; the manifest is not secret
         os.replace(temporary, self.manifest_path)  # atomic: readers see the old or the new one
 
     @contextlib.contextmanager
@@ -259,7 +260,9 @@ class Registry:
     def staging_folder(self):
         """A new empty folder inside the registry, for a version being built."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(dir=self.folder, prefix=".staging-"))
+        staged = Path(tempfile.mkdtemp(dir=self.folder, prefix=".staging-"))
+        staged.chmod(0o755)  # it becomes the version's folder
+        return staged
 
     def add_version(self, staged, parent, metrics, activate=True):
         """Registers the files in `staged` as a new version, moving the folder into place.

@@ -53,6 +53,7 @@ def test_the_held_out_part_is_fixed_per_sample():
 
 def test_feedback_repeats_aim_at_a_share_of_each_epoch():
     assert feedback_repeats(200, 8000, share=0.2) == 10  # 2,000 of 10,000 images
+    assert feedback_repeats(100, 9000) == 10  # the default share, 10%
     assert feedback_repeats(5, 55000) == 50  # capped
     assert feedback_repeats(5000, 1000) == 1
     assert feedback_repeats(0, 1000) == 0

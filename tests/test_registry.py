@@ -3,8 +3,11 @@
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
+from support import ROOT
 
 from model import paths
 from model.cli import main
@@ -125,3 +128,17 @@ def test_command_line_versions_activate_rollback_and_tampering(tmp_path, capsys)
     assert main(["activate", "v2", "--registry", str(tmp_path)]) == 2
     assert "does not match its sha256" in capsys.readouterr().err
     assert Registry(tmp_path).active == "v1"
+
+
+def test_predict_uses_the_active_version_and_refuses_it_when_tampered(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITS_REGISTRY", str(tmp_path))
+    _add_copy_of_the_bundled_model(Registry())
+    _tamper(tmp_path / "v2" / paths.MODEL_FILE)
+    sample = str(ROOT / "assets" / "samples" / "pen-4.jpg")
+    command = [sys.executable, "-m", "model", "predict", sample]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and "refusing model version v2" in run.stderr
+    assert "Traceback" not in run.stderr
+    Registry().rollback()
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and json.loads(run.stdout)["digit"] == 4

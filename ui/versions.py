@@ -12,10 +12,7 @@ def active_model_file():
     try:
         return str(Registry().verify())
     except RegistryError as error:
-        st.error(
-            f"The model cannot be loaded: {error} Another version can be chosen on the "
-            "Monitoring page."
-        )
+        st.error(f"The model cannot be loaded: {error} The Monitoring page lists the versions.")
         st.stop()
 
 
