@@ -74,6 +74,8 @@ elif samples:
             st.success("No mistakes in the feedback.")
 
     st.subheader("Recent mistakes")
+    if not mistakes:
+        st.caption("None: every reading in the feedback was right.")
     columns = st.columns(6)
     for position, sample in enumerate(mistakes):
         with columns[position % 6]:

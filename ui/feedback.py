@@ -1,4 +1,4 @@
-""" "Is this right?" under a reading: confirm it, or give the true digits; both are stored."""
+"""The "Is this right?" question under a reading: confirm it or give the true digits."""
 
 import hashlib
 
