@@ -138,10 +138,16 @@ def finetune(
 
     Raises:
         FileNotFoundError: no feedback database at `feedback_db`.
-        ValueError: no feedback to train on.
+        ValueError: no feedback to train on, or an argument out of range.
         FeedbackError, RegistryError, TamperedModelError: the database or the active
             version cannot be used.
     """
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, not {epochs}")
+    if not 0 <= tolerance < 1:
+        raise ValueError(f"tolerance is an accuracy drop between 0 and 1, not {tolerance}")
+    if not 0 < feedback_share < 1:
+        raise ValueError(f"feedback_share must be between 0 and 1, not {feedback_share}")
     started = time.time()
     report = report or (lambda event: None)
     keras.utils.set_random_seed(seed)

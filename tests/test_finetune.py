@@ -99,3 +99,5 @@ def test_finetune_needs_feedback(tmp_path, mnist_dir):
     FeedbackStore(tmp_path / "empty.db")
     with pytest.raises(ValueError, match="no feedback to learn from"):
         finetune(mnist_dir, tmp_path / "empty.db", tmp_path / "registry")
+    with pytest.raises(ValueError, match="tolerance"):
+        finetune(mnist_dir, tmp_path / "empty.db", tmp_path / "registry", tolerance=-0.01)
