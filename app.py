@@ -6,6 +6,7 @@ Draw a digit or a whole number: the recognizer reads it as soon as the stroke en
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from ui.feedback import ask_if_right
 from ui.loaders import load_predictor
 from ui.views import show_reading
 
@@ -47,6 +48,7 @@ def draw_page():
                 st.info("The canvas is empty: draw a digit to see what the model reads.")
             return
         show_reading(reading, key="draw_probabilities")
+        ask_if_right(reading, image, source="canvas", key="draw_feedback")
 
 
 st.set_page_config(page_title="Digit recognizer", page_icon="✍️", layout="wide")
@@ -61,6 +63,12 @@ st.navigation(
             title="Evaluation",
             icon=":material/analytics:",
             url_path="Evaluation",
+        ),
+        st.Page(
+            "pages/4_Monitoring.py",
+            title="Monitoring",
+            icon=":material/monitoring:",
+            url_path="Monitoring",
         ),
     ]
 ).run()

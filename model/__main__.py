@@ -1,4 +1,4 @@
-"""Command line: python -m model {train,evaluate,predict} ..."""
+"""Command line: python -m model {train,evaluate,predict,finetune,...} ..."""
 
 import sys
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from model import paths
 from model.data import MNIST_DIR_ENV
+from model.errors import FeedbackError, RegistryError
 
 
 def _add_mnist_dir(parser):
@@ -21,14 +22,42 @@ def _add_out(parser, help_text="output folder"):
     parser.add_argument("--out", default=str(paths.BUNDLED_DIR), help=help_text)
 
 
-def _add_model(parser):
-    parser.add_argument("--model", help="a .keras file (default: the bundled model)")
+def _add_model(parser, default="the bundled model"):
+    parser.add_argument("--model", help=f"a .keras file (default: {default})")
     parser.add_argument(
         "--engine",
         choices=("auto", "keras", "litert"),
         default="auto",
         help="run the network with Keras or LiteRT (auto: LiteRT when exported)",
     )
+
+
+ACTIVE_VERSION = "the registry's active version, its checksums verified"
+
+
+def _load_predictor(model_file, engine="auto"):
+    """The predictor of `model_file`, else of the registry's active model version."""
+    from model.inference import Predictor
+    from model.registry import Registry
+
+    if model_file:
+        return Predictor.load(model_file, engine)
+    return Registry().load_predictor(engine=engine)
+
+
+def _add_registry(parser):
+    parser.add_argument(
+        "--registry",
+        help=f"model registry folder (default: ${paths.REGISTRY_ENV}, else data/registry)",
+    )
+
+
+def _record_checksums(folder):
+    """Refreshes the folder's checksums.json after a command rewrote its model files."""
+    from model.registry import write_checksums
+
+    if (Path(folder) / paths.MODEL_FILE).is_file():
+        write_checksums(folder)
 
 
 def cmd_train(args):
@@ -52,6 +81,7 @@ def cmd_train(args):
             }
         )
     )
+    _record_checksums(args.out)
     return 0
 
 
@@ -61,6 +91,7 @@ def cmd_train_gate(args):
     figures = train_gate(
         args.mnist_dir, out_dir=Path(args.out), epochs=args.epochs, seed=args.seed, limit=args.limit
     )
+    _record_checksums(args.out)
     print(json.dumps(figures))
     return 0
 
@@ -70,6 +101,7 @@ def cmd_calibrate(args):
     from model.robustness import calibrate
 
     calibration = calibrate(Predictor.load(args.model, args.engine), args.mnist_dir, Path(args.out))
+    _record_checksums(args.out)
     print(json.dumps({key: calibration[key] for key in ("temperature", "threshold", "all")}))
     return 0
 
@@ -102,6 +134,7 @@ def cmd_build(args):
     calibrate(Predictor.load(out / paths.MODEL_FILE), args.mnist_dir, out)
     figures = robustness(Predictor.load(out / paths.MODEL_FILE), args.mnist_dir, out)
     export("litert", out / paths.MODEL_FILE, out, args.mnist_dir)
+    _record_checksums(out)
     print(json.dumps(figures))
     return 0
 
@@ -114,6 +147,9 @@ def cmd_export(args):
     except ExportMismatchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if args.format == "litert":
+        model = Path(args.model) if args.model else paths.BUNDLED_DIR / paths.MODEL_FILE
+        _record_checksums(args.out or model.parent)
     print(json.dumps(report))
     return 0
 
@@ -121,10 +157,9 @@ def cmd_export(args):
 def cmd_evaluate(args):
     from model.data import load_mnist
     from model.evaluate import compute_metrics
-    from model.inference import Predictor
 
     data = load_mnist(args.mnist_dir, validation_size=0)
-    predictor = Predictor.load(args.model, args.engine)
+    predictor = _load_predictor(args.model, args.engine)
     metrics = compute_metrics(data.y_test, predictor.predict_batch(data.x_test))
     print(json.dumps(metrics))
     return 0
@@ -133,9 +168,8 @@ def cmd_evaluate(args):
 def _each_image(args, read):
     """Prints one JSON line per image; a bad file gets an error line, and exit 1 at the end."""
     from model.errors import InvalidImageError
-    from model.inference import Predictor
 
-    predictor = Predictor.load(args.model, args.engine)
+    predictor = _load_predictor(args.model, args.engine)
     failed = 0
     for path in args.images:
         try:
@@ -156,7 +190,65 @@ def cmd_read(args):
     return _each_image(args, read=True)
 
 
+def cmd_finetune(args):
+    from model.finetune import finetune
+
+    def report(event):
+        print(json.dumps(event), flush=True)
+
+    result = finetune(
+        args.mnist_dir,
+        args.feedback,
+        args.registry,
+        epochs=args.epochs,
+        limit=args.limit,
+        tolerance=args.tolerance,
+        seed=args.seed,
+        learning_rate=args.learning_rate,
+        feedback_share=args.feedback_share,
+        activate=not args.keep_active,
+        report=report,
+    )
+    report({"event": "result", **result})
+    return 0
+
+
+def _versions(registry):
+    return {
+        "active": registry.active,
+        "versions": [
+            {**entry, "status": registry.status(entry["id"])} for entry in registry.versions
+        ],
+    }
+
+
+def cmd_versions(args):
+    from model.registry import Registry
+
+    print(json.dumps(_versions(Registry(args.registry)), indent=1))
+    return 0
+
+
+def cmd_activate(args):
+    from model.registry import Registry
+
+    registry = Registry(args.registry)
+    registry.activate(args.version)
+    print(json.dumps({"active": registry.active}))
+    return 0
+
+
+def cmd_rollback(args):
+    from model.registry import Registry
+
+    registry = Registry(args.registry)
+    print(json.dumps({"active": registry.rollback()}))
+    return 0
+
+
 def build_parser():
+    from model.finetune import EPOCHS as FINETUNE_EPOCHS
+    from model.finetune import FEEDBACK_SHARE, LEARNING_RATE, TOLERANCE
     from model.gate import EPOCHS as GATE_EPOCHS
     from model.robustness import COUNT as ROBUSTNESS_COUNT
     from model.train import BATCH_SIZE, EPOCHS, SEED
@@ -210,7 +302,7 @@ def build_parser():
 
     evaluate = commands.add_parser("evaluate", help="print the test-set metrics as JSON")
     _add_mnist_dir(evaluate)
-    _add_model(evaluate)
+    _add_model(evaluate, ACTIVE_VERSION)
     evaluate.set_defaults(run=cmd_evaluate)
 
     export = commands.add_parser(
@@ -227,13 +319,60 @@ def build_parser():
 
     predict = commands.add_parser("predict", help="read one digit per image; one JSON line each")
     predict.add_argument("images", nargs="+", metavar="IMAGE")
-    _add_model(predict)
+    _add_model(predict, ACTIVE_VERSION)
     predict.set_defaults(run=cmd_predict)
 
     read = commands.add_parser("read", help="read a number (all digits) per image; JSON lines")
     read.add_argument("images", nargs="+", metavar="IMAGE")
-    _add_model(read)
+    _add_model(read, ACTIVE_VERSION)
     read.set_defaults(run=cmd_read)
+
+    finetune = commands.add_parser(
+        "finetune",
+        help="fine-tune the active model on MNIST plus the feedback; register it as a new "
+        "version if MNIST accuracy holds",
+    )
+    _add_mnist_dir(finetune)
+    finetune.add_argument(
+        "--feedback",
+        help=f"the feedback database (default: ${paths.FEEDBACK_DB_ENV}, else data/feedback.db)",
+    )
+    _add_registry(finetune)
+    finetune.add_argument("--epochs", type=int, default=FINETUNE_EPOCHS)
+    finetune.add_argument(
+        "--limit", type=int, help="train on this many MNIST images (default: all 55,000)"
+    )
+    finetune.add_argument(
+        "--tolerance",
+        type=float,
+        default=TOLERANCE,
+        help="largest MNIST test accuracy drop accepted, 0-1 (default: %(default)s)",
+    )
+    finetune.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
+    finetune.add_argument(
+        "--feedback-share",
+        type=float,
+        default=FEEDBACK_SHARE,
+        help="part of each epoch that is feedback, 0-1 (default: %(default)s)",
+    )
+    finetune.add_argument("--seed", type=int, default=SEED)
+    finetune.add_argument(
+        "--keep-active", action="store_true", help="register the new version, do not activate it"
+    )
+    finetune.set_defaults(run=cmd_finetune)
+
+    versions = commands.add_parser("versions", help="the model versions, their checksums' status")
+    _add_registry(versions)
+    versions.set_defaults(run=cmd_versions)
+
+    activate = commands.add_parser("activate", help="make a model version the active one")
+    activate.add_argument("version", help='a version id, e.g. "v1"')
+    _add_registry(activate)
+    activate.set_defaults(run=cmd_activate)
+
+    rollback = commands.add_parser("rollback", help="activate the active version's parent")
+    _add_registry(rollback)
+    rollback.set_defaults(run=cmd_rollback)
     return parser
 
 
@@ -241,6 +380,6 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, FeedbackError, RegistryError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,5 +1,20 @@
-"""The one exception type the public API raises for bad input."""
+"""The exception types the public API raises; each message says why in plain words."""
 
 
 class InvalidImageError(ValueError):
     """The input is not an image the recognizer can read; the message says why in plain words."""
+
+
+class FeedbackError(RuntimeError):
+    """The feedback database cannot be used: not a database, corrupt, locked or unwritable.
+
+    The message names the file and says what to do; the file itself is never changed.
+    """
+
+
+class RegistryError(RuntimeError):
+    """The model registry cannot be used: a broken manifest, or an unknown version."""
+
+
+class TamperedModelError(RegistryError):
+    """A model version's file is missing or does not match the checksum in the manifest."""

@@ -15,3 +15,11 @@ GATE_FILE = "gate.keras"
 GATE_CARD_FILE = "gate.json"
 LITERT_FILE = "digits.tflite"  # the digit model and the gate in one LiteRT flat buffer
 LITERT_CARD_FILE = "litert.json"  # what it was made from, and how it matched Keras
+CHECKSUMS_FILE = "checksums.json"  # sha256 of the files above, for the bundled model
+
+# Feedback and model versions live outside the package, in the repo's (gitignored) data folder,
+# unless $DIGITS_FEEDBACK_DB and $DIGITS_REGISTRY say otherwise.
+DATA_DIR = BUNDLED_DIR.parents[1] / "data"
+FEEDBACK_DB_ENV = "DIGITS_FEEDBACK_DB"
+REGISTRY_ENV = "DIGITS_REGISTRY"
+MANIFEST_FILE = "manifest.json"

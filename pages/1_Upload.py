@@ -7,6 +7,7 @@ import streamlit as st
 from model import InvalidImageError
 from model.image_io import load_image
 from ui.annotate import annotate
+from ui.feedback import ask_if_right
 from ui.loaders import load_predictor
 from ui.views import show_reading
 
@@ -52,3 +53,4 @@ for position, (name, data) in enumerate(images):
             st.warning(f"No digit found in this image ({reading.reason}).")
         else:
             show_reading(reading, key=f"upload_probabilities_{position}")
+            ask_if_right(reading, image, source="photo", key=f"upload_feedback_{position}")

@@ -15,3 +15,12 @@ def predictor():
     from model import Predictor
 
     return Predictor.load()
+
+
+@pytest.fixture(autouse=True)
+def private_data(tmp_path_factory, monkeypatch):
+    """Each test gets its own feedback database and model registry, never the repo's `data/`."""
+    folder = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("DIGITS_FEEDBACK_DB", str(folder / "feedback.db"))
+    monkeypatch.setenv("DIGITS_REGISTRY", str(folder / "registry"))
+    return folder

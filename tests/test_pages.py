@@ -1,13 +1,17 @@
-"""AppTest: every page runs without an exception, and shows the artifacts' own figures."""
+"""AppTest: every page runs without an exception and shows its figures; feedback and versions."""
 
 import json
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 from support import ROOT
 
 from model import paths
+from model.feedback import FeedbackStore
+from model.registry import VERSION_FILES, Registry
 
 PAGES = ["app.py", *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "pages").glob("*.py"))]
 
@@ -44,3 +48,116 @@ def test_upload_page_reads_a_sample_with_one_click():
     app.button(key="upload_sample_chalk-7.png").click().run()
     assert not app.exception
     assert any("predicted-digit" in md.value and ">7<" in md.value for md in app.markdown)
+
+
+def _monitoring():
+    return AppTest.from_file(str(ROOT / "pages" / "4_Monitoring.py"), default_timeout=120)
+
+
+def _fill_feedback(count_right=3, count_wrong=2):
+    store = FeedbackStore()
+    image = np.zeros((28, 28), dtype=np.uint8)
+    ids = [
+        store.add(image28=image, predicted=4, label=4, confidence=0.9, source="canvas")
+        for _ in range(count_right)
+    ]
+    ids += [
+        store.add(image28=image, predicted=9, label=4, confidence=0.3, source="photo")
+        for _ in range(count_wrong)
+    ]
+    return store, ids
+
+
+def test_monitoring_page_reads_a_real_database_and_deletes_a_sample():
+    store, ids = _fill_feedback()
+    app = _monitoring().run()
+    assert not app.exception, app.exception
+    shown = {metric.label: metric.value for metric in app.metric}
+    assert shown["Feedback samples"] == "5" and shown["Read right"] == "60.0%"
+    assert shown["Mistakes"] == "2" and shown["Low confidence"] == "40.0%"
+    assert shown["Active model version"] == "v1"
+    assert any(f"#{ids[-1]}: 4 read as **9**" in caption.value for caption in app.caption)
+
+    app.number_input(key="monitor_delete_id").set_value(ids[-1]).run()
+    app.button(key="monitor_delete").click().run()
+    assert any(f"Deleted sample {ids[-1]}" in success.value for success in app.success)
+    assert {metric.label: metric.value for metric in app.metric}["Feedback samples"] == "4"
+    assert store.count() == 4
+
+
+def test_monitoring_page_without_feedback_says_so():
+    app = _monitoring().run()
+    assert not app.exception
+    assert any("No feedback yet" in info.value for info in app.info)
+
+
+def test_monitoring_page_reports_a_corrupt_database_and_leaves_it(private_data):
+    path = private_data / "feedback.db"
+    path.write_bytes(b"not a database at all" * 20)
+    app = _monitoring().run()
+    assert not app.exception
+    assert any("not a SQLite database" in error.value for error in app.error)
+    assert path.read_bytes() == b"not a database at all" * 20
+    assert {metric.label for metric in app.metric} == {"Active model version"}
+
+
+def _registry_with_a_second_version():
+    registry = Registry()
+    staged = registry.staging_folder()
+    for name in VERSION_FILES:
+        shutil.copyfile(paths.BUNDLED_DIR / name, staged / name)
+    registry.add_version(staged, "v1", {"mnist_test_accuracy": {"before": 0.99, "after": 0.99}})
+    return registry
+
+
+def test_monitoring_page_switches_and_rolls_back_versions():
+    _registry_with_a_second_version()
+    app = _monitoring().run()
+    assert {metric.label: metric.value for metric in app.metric}["Active model version"] == "v2"
+    app.button(key="monitor_versions_rollback").click().run()
+    assert Registry().active == "v1"
+    assert {metric.label: metric.value for metric in app.metric}["Active model version"] == "v1"
+    app.selectbox(key="monitor_versions_choice").select("v2").run()
+    app.button(key="monitor_versions_activate").click().run()
+    assert not app.exception and Registry().active == "v2"
+
+
+def test_a_tampered_active_version_is_refused_with_a_message():
+    registry = _registry_with_a_second_version()
+    with open(registry.model_path("v2"), "ab") as model_file:
+        model_file.write(b"\0")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not app.exception
+    assert any("does not match its sha256" in error.value for error in app.error)
+    monitoring = _monitoring().run()
+    assert any("TAMPERED" in str(frame.value) for frame in monitoring.dataframe)
+    monitoring.button(key="monitor_versions_rollback").click().run()
+    assert Registry().active == "v1"
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not app.error and any("Draw a digit" in info.value for info in app.info)
+
+
+def test_upload_page_stores_a_confirmation_and_a_correction():
+    app = AppTest.from_file(str(ROOT / "pages" / "1_Upload.py"), default_timeout=120).run()
+    app.button(key="upload_sample_chalk-7.png").click().run()
+    yes = next(button for button in app.button if button.label == "Yes, it is 7")
+    yes.click().run()
+    assert any("Saved — thank you. Confirmed: 7." in s.value for s in app.success)
+    (sample,) = FeedbackStore().samples()
+    assert (sample.predicted, sample.label, sample.source) == (7, 7, "photo")
+    assert sample.model_version == "v1" and sample.crop_png.startswith(b"\x89PNG")
+
+    app = AppTest.from_file(str(ROOT / "pages" / "1_Upload.py"), default_timeout=120).run()
+    app.button(key="upload_sample_chalk-7.png").click().run()
+    app.pills[0].select(1).run()
+    assert any("Corrected: 7 → 1" in s.value for s in app.success)
+    assert [(s.predicted, s.label) for s in FeedbackStore().samples()] == [(7, 1), (7, 7)]
+
+
+def test_a_broken_feedback_database_gives_a_message_not_a_crash(private_data):
+    (private_data / "feedback.db").write_bytes(b"garbage" * 100)
+    app = AppTest.from_file(str(ROOT / "pages" / "1_Upload.py"), default_timeout=120).run()
+    app.button(key="upload_sample_chalk-7.png").click().run()
+    next(button for button in app.button if button.label == "Yes, it is 7").click().run()
+    assert not app.exception
+    assert any("Not saved" in error.value and "not a SQLite" in error.value for error in app.error)

@@ -1,14 +1,20 @@
-"""Cached loaders shared by every page: the predictor once per server, artifacts once."""
+"""Cached loaders shared by every page: the predictor once per model version, artifacts once."""
 
 import streamlit as st
 
 from model import Predictor
 from ui.artifacts import load_artifacts
+from ui.versions import active_model_file
+
+
+def load_predictor():
+    """The active model version's predictor, after checking its files' checksums."""
+    return _load_model_file(active_model_file())
 
 
 @st.cache_resource(show_spinner="Loading the model…")
-def load_predictor():
-    return Predictor.load()
+def _load_model_file(path):
+    return Predictor.load(path)
 
 
 @st.cache_data(show_spinner=False)

@@ -30,7 +30,18 @@ def _free_port():
 
 
 @pytest.fixture(scope="session")
-def app_url():
+def private_data_dir(tmp_path_factory):
+    """The server's own feedback database and model registry, never the repo's `data/`."""
+    return tmp_path_factory.mktemp("browser-data")
+
+
+@pytest.fixture(scope="session")
+def feedback_db(private_data_dir):
+    return private_data_dir / "feedback.db"
+
+
+@pytest.fixture(scope="session")
+def app_url(private_data_dir, feedback_db):
     port = _free_port()
     command = [
         sys.executable,
@@ -52,7 +63,12 @@ def app_url():
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "DIGITS_FEEDBACK_DB": str(feedback_db),
+            "DIGITS_REGISTRY": str(private_data_dir / "registry"),
+        },
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90

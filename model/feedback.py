@@ -1,0 +1,438 @@
+"""User feedback: confirmed and corrected readings, kept in SQLite for monitoring and fine-tuning.
+
+One row per digit: the 28x28 image the model saw, a PNG of the original crop, the digit the
+model predicted, the true label, the confidence, the model version, the source (canvas or
+photo) and when. The database is one file in WAL mode, created on first use; every write is
+its own short transaction, retried while another writer holds the lock, so several app
+sessions and processes can write at once without losing a row. A file that is not a feedback
+database is never written to.
+"""
+
+import csv
+import datetime
+import io
+import math
+import os
+import sqlite3
+import tempfile
+import time
+import zipfile
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from model import paths
+from model.data import write_idx
+from model.errors import FeedbackError
+from model.image_io import fit_within
+
+BUSY_TIMEOUT = 30.0  # seconds an operation waits for other writers before giving up
+CROP_SIDE = 256  # the stored crop is shrunk to at most this many pixels a side
+SQLITE_HEADER = b"SQLite format 3\x00"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+IMAGES_IDX = "feedback-images-idx3-ubyte.gz"
+LABELS_IDX = "feedback-labels-idx1-ubyte.gz"
+CSV_FILE = "feedback.csv"
+CSV_COLUMNS = ["id", "created", "source", "predicted", "label", "confidence", "model_version"]
+COLUMNS = ", ".join(CSV_COLUMNS)
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created TEXT NOT NULL,
+    source TEXT NOT NULL,
+    predicted INTEGER NOT NULL CHECK (predicted BETWEEN 0 AND 9),
+    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
+    confidence REAL NOT NULL,
+    model_version TEXT,
+    image28 BLOB NOT NULL,
+    crop_png BLOB
+);
+CREATE INDEX IF NOT EXISTS feedback_created ON feedback (created);
+"""
+
+
+@dataclass
+class Sample:
+    """One stored reading. `image28` and `crop_png` are None when read without images."""
+
+    id: int
+    created: str
+    source: str
+    predicted: int
+    label: int
+    confidence: float
+    model_version: str | None
+    image28: np.ndarray | None = field(default=None, repr=False)
+    crop_png: bytes | None = field(default=None, repr=False)
+
+    @property
+    def correct(self):
+        return self.predicted == self.label
+
+
+def default_path():
+    """$DIGITS_FEEDBACK_DB, else `data/feedback.db` in the repository."""
+    return Path(os.environ.get(paths.FEEDBACK_DB_ENV) or paths.DATA_DIR / "feedback.db")
+
+
+def utc_timestamp(moment=None):
+    """An ISO 8601 UTC timestamp to the second: now, or `moment` (a datetime or ISO text).
+
+    A naive datetime is taken to be UTC already.
+
+    Raises:
+        ValueError: `moment` is not a datetime or ISO 8601 text.
+    """
+    if moment is None:
+        moment = datetime.datetime.now(datetime.timezone.utc)
+    elif isinstance(moment, str):
+        moment = datetime.datetime.fromisoformat(moment)
+    elif not isinstance(moment, datetime.datetime):
+        raise ValueError(f"timestamp must be a datetime or ISO 8601 text, not {moment!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def png_bytes(image):
+    """PNG bytes of a uint8 (H, W), (H, W, 3) RGB or (H, W, 4) RGBA image."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def crop_png(image, box, margin=0.15, longest_side=CROP_SIDE):
+    """PNG bytes of the part of `image` inside `box`, with a margin, shrunk to `longest_side`.
+
+    Args:
+        image: uint8 (H, W), (H, W, 3) or (H, W, 4), the picture a reading was made from.
+        box: (x, y, width, height) in `image`'s pixels, as `Prediction.box`.
+        margin: extra border on each side, as a fraction of the box's longer side.
+        longest_side: the crop is shrunk (never enlarged) to at most this many pixels.
+
+    Returns:
+        PNG bytes.
+    """
+    image = np.asarray(image)
+    x, y, width, height = (int(round(value)) for value in box)
+    pad = int(round(margin * max(width, height)))
+    top, left = max(0, y - pad), max(0, x - pad)
+    bottom, right = min(image.shape[0], y + height + pad), min(image.shape[1], x + width + pad)
+    return png_bytes(fit_within(image[top:bottom, left:right], longest_side))
+
+
+def _digit(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= 9:
+        raise ValueError(f"{name} must be a digit 0-9, not {value!r}")
+    return int(value)
+
+
+def _image28_bytes(image28):
+    image = np.asarray(image28)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.shape != (28, 28):
+        raise ValueError(f"image28 must be a 28x28 image, not {image.shape}")
+    if not np.issubdtype(image.dtype, np.number) or image.min() < 0 or image.max() > 255:
+        raise ValueError("image28 must hold pixel values 0-255 (uint8, white digit on black)")
+    return np.rint(image).astype(np.uint8).tobytes()
+
+
+def _image28(blob):
+    return np.frombuffer(blob, dtype=np.uint8).reshape(28, 28)
+
+
+def _stack(images):
+    return np.stack(images) if images else np.zeros((0, 28, 28), dtype=np.uint8)
+
+
+def _is_busy(error):
+    message = str(error).lower()
+    return "locked" in message or "busy" in message
+
+
+class FeedbackStore:
+    """The feedback database: `FeedbackStore(path)`, then `add`, `count`, `samples`, `delete`.
+
+    Every method opens its own connection, so one store may be shared by threads, and any
+    number of stores (in any number of processes) may use the same file.
+
+    Args:
+        path: the SQLite file (default: `default_path()`); it and its folder are created on
+            first use.
+        timeout: seconds an operation waits while other writers hold the database.
+
+    Raises:
+        FeedbackError: the file is not a feedback database, is corrupt, locked for longer than
+            `timeout`, or cannot be created. The file is left as it was.
+    """
+
+    def __init__(self, path=None, timeout=BUSY_TIMEOUT):
+        self.path = Path(path) if path else default_path()
+        self.timeout = float(timeout)
+        self._check_header()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise self._error(error) from error
+        self._run(self._create_schema)
+
+    def _check_header(self):
+        # Read-only look before SQLite opens anything: a stranger's file is refused untouched.
+        if self.path.is_dir():
+            raise FeedbackError(
+                f"the feedback database {self.path} is a folder; set "
+                f"{paths.FEEDBACK_DB_ENV} to a file path"
+            )
+        if self.path.is_file() and self.path.stat().st_size > 0:
+            with open(self.path, "rb") as handle:
+                header = handle.read(len(SQLITE_HEADER))
+            if header != SQLITE_HEADER:
+                raise FeedbackError(
+                    f"{self.path} is not a SQLite database (corrupt, or another kind of file); "
+                    f"it was left untouched. Restore it from a backup, or set "
+                    f"{paths.FEEDBACK_DB_ENV} to another file."
+                )
+
+    def _create_schema(self, connection):
+        tables = {
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        } - {"sqlite_sequence"}
+        if tables and "feedback" not in tables:
+            raise FeedbackError(
+                f"{self.path} is a SQLite database but not a feedback database (it holds "
+                f"{', '.join(sorted(tables))}); it was left untouched. Set "
+                f"{paths.FEEDBACK_DB_ENV} to another file."
+            )
+        connection.execute("PRAGMA journal_mode = WAL")
+        if not tables:
+            connection.executescript(SCHEMA)
+
+    def _error(self, error):
+        message = str(error)
+        if _is_busy(error):
+            return FeedbackError(
+                f"the feedback database {self.path} is locked by another program "
+                f"(waited {self.timeout:g} s); nothing already stored is lost. Try again, or "
+                "close the program that holds it."
+            )
+        if "not a database" in message or "malformed" in message or "corrupt" in message:
+            return FeedbackError(
+                f"the feedback database {self.path} is corrupt ({message}); it was left "
+                f"untouched. Restore it from a backup, or set {paths.FEEDBACK_DB_ENV} to a new "
+                "file."
+            )
+        return FeedbackError(f"cannot use the feedback database {self.path}: {message}")
+
+    def _run(self, action, write=False):
+        """Runs `action(connection)` in one transaction, retrying while the database is busy."""
+        deadline = time.monotonic() + self.timeout
+        delay = 0.005
+        while True:
+            try:
+                connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+                with closing(connection):
+                    if write:
+                        # Take the write lock up front: SQLite cannot wait for a lock that a
+                        # read transaction tries to upgrade, but it can wait for this one.
+                        connection.execute("BEGIN IMMEDIATE")
+                    result = action(connection)
+                    if write:
+                        connection.execute("COMMIT")
+                    return result
+            except sqlite3.OperationalError as error:
+                if _is_busy(error) and time.monotonic() < deadline:
+                    time.sleep(delay)
+                    delay = min(2 * delay, 0.25)
+                    continue
+                raise self._error(error) from error
+            except sqlite3.DatabaseError as error:
+                raise self._error(error) from error
+
+    def add(
+        self,
+        *,
+        image28,
+        predicted,
+        label,
+        confidence,
+        source,
+        crop_png=None,
+        model_version=None,
+        timestamp=None,
+    ):
+        """Stores one reading and what it really was.
+
+        Args:
+            image28: the 28x28 image the model saw (uint8, white digit on black).
+            predicted: the digit the model read, 0-9.
+            label: the true digit, 0-9 (the same as `predicted` when the user confirmed it).
+            confidence: the model's confidence in `predicted`, 0-1.
+            source: where the picture came from: "canvas" or "photo".
+            crop_png: PNG bytes of the original crop (see `crop_png`), or None.
+            model_version: the model version that read it ("v1", ...), or None.
+            timestamp: when (datetime or ISO text; default: now), stored as UTC.
+
+        Returns:
+            The new row's id.
+
+        Raises:
+            ValueError: an argument is out of range or of the wrong kind.
+            FeedbackError: the database cannot be written (the row is not stored).
+        """
+        image = _image28_bytes(image28)
+        predicted, label = _digit(predicted, "predicted"), _digit(label, "label")
+        confidence = float(confidence)
+        if math.isnan(confidence) or not 0.0 <= confidence <= 1.0:
+            raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
+        if not isinstance(source, str) or not source:
+            raise ValueError(f"source must be a name such as 'canvas' or 'photo', not {source!r}")
+        if crop_png is not None:
+            crop_png = bytes(crop_png)
+            if not crop_png.startswith(PNG_SIGNATURE):
+                raise ValueError("crop_png must be the bytes of a PNG file")
+        if model_version is not None:
+            model_version = str(model_version)
+        row = (utc_timestamp(timestamp), source, predicted, label, confidence, model_version)
+
+        def insert(connection):
+            return connection.execute(
+                f"INSERT INTO feedback ({COLUMNS.removeprefix('id, ')}, image28, crop_png) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*row, image, crop_png),
+            ).lastrowid
+
+        return self._run(insert, write=True)
+
+    def count(self):
+        """The number of stored samples."""
+        return self._run(lambda c: c.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+
+    def delete(self, row_id):
+        """Deletes one sample.
+
+        Returns:
+            True when it was there, False when no sample has that id.
+        """
+        return self._run(
+            lambda c: c.execute("DELETE FROM feedback WHERE id = ?", (int(row_id),)).rowcount > 0,
+            write=True,
+        )
+
+    def samples(self, limit=None, mistakes_only=False, with_images=True):
+        """Stored samples, newest first.
+
+        Args:
+            limit: at most this many (None: all).
+            mistakes_only: only those whose prediction was wrong.
+            with_images: also read `image28` and `crop_png` (leave out for statistics).
+
+        Returns:
+            A list of `Sample`.
+        """
+        columns = COLUMNS + (", image28, crop_png" if with_images else "")
+        query = f"SELECT {columns} FROM feedback"
+        if mistakes_only:
+            query += " WHERE predicted != label"
+        query += " ORDER BY id DESC"
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        rows = self._run(lambda c: c.execute(query).fetchall())
+        return [_sample(row) for row in rows]
+
+    def sample(self, row_id):
+        """One sample with its images, or None when no sample has that id."""
+        query = f"SELECT {COLUMNS}, image28, crop_png FROM feedback WHERE id = ?"
+        row = self._run(lambda c: c.execute(query, (int(row_id),)).fetchone())
+        return _sample(row) if row else None
+
+    def arrays(self):
+        """Everything as arrays for training, oldest first.
+
+        Returns:
+            ids int64 (N,), images uint8 (N, 28, 28), labels uint8 (N,).
+        """
+        rows = self._run(
+            lambda c: c.execute("SELECT id, image28, label FROM feedback ORDER BY id").fetchall()
+        )
+        ids = np.array([row[0] for row in rows], dtype=np.int64)
+        labels = np.array([row[2] for row in rows], dtype=np.uint8)
+        return ids, _stack([_image28(row[1]) for row in rows]), labels
+
+    def export_idx(self, folder):
+        """Writes the images and true labels as MNIST-style IDX files (readable by `model.data`).
+
+        Args:
+            folder: created if missing; gets `feedback-images-idx3-ubyte.gz` and
+                `feedback-labels-idx1-ubyte.gz`, oldest sample first.
+
+        Returns:
+            The two paths (images, labels).
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        _, images, labels = self.arrays()
+        write_idx(folder / IMAGES_IDX, images)
+        write_idx(folder / LABELS_IDX, labels)
+        return folder / IMAGES_IDX, folder / LABELS_IDX
+
+    def export_zip(self, target, kind="png"):
+        """Writes everything to a zip: `feedback.csv`, plus the images as PNG or IDX files.
+
+        Args:
+            target: a path, or a binary file object (such as `io.BytesIO`).
+            kind: "png": `images/<id>.png` (28x28) and `crops/<id>.png` (the original crop);
+                "idx": the two IDX .gz files of `export_idx`, in the order of the CSV.
+
+        Returns:
+            The number of samples exported.
+
+        Raises:
+            ValueError: `kind` is neither "png" nor "idx".
+        """
+        if kind not in ("png", "idx"):
+            raise ValueError(f"kind must be 'png' or 'idx', not {kind!r}")
+        samples = self.samples()[::-1]  # oldest first, as `arrays` and `export_idx`
+        table = io.StringIO()
+        writer = csv.writer(table)
+        writer.writerow([*CSV_COLUMNS, "image", "crop"] if kind == "png" else CSV_COLUMNS)
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            for sample in samples:
+                row = [getattr(sample, column) for column in CSV_COLUMNS]
+                if kind == "png":
+                    image_name = f"images/{sample.id}.png"
+                    crop_name = f"crops/{sample.id}.png" if sample.crop_png else ""
+                    archive.writestr(image_name, png_bytes(sample.image28))
+                    if crop_name:
+                        archive.writestr(crop_name, sample.crop_png)
+                    row += [image_name, crop_name]
+                writer.writerow(row)
+            if kind == "idx":
+                images = _stack([sample.image28 for sample in samples])
+                labels = np.array([s.label for s in samples], dtype=np.uint8)
+                with tempfile.TemporaryDirectory() as folder:
+                    for name, array in ((IMAGES_IDX, images), (LABELS_IDX, labels)):
+                        write_idx(Path(folder) / name, array)
+                        archive.write(Path(folder) / name, name)
+            archive.writestr(CSV_FILE, table.getvalue())
+        return len(samples)
+
+
+def _sample(row):
+    id_, created, source, predicted, label, confidence, version, *images = row
+    image28, crop = images or (None, None)
+    return Sample(
+        id_,
+        created,
+        source,
+        predicted,
+        label,
+        confidence,
+        version,
+        _image28(image28) if image28 is not None else None,
+        crop,
+    )

@@ -1,0 +1,262 @@
+"""Fine-tuning the active model on MNIST plus the users' feedback, into a new model version.
+
+Reads top to bottom: split the feedback (a fixed, seeded part is held out and never trained
+on), mix the rest into MNIST, oversampled and augmented like training, train a few epochs at a
+low learning rate from the active version's weights, evaluate before and after on the MNIST
+test set and on the held-out feedback, and register the new version only if its MNIST test
+accuracy did not drop by more than the tolerance.
+"""
+
+import datetime
+import hashlib
+import json
+import shutil
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from model import paths
+from model.data import load_mnist
+from model.export import export
+from model.feedback import FeedbackStore
+from model.inference import Predictor
+from model.registry import Registry
+from model.train import BATCH_SIZE, build_augmentation, make_dataset
+
+SEED = 1337
+EPOCHS = 2
+LEARNING_RATE = 1e-4
+TOLERANCE = 0.002  # the largest MNIST test accuracy drop accepted: 0.2 points, 20 of 10,000
+HOLDOUT_FRACTION = 0.2
+FEEDBACK_SHARE = 0.1  # the part of each epoch's images that are feedback (less if capped)
+MAX_REPEATS = 50  # each feedback image appears at most this many times an epoch
+
+
+def holdout_mask(ids, fraction=HOLDOUT_FRACTION, seed=SEED):
+    """Which feedback samples are held out for evaluation: a fixed, seeded draw per sample id.
+
+    A sample stays on its side as the database grows, so a version is never evaluated on
+    feedback that it or its parents were fine-tuned on (with the same seed).
+
+    Args:
+        ids: the samples' database ids.
+        fraction: the expected part held out.
+        seed: changes the draw.
+
+    Returns:
+        bool (N,): True for held-out samples.
+    """
+    draws = [
+        int.from_bytes(hashlib.sha256(f"{seed}:{int(row_id)}".encode()).digest()[:8], "big")
+        for row_id in ids
+    ]
+    return np.array(draws, dtype=np.float64) / 2.0**64 < fraction
+
+
+def feedback_repeats(feedback_count, mnist_count, share=FEEDBACK_SHARE, most=MAX_REPEATS):
+    """How many times each feedback image appears an epoch, for it to be about `share` of it.
+
+    Args:
+        feedback_count: feedback images trained on.
+        mnist_count: MNIST images an epoch.
+        share: the wanted part of feedback in an epoch, 0-1.
+        most: a cap, so a handful of corrections is not learnt by heart.
+
+    Returns:
+        The repeats, at least 1 (0 without feedback).
+    """
+    if feedback_count == 0:
+        return 0
+    wanted = share * mnist_count / ((1 - share) * feedback_count)
+    return int(np.clip(round(wanted), 1, most))
+
+
+def accuracy(predictor, images, labels):
+    """The share of `images` read as their `labels`; None when there are none."""
+    if len(labels) == 0:
+        return None
+    return float((predictor.predict_batch(images).argmax(axis=1) == labels).mean())
+
+
+class ReportEpochs(keras.callbacks.Callback):
+    """Passes each epoch's loss and accuracies to `report`, as a dict."""
+
+    def __init__(self, report):
+        super().__init__()
+        self.report = report
+
+    def on_epoch_end(self, epoch, logs=None):
+        figures = {key: round(float(value), 6) for key, value in (logs or {}).items()}
+        self.report({"event": "epoch", "epoch": epoch + 1, **figures})
+
+
+def _freeze_batch_norm(model):
+    # Fine-tuning recipe: batch-norm layers keep MNIST's statistics (they run in inference
+    # mode when not trainable), so a small, different mix cannot shift them.
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+
+
+def finetune(
+    mnist_dir=None,
+    feedback_db=None,
+    registry_folder=None,
+    epochs=EPOCHS,
+    limit=None,
+    tolerance=TOLERANCE,
+    seed=SEED,
+    learning_rate=LEARNING_RATE,
+    feedback_share=FEEDBACK_SHARE,
+    batch_size=BATCH_SIZE,
+    activate=True,
+    report=None,
+):
+    """Fine-tunes the active version on MNIST and the feedback; registers it if MNIST holds.
+
+    Args:
+        mnist_dir: MNIST folder (None: $MNIST_DIR, then the Keras download).
+        feedback_db: the feedback database (None: the default one).
+        registry_folder: the model registry (None: the default one).
+        epochs: passes over the mix of MNIST and feedback.
+        limit: train on this many MNIST training images (None: all 55,000); the test set is
+            always whole.
+        tolerance: the largest MNIST test accuracy drop (0-1) for which the new version is
+            registered.
+        seed: seeds the feedback split, weights' updates, shuffling and augmentation.
+        learning_rate: Adam's learning rate (low: the model is already trained).
+        feedback_share: the part of each epoch that is feedback (see `feedback_repeats`).
+        batch_size: images per step.
+        activate: make the new version the active one when it is registered.
+        report: called with a JSON-ready dict at each step (start, before, each epoch).
+
+    Returns:
+        A JSON-ready dict: `accepted`, the new `version` (None when rejected), its `parent`,
+        MNIST test and held-out feedback accuracy before and after, and the counts.
+
+    Raises:
+        FileNotFoundError: no feedback database at `feedback_db`.
+        ValueError: no feedback to train on, or an argument out of range.
+        FeedbackError, RegistryError, TamperedModelError: the database or the active
+            version cannot be used.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, not {epochs}")
+    if not 0 <= tolerance < 1:
+        raise ValueError(f"tolerance is an accuracy drop between 0 and 1, not {tolerance}")
+    if not 0 < feedback_share < 1:
+        raise ValueError(f"feedback_share must be between 0 and 1, not {feedback_share}")
+    started = time.time()
+    report = report or (lambda event: None)
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+    registry = Registry(registry_folder)
+    parent = registry.active
+    parent_path = registry.verify(parent)
+    if feedback_db is not None and not Path(feedback_db).is_file():
+        raise FileNotFoundError(f"no feedback database at {feedback_db}")
+    ids, images, labels = FeedbackStore(feedback_db).arrays()
+    held_out = holdout_mask(ids, seed=seed)
+    x_feedback, y_feedback = images[~held_out], labels[~held_out]
+    x_holdout, y_holdout = images[held_out], labels[held_out]
+    if len(x_feedback) == 0:
+        raise ValueError(
+            f"no feedback to learn from: {len(ids)} samples in the database, "
+            f"{int(held_out.sum())} of them held out for evaluation"
+        )
+
+    before = Predictor.load(parent_path)
+    # The validation split the parent was trained without: the seed of its first training.
+    data = load_mnist(mnist_dir, seed=before.card.get("seed", SEED))
+    x_mnist, y_mnist, x_val, y_val = data.x_train, data.y_train, data.x_val, data.y_val
+    if limit:
+        x_mnist, y_mnist = x_mnist[:limit], y_mnist[:limit]
+        x_val, y_val = x_val[: max(limit // 5, 100)], y_val[: max(limit // 5, 100)]
+    repeats = feedback_repeats(len(x_feedback), len(x_mnist), feedback_share)
+    x_mix = np.concatenate([x_mnist, np.repeat(x_feedback, repeats, axis=0)])
+    y_mix = np.concatenate([y_mnist, np.repeat(y_feedback, repeats, axis=0)])
+    counts = {
+        "feedback_train": len(x_feedback),
+        "feedback_held_out": len(x_holdout),
+        "feedback_repeats": repeats,
+        "mnist_train": len(x_mnist),
+        "mnist_test": len(data.x_test),
+    }
+    report({"event": "start", "parent": parent, **counts, "epochs": epochs})
+
+    mnist_before = accuracy(before, data.x_test, data.y_test)
+    feedback_before = accuracy(before, x_holdout, y_holdout)
+    report({"event": "before", "mnist_test": mnist_before, "feedback_held_out": feedback_before})
+
+    model = keras.models.load_model(parent_path, compile=False)
+    _freeze_batch_norm(model)
+    steps = epochs * int(np.ceil(len(x_mix) / batch_size))
+    # A short warm-up (Adam's first steps are as large as the learning rate whatever the
+    # gradient), then cosine decay to zero, so the last steps barely move the weights.
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=learning_rate / 10,
+        warmup_target=learning_rate,
+        warmup_steps=max(steps // 10, 1),
+        decay_steps=max(steps - steps // 10, 1),
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(
+        make_dataset(x_mix, y_mix, batch_size, build_augmentation(seed), seed),
+        validation_data=make_dataset(x_val, y_val, 1024),
+        epochs=epochs,
+        shuffle=False,  # the tf.data pipeline shuffles
+        verbose=0,
+        callbacks=[ReportEpochs(report)],
+    )
+
+    staged = registry.staging_folder()
+    try:
+        model.save(staged / paths.MODEL_FILE)
+        # The digit gate and the confidence calibration are the parent's, unchanged.
+        for name in (paths.GATE_FILE, paths.CALIBRATION_FILE):
+            if (parent_path.parent / name).is_file():
+                shutil.copyfile(parent_path.parent / name, staged / name)
+        after = Predictor.load(staged / paths.MODEL_FILE)
+        mnist_after = accuracy(after, data.x_test, data.y_test)
+        feedback_after = accuracy(after, x_holdout, y_holdout)
+        drop = mnist_before - mnist_after
+        metrics = {
+            "mnist_test_accuracy": {"before": mnist_before, "after": mnist_after},
+            "feedback_held_out_accuracy": {"before": feedback_before, "after": feedback_after},
+            "mnist_drop": round(drop, 6),
+            "tolerance": tolerance,
+            **counts,
+            "epochs": epochs,
+            "learning_rate": learning_rate,
+            "seed": seed,
+            "seconds": round(time.time() - started, 1),
+        }
+        accepted = drop <= tolerance + 1e-9  # accuracies are counts over the same test set
+        version = None
+        if accepted:
+            card = {
+                **before.card,
+                "test_accuracy": mnist_after,
+                "trained_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                    timespec="seconds"
+                ),
+                "fine_tune": {"parent": parent, **metrics},
+            }
+            (staged / paths.CARD_FILE).write_text(json.dumps(card, indent=1) + "\n")
+            # The new version runs on LiteRT too, checked against Keras like the bundled one.
+            export("litert", staged / paths.MODEL_FILE, staged, mnist_dir, limit and 512)
+            version = registry.add_version(staged, parent, metrics, activate=activate)
+        else:
+            registry.discard(staged)
+    except BaseException:
+        registry.discard(staged)
+        raise
+    return {"accepted": accepted, "version": version, "parent": parent, **metrics}

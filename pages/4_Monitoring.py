@@ -1,0 +1,125 @@
+"""How the live model does on what users confirmed or corrected; which model version is live."""
+
+import io
+
+import streamlit as st
+
+from model.calibration import DEFAULT_THRESHOLD
+from model.errors import FeedbackError
+from model.feedback import FeedbackStore
+from ui.monitoring import (
+    accuracy_over_time,
+    confused_pairs,
+    feedback_confusion,
+    sample_rows,
+    summary,
+)
+from ui.versions import versions_panel
+
+GALLERY = 12
+
+st.set_page_config(page_title="Monitoring", page_icon="📈", layout="wide")
+st.title("Monitoring")
+st.caption(
+    "Every “Is this right?” answer on the Draw and Upload pages is stored with the picture. "
+    "Here is how the model does on them; `python -m model finetune` learns from them."
+)
+
+
+def export_bytes(store, kind):
+    buffer = io.BytesIO()
+    store.export_zip(buffer, kind=kind)
+    return buffer.getvalue()
+
+
+try:
+    store = FeedbackStore()
+    samples = store.samples(with_images=False)
+    mistakes = store.samples(limit=GALLERY, mistakes_only=True)
+except FeedbackError as error:
+    st.error(f"The feedback database cannot be read: {error}")
+    samples = None
+
+if samples == []:
+    st.info(
+        "No feedback yet. Draw or upload a digit, then answer “Is this right?” under the "
+        f"reading. Feedback is stored in `{store.path}`."
+    )
+elif samples:
+    figures = summary(samples, DEFAULT_THRESHOLD)
+    count, accuracy, wrong, low = st.columns(4)
+    count.metric("Feedback samples", f"{figures['samples']:,}")
+    accuracy.metric("Read right", f"{figures['accuracy']:.1%}")
+    wrong.metric("Mistakes", figures["mistakes"])
+    low.metric("Low confidence", f"{figures['low_confidence_rate']:.1%}")
+    st.caption(
+        f"Low confidence: under {DEFAULT_THRESHOLD:.0%}, where the app says it is unsure. "
+        f"Database: `{store.path}`."
+    )
+
+    st.subheader("Accuracy over time")
+    st.plotly_chart(accuracy_over_time(samples, DEFAULT_THRESHOLD), width="stretch")
+
+    matrix_column, pairs_column = st.columns([3, 2], gap="large")
+    with matrix_column:
+        st.subheader("Confusion matrix of the feedback")
+        hide = st.toggle("Hide correct readings", value=True, key="monitor_hide_diagonal")
+        st.plotly_chart(feedback_confusion(samples, hide_diagonal=hide), width="stretch")
+    with pairs_column:
+        st.subheader("Most confused pairs")
+        pairs = confused_pairs(samples)
+        if pairs:
+            st.dataframe(pairs, hide_index=True, width="stretch")
+        else:
+            st.success("No mistakes in the feedback.")
+
+    st.subheader("Recent mistakes")
+    if not mistakes:
+        st.caption("None: every reading in the feedback was right.")
+    columns = st.columns(6)
+    for position, sample in enumerate(mistakes):
+        with columns[position % 6]:
+            pictures = [sample.crop_png, sample.image28] if sample.crop_png else [sample.image28]
+            st.image(pictures, width=84)
+            st.caption(
+                f"#{sample.id}: {sample.label} read as **{sample.predicted}** "
+                f"({sample.confidence:.0%}) · {sample.model_version or '?'} · {sample.source}"
+            )
+
+    with st.expander("All samples: delete, export"):
+        st.dataframe(sample_rows(samples), hide_index=True, width="stretch")
+        row_column, delete_column = st.columns([2, 1], vertical_alignment="bottom")
+        row_id = row_column.number_input("Sample id", min_value=1, step=1, key="monitor_delete_id")
+        if delete_column.button("Delete sample", key="monitor_delete", width="stretch"):
+            try:
+                deleted = store.delete(row_id)
+            except FeedbackError as error:
+                st.error(str(error))
+            else:
+                st.session_state["monitor_deleted"] = (
+                    ("success", f"Deleted sample {row_id}.")
+                    if deleted
+                    else ("warning", f"There is no sample {row_id}.")
+                )
+                st.rerun()
+        if "monitor_deleted" in st.session_state:
+            kind, message = st.session_state.pop("monitor_deleted")
+            getattr(st, kind)(message)
+        png_column, idx_column = st.columns(2)
+        png_column.download_button(
+            "Export as PNG + CSV (zip)",
+            lambda: export_bytes(store, "png"),
+            file_name="feedback-png.zip",
+            mime="application/zip",
+            key="monitor_export_png",
+        )
+        idx_column.download_button(
+            "Export as IDX, like MNIST (zip)",
+            lambda: export_bytes(store, "idx"),
+            file_name="feedback-idx.zip",
+            mime="application/zip",
+            key="monitor_export_idx",
+        )
+
+st.subheader("Model versions")
+versions_panel(key="monitor_versions")

@@ -1,0 +1,242 @@
+"""The feedback store: round trip, concurrent writers, delete, export, and damaged databases."""
+
+import csv
+import io
+import multiprocessing
+import sqlite3
+import threading
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from model.data import read_idx_images, read_idx_labels
+from model.errors import FeedbackError
+from model.feedback import FeedbackStore, crop_png, default_path, png_bytes
+
+PROCESSES = 8
+ADDS_PER_PROCESS = 50
+
+
+def _image(seed):
+    return np.random.default_rng(seed).integers(0, 256, (28, 28), dtype=np.uint8)
+
+
+def _add_many(path, worker, start):
+    store = FeedbackStore(path)
+    start.wait()
+    for index in range(ADDS_PER_PROCESS):
+        store.add(
+            image28=_image(worker * 1000 + index),
+            predicted=index % 10,
+            label=worker,
+            confidence=0.5,
+            source="canvas",
+            model_version=f"worker-{worker}",
+        )
+
+
+def test_round_trip_keeps_every_field(tmp_path):
+    store = FeedbackStore(tmp_path / "new" / "feedback.db")
+    assert store.count() == 0 and (tmp_path / "new" / "feedback.db").is_file()
+    crop = png_bytes(np.full((40, 30, 3), 200, dtype=np.uint8))
+    row_id = store.add(
+        image28=_image(1),
+        predicted=7,
+        label=1,
+        confidence=0.62,
+        source="canvas",
+        crop_png=crop,
+        model_version="v2",
+        timestamp="2026-03-01T10:00:00+01:00",
+    )
+    confirmed = store.add(image28=_image(2), predicted=3, label=3, confidence=0.99, source="photo")
+    assert store.count() == 2
+
+    sample = store.sample(row_id)
+    np.testing.assert_array_equal(sample.image28, _image(1))
+    assert sample.crop_png == crop
+    assert (sample.predicted, sample.label, sample.confidence) == (7, 1, pytest.approx(0.62))
+    assert (sample.source, sample.model_version) == ("canvas", "v2")
+    assert sample.created == "2026-03-01T09:00:00+00:00" and not sample.correct
+    assert [s.id for s in store.samples()] == [confirmed, row_id]
+    assert [s.id for s in store.samples(mistakes_only=True)] == [row_id]
+    assert store.samples(with_images=False)[0].image28 is None
+    ids, images, labels = store.arrays()
+    assert ids.tolist() == [row_id, confirmed] and labels.tolist() == [1, 3]
+    np.testing.assert_array_equal(images[1], _image(2))
+    # A second store on the same file sees the same rows.
+    assert FeedbackStore(tmp_path / "new" / "feedback.db").count() == 2
+    with sqlite3.connect(tmp_path / "new" / "feedback.db") as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_eight_processes_adding_at_once_lose_nothing(tmp_path):
+    path = tmp_path / "feedback.db"
+    FeedbackStore(path)
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    workers = [
+        context.Process(target=_add_many, args=(path, worker, start)) for worker in range(PROCESSES)
+    ]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [worker.exitcode for worker in workers] == [0] * PROCESSES
+    store = FeedbackStore(path)
+    assert store.count() == PROCESSES * ADDS_PER_PROCESS == 400
+    _, _, labels = store.arrays()
+    assert np.bincount(labels, minlength=10)[:PROCESSES].tolist() == [ADDS_PER_PROCESS] * 8
+
+
+def test_threads_sharing_one_store_lose_nothing(tmp_path):
+    store = FeedbackStore(tmp_path / "feedback.db")
+
+    def add_25():
+        for _ in range(25):
+            store.add(image28=_image(0), predicted=1, label=1, confidence=1.0, source="canvas")
+
+    threads = [threading.Thread(target=add_25) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.count() == 100
+
+
+def test_delete_one_sample(tmp_path):
+    store = FeedbackStore(tmp_path / "feedback.db")
+    first, second = (
+        store.add(image28=_image(i), predicted=i, label=i, confidence=0.9, source="photo")
+        for i in range(2)
+    )
+    assert store.delete(first) is True
+    assert store.delete(first) is False
+    assert store.count() == 1 and store.sample(first) is None
+    assert [s.id for s in store.samples()] == [second]
+
+
+def _filled_store(path):
+    store = FeedbackStore(path)
+    for index in range(3):
+        store.add(
+            image28=_image(index),
+            predicted=(index + 1) % 10,
+            label=index,
+            confidence=0.25 * (index + 1),
+            source="canvas",
+            crop_png=png_bytes(np.full((10, 10), 255, dtype=np.uint8)) if index else None,
+            model_version="v1",
+        )
+    return store
+
+
+def test_export_png_and_csv_zip(tmp_path):
+    store = _filled_store(tmp_path / "feedback.db")
+    assert store.export_zip(tmp_path / "export.zip") == 3
+    with zipfile.ZipFile(tmp_path / "export.zip") as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("feedback.csv").decode())))
+        assert [int(row["label"]) for row in rows] == [0, 1, 2]
+        assert rows[0]["crop"] == "" and rows[1]["crop"] == f"crops/{rows[1]['id']}.png"
+        for index, row in enumerate(rows):
+            image = np.array(Image.open(io.BytesIO(archive.read(row["image"]))))
+            np.testing.assert_array_equal(image, _image(index))
+        assert rows[2]["predicted"] == "3" and rows[2]["model_version"] == "v1"
+
+
+def test_export_idx_is_readable_by_the_mnist_reader(tmp_path):
+    store = _filled_store(tmp_path / "feedback.db")
+    images_path, labels_path = store.export_idx(tmp_path / "idx")
+    expected = np.stack([_image(index) for index in range(3)])
+    np.testing.assert_array_equal(read_idx_images(images_path), expected)
+    assert read_idx_labels(labels_path).tolist() == [0, 1, 2]
+
+    buffer = io.BytesIO()
+    assert store.export_zip(buffer, kind="idx") == 3
+    with zipfile.ZipFile(buffer) as archive:
+        archive.extractall(tmp_path / "unzipped")
+    assert read_idx_labels(tmp_path / "unzipped" / labels_path.name).tolist() == [0, 1, 2]
+
+
+def test_a_file_that_is_not_a_database_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "feedback.db"
+    content = b"these are someone's notes, not a database\n" * 50
+    path.write_bytes(content)
+    with pytest.raises(FeedbackError, match="not a SQLite database.*left untouched"):
+        FeedbackStore(path)
+    assert path.read_bytes() == content
+
+
+def test_another_programs_database_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE invoices (amount REAL)")
+    before = path.read_bytes()
+    with pytest.raises(FeedbackError, match="not a feedback database"):
+        FeedbackStore(path)
+    assert path.read_bytes() == before
+
+
+def test_a_corrupt_database_gives_a_clear_error(tmp_path):
+    path = tmp_path / "feedback.db"
+    _filled_store(path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # the first page's b-tree: the schema
+    path.write_bytes(bytes(data))
+    with pytest.raises(FeedbackError, match="corrupt"):
+        FeedbackStore(path).count()
+
+
+def test_a_locked_database_gives_a_clear_error_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "feedback.db"
+    store = _filled_store(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        impatient = FeedbackStore(path, timeout=0.3)
+        with pytest.raises(FeedbackError, match="locked by another program"):
+            impatient.add(image28=_image(9), predicted=1, label=1, confidence=1, source="canvas")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert store.count() == 3
+    store.add(image28=_image(9), predicted=1, label=1, confidence=1, source="canvas")
+    assert store.count() == 4
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"predicted": 10}, "predicted must be a digit"),
+        ({"label": "7"}, "label must be a digit"),
+        ({"confidence": 1.5}, "confidence must be between"),
+        ({"image28": np.zeros((28, 27))}, "28x28"),
+        ({"source": ""}, "source"),
+        ({"crop_png": b"GIF89a"}, "PNG"),
+    ],
+)
+def test_bad_arguments_are_refused(tmp_path, changes, message):
+    store = FeedbackStore(tmp_path / "feedback.db")
+    arguments = dict(image28=_image(0), predicted=7, label=1, confidence=0.6, source="canvas")
+    with pytest.raises(ValueError, match=message):
+        store.add(**{**arguments, **changes})
+    assert store.count() == 0
+
+
+def test_default_path_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITS_FEEDBACK_DB", str(tmp_path / "elsewhere.db"))
+    assert default_path() == tmp_path / "elsewhere.db"
+    assert FeedbackStore().path == tmp_path / "elsewhere.db"
+
+
+def test_crop_png_keeps_a_margin_and_shrinks_big_crops():
+    image = np.zeros((1000, 2000, 4), dtype=np.uint8)
+    small = Image.open(io.BytesIO(crop_png(image, (100, 100, 40, 20))))
+    assert small.size == (40 + 2 * 6, 20 + 2 * 6) and small.mode == "RGBA"
+    big = Image.open(io.BytesIO(crop_png(image, (0, 0, 1600, 800))))
+    assert max(big.size) == 256

@@ -1,0 +1,82 @@
+"""Model versions in the app: the verified active model, and the panel to switch or roll back."""
+
+import streamlit as st
+
+from model.errors import RegistryError
+from model.registry import Registry
+from ui.monitoring import version_rows
+
+
+def active_model_file():
+    """The active version's model file, its checksums verified; stops the page if refused."""
+    try:
+        return str(Registry().verify())
+    except RegistryError as error:
+        st.error(f"The model cannot be loaded: {error} The Monitoring page lists the versions.")
+        st.stop()
+
+
+def active_version():
+    """The active version's id ("v1", ...), or None when the registry cannot be read."""
+    try:
+        return Registry().active
+    except RegistryError:
+        return None
+
+
+def _change(action, key):
+    """Runs `action(registry)` (activate or roll back), remembering what happened."""
+    try:
+        registry = Registry()
+        action(registry)
+        st.session_state[f"{key}_message"] = ("success", f"Active version: {registry.active}.")
+    except RegistryError as error:
+        st.session_state[f"{key}_message"] = ("error", str(error))
+
+
+def versions_panel(key):
+    """The active version, every version's metrics and checksum status, switch and roll back."""
+    try:
+        registry = Registry()
+    except RegistryError as error:
+        st.error(str(error))
+        return
+    statuses = {entry["id"]: registry.status(entry["id"]) for entry in registry.versions}
+    st.metric("Active model version", registry.active)
+    st.dataframe(
+        version_rows(registry.versions, registry.active, statuses), hide_index=True, width="stretch"
+    )
+    for status in statuses.values():
+        if status != "ok":
+            st.error(status)
+    ids = [entry["id"] for entry in registry.versions]
+    choice_column, activate_column, rollback_column = st.columns(
+        [2, 1, 1], vertical_alignment="bottom"
+    )
+    choice = choice_column.selectbox(
+        "Version", ids, index=ids.index(registry.active), key=f"{key}_choice"
+    )
+    activate_column.button(
+        "Activate",
+        key=f"{key}_activate",
+        disabled=choice == registry.active,
+        on_click=_change,
+        args=(lambda registry: registry.activate(choice), key),
+        width="stretch",
+    )
+    parent = registry.version()["parent"]
+    rollback_column.button(
+        f"Roll back to {parent}" if parent else "Roll back",
+        key=f"{key}_rollback",
+        disabled=parent is None,
+        on_click=_change,
+        args=(lambda registry: registry.rollback(), key),
+        width="stretch",
+    )
+    message = st.session_state.pop(f"{key}_message", None)
+    if message:
+        getattr(st, message[0])(message[1])
+    st.caption(
+        f"Registry: `{registry.folder}` (set `DIGITS_REGISTRY` to move it). Every file of a "
+        "version is checked against the sha256 in its manifest before it is loaded."
+    )
