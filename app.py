@@ -3,6 +3,8 @@
 Draw a digit or a whole number: the recognizer reads it as soon as the stroke ends.
 """
 
+import time
+
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
@@ -40,7 +42,9 @@ def draw_page():
         if image is None:
             st.info("Draw a digit on the canvas to see what the model reads.")
             return
+        started = time.perf_counter()
         reading = predictor.read(image)
+        milliseconds = (time.perf_counter() - started) * 1000
         if not reading.digits:
             if reading.reason and "blank" not in reading.reason:
                 st.warning(f"No digit there: {reading.reason}. Draw a digit, 0 to 9.")
@@ -48,6 +52,7 @@ def draw_page():
                 st.info("The canvas is empty: draw a digit to see what the model reads.")
             return
         show_reading(reading, key="draw_probabilities")
+        st.caption(f"Read in {milliseconds:.1f} ms ({predictor.engine.name} engine).")
         ask_if_right(reading, image, source="canvas", key="draw_feedback")
 
 
