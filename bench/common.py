@@ -4,6 +4,8 @@ import argparse
 import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -75,6 +77,19 @@ def machine():
         "python": platform.python_version(),
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
+
+
+def run_child(code, *arguments):
+    """Runs Python `code` in a fresh process (in the repository) and returns its last line
+    of output, parsed as JSON."""
+    output = subprocess.run(
+        [sys.executable, "-c", code, *map(str, arguments)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
 
 
 def emit(result):

@@ -6,15 +6,12 @@ and handed over in a .npy file, so the child never loads MNIST.
     python -m bench.memory [--quick] [--mnist-dir DIR]
 """
 
-import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from bench.common import ROOT, canvases, emit, machine, parser
+from bench.common import canvases, emit, machine, parser, run_child
 
 DRAWINGS = 50
 QUICK_DRAWINGS = 10
@@ -45,14 +42,7 @@ print(json.dumps({
 
 def measure(engine, drawings_file):
     """Peak RSS of a fresh Python process that loads `engine` and reads the drawings."""
-    output = subprocess.run(
-        [sys.executable, "-c", _CHILD, engine, str(drawings_file)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return run_child(_CHILD, engine, drawings_file)
 
 
 def run(mnist_dir=None, quick=False):

@@ -6,7 +6,6 @@ Chromium (Debian's, driven by Playwright) is started first and not counted.
     python -m bench.startup [--quick]
 """
 
-import json
 import os
 import shutil
 import socket
@@ -15,7 +14,7 @@ import sys
 import time
 import urllib.request
 
-from bench.common import ROOT, emit, machine, parser
+from bench.common import ROOT, emit, machine, parser, run_child
 
 TARGET_SECONDS = 5.0
 CHROMIUM_ARGS = [
@@ -45,14 +44,7 @@ print(json.dumps({"import_seconds": round(imported, 3), "load_seconds": round(lo
 
 def import_times(engine):
     """Seconds to import `model.inference` and to load the predictor, in a fresh process."""
-    output = subprocess.run(
-        [sys.executable, "-c", _IMPORT, engine],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return run_child(_IMPORT, engine)
 
 
 def _free_port():

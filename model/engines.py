@@ -5,7 +5,6 @@ network's softmax (N, 10) and the gate's probability that each image is a digit 
 The LiteRT engine loads in milliseconds and never imports TensorFlow.
 """
 
-import hashlib
 import json
 import threading
 from pathlib import Path
@@ -13,19 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from model import paths
+from model.checksums import sha256_file
 
 KERAS_CHUNK = 2048
 LITERT_BATCH = 256  # batches are run in chunks of this many; the rest one image at a time
 ENGINES = ("auto", "keras", "litert")
-
-
-def file_sha256(path):
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def source_files(model_path):
@@ -43,7 +34,7 @@ def litert_is_current(model_path):
     if not (flat_buffer.is_file() and card.is_file()):
         return False
     report = json.loads(card.read_text())
-    current = {path.name: file_sha256(path) for path in source_files(model_path)}
+    current = {path.name: sha256_file(path) for path in source_files(model_path)}
     return report.get("verified") is True and report.get("sources") == current
 
 

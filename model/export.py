@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from model import paths
+from model.checksums import sha256_file
 from model.data import load_mnist
-from model.engines import LiteRTEngine, file_sha256, source_files
+from model.engines import LiteRTEngine, source_files
 
 FORMATS = ("litert", "savedmodel")
 TOLERANCE = 1e-5  # largest difference allowed between an export's outputs and Keras's
@@ -161,7 +162,7 @@ def export(export_format, model_path=None, out_dir=None, mnist_dir=None, limit=N
     report = {
         "format": export_format,
         "file": target.name,
-        "sources": {path.name: file_sha256(path) for path in source_files(model_path)},
+        "sources": {path.name: sha256_file(path) for path in source_files(model_path)},
         "verified": True,
         "test_images": len(images),
         "tolerance": TOLERANCE,

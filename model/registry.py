@@ -9,7 +9,6 @@ every file is checked against the manifest, and a file that changed is refused.
 
 import contextlib
 import datetime
-import hashlib
 import json
 import os
 import shutil
@@ -17,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from model import paths
+from model.checksums import sha256_file
 from model.errors import RegistryError, TamperedModelError
 
 try:
@@ -44,15 +44,6 @@ _checked = {}
 def default_folder():
     """$DIGITS_REGISTRY, else `data/registry` in the repository."""
     return Path(os.environ.get(paths.REGISTRY_ENV) or paths.DATA_DIR / "registry")
-
-
-def sha256_file(path):
-    """The sha256 hex digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def file_checksum(path):

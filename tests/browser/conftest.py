@@ -11,16 +11,7 @@ import urllib.request
 import pytest
 from support import ROOT, require
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from bench.startup import CHROMIUM_ARGS
 
 
 def _free_port():
