@@ -1,4 +1,4 @@
-"""Command line: python -m model {train,evaluate,predict} ..."""
+"""Command line: python -m model {train,compare,tune,evaluate,predict,...} ..."""
 
 import sys
 
