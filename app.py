@@ -62,5 +62,11 @@ st.navigation(
             icon=":material/analytics:",
             url_path="Evaluation",
         ),
+        st.Page(
+            "pages/3_Comparison.py",
+            title="Comparison",
+            icon=":material/leaderboard:",
+            url_path="Comparison",
+        ),
     ]
 ).run()

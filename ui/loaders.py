@@ -3,7 +3,7 @@
 import streamlit as st
 
 from model import Predictor
-from ui.artifacts import load_artifacts
+from ui.artifacts import load_artifacts, load_study
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -14,3 +14,8 @@ def load_predictor():
 @st.cache_data(show_spinner=False)
 def load_bundled_artifacts():
     return load_artifacts()
+
+
+@st.cache_data(show_spinner=False)
+def load_comparison_study():
+    return load_study()
