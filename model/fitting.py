@@ -121,7 +121,8 @@ def save_for_inference(model, path):
     Returns:
         `path`.
     """
-    inference = keras.models.clone_model(model)
+    # A model rebuilt from its config is uncompiled (`clone_model` keeps the optimizer).
+    inference = type(model).from_config(model.get_config())
     inference.set_weights(model.get_weights())
     inference.save(path)
     return path
