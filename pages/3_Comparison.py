@@ -32,18 +32,13 @@ st.caption(
 )
 
 best, fastest, smallest = st.columns(3)
-best.metric("Most accurate", models[0]["label"], f"{models[0]['accuracy']:.2%}", delta_color="off")
 quickest = min(models, key=lambda row: row["latency_single_ms"])
-fastest.metric(
-    "Fastest for one image",
-    quickest["label"],
-    f"{quickest['latency_single_ms']:.2f} ms",
-    delta_color="off",
-)
 tiniest = min(models, key=lambda row: row["size_bytes"])
-smallest.metric(
-    "Smallest", tiniest["label"], f"{tiniest['size_bytes'] / 1e3:,.0f} kB", delta_color="off"
+best.metric(f"Most accurate: {models[0]['label']}", f"{models[0]['accuracy']:.2%}")
+fastest.metric(
+    f"Fastest for one image: {quickest['label']}", f"{quickest['latency_single_ms']:.2f} ms"
 )
+smallest.metric(f"Smallest: {tiniest['label']}", f"{tiniest['size_bytes'] / 1e3:,.0f} kB")
 
 st.subheader("Results")
 st.dataframe(comparison_rows(models), hide_index=True, width="stretch", key="compare_table")
@@ -93,8 +88,9 @@ else:
         f"A {tuning['method']} over the bundled CNN's learning rate, dropout, filters and batch "
         f"size: {budget['trials']} trials of {budget['epochs']} epochs on {budget['train_size']:,} "
         f"training images each, scored on the {budget['validation_size']:,} validation images. "
-        "Trial 1 (the star) uses the bundled model's own settings. A short proxy of the full "
-        "training: it ranks settings, it does not reach the bundled accuracy."
+        f"Network: {tuning['network']}. Trial 1 (the star) uses the bundled model's own "
+        "settings. A short proxy of the full 45-epoch training: it ranks settings, it does not "
+        "reach the bundled accuracy."
     )
     winner_column, reference_column, test_column = st.columns(3)
     winner_column.metric(
@@ -108,7 +104,14 @@ else:
         f"**{winner['batch_size']}**."
     )
     st.plotly_chart(tuning_scatter(tuning), width="stretch")
-    st.dataframe(tuning_rows(tuning), hide_index=True, width="stretch", key="compare_tuning")
+    st.dataframe(
+        tuning_rows(tuning),
+        hide_index=True,
+        width="stretch",
+        height="content",
+        column_config={"learning rate": st.column_config.NumberColumn(format="%.2g")},
+        key="compare_tuning",
+    )
 
 st.subheader("Transfer learning: VGG16 and ResNet50")
 st.info(

@@ -38,7 +38,11 @@ def comparison_rows(models):
 
 
 def accuracy_latency_scatter(models, latency="single"):
-    """Test accuracy against inference time per image, one marker per model, log time axis.
+    """Test accuracy against inference time per image, one marker per model, both axes log.
+
+    Near 99% the differences that matter are fractions of a percent, so the vertical axis is
+    the error rate on a log scale, reversed and labelled as accuracy: better is higher.
+    Each label goes above, below, right or left of its marker, wherever it overlaps least.
 
     Args:
         models: the artifact's model rows.
@@ -50,6 +54,9 @@ def accuracy_latency_scatter(models, latency="single"):
     if latency not in LATENCY_KEYS:
         raise ValueError(f"latency must be one of {list(LATENCY_KEYS)}, not {latency!r}")
     key = LATENCY_KEYS[latency]
+    label_position = label_positions(
+        {row["name"]: (row[key], 100 * (1 - row["accuracy"]), row["label"]) for row in models}
+    )
     figure = go.Figure()
     for family, color in FAMILY_COLORS.items():
         rows = [row for row in models if row["family"] == family]
@@ -58,26 +65,101 @@ def accuracy_latency_scatter(models, latency="single"):
         figure.add_trace(
             go.Scatter(
                 x=[row[key] for row in rows],
-                y=[100 * row["accuracy"] for row in rows],
+                y=[100 * (1 - row["accuracy"]) for row in rows],
                 mode="markers+text",
                 name=family,
                 text=[row["label"] for row in rows],
-                textposition="top center",
+                textposition=[label_position[row["name"]] for row in rows],
                 marker=dict(size=12, color=color),
-                customdata=[[row["size_bytes"] / 1e6, row["train_seconds"]] for row in rows],
-                hovertemplate="%{text}<br>%{y:.2f}% at %{x:.3g} ms<br>"
-                "%{customdata[0]:.2f} MB, trained in %{customdata[1]:.0f} s<extra></extra>",
+                customdata=[
+                    [100 * row["accuracy"], row["size_bytes"] / 1e6, row["train_seconds"]]
+                    for row in rows
+                ],
+                hovertemplate="%{text}<br>%{customdata[0]:.2f}% at %{x:.3g} ms<br>"
+                "%{customdata[1]:.2f} MB, trained in %{customdata[2]:.0f} s<extra></extra>",
             )
         )
+    errors = [0.2, 0.5, 1, 2, 5, 10, 20]
     title = "ms for one image" if latency == "single" else "ms per image, batched"
     figure.update_layout(
-        height=440,
+        height=480,
         margin=dict(l=10, r=10, t=10, b=10),
         xaxis=dict(title=f"{title} (log scale)", type="log"),
-        yaxis=dict(title="test accuracy %"),
+        yaxis=dict(
+            title="test accuracy (log scale of the error)",
+            type="log",
+            autorange="reversed",
+            tickvals=errors,
+            ticktext=[f"{100 - error:g}%" for error in errors],
+        ),
         legend=dict(orientation="h", y=-0.2),
     )
     return figure
+
+
+def label_positions(points, width=800, height=400, character_width=6.5, line_height=14):
+    """Where to put each marker's label so that labels and markers overlap as little as possible.
+
+    The plot is taken as `width` x `height` pixels with both axes on log scales and the
+    vertical one reversed (smaller values on top); markers are placed most-accurate first,
+    each at the first of above, below, right, left that overlaps nothing placed so far and
+    stays inside the plot, else where it overlaps least.
+
+    Args:
+        points: {name: (x, y, label)} with x and y > 0.
+        width, height: the plot's approximate size in pixels.
+        character_width, line_height: the approximate size of the label text in pixels.
+
+    Returns:
+        {name: plotly textposition}.
+    """
+    if not points:
+        return {}
+    logs = {name: (np.log10(x), np.log10(y)) for name, (x, y, _) in points.items()}
+
+    def spread(values):
+        low, high = min(values), max(values)
+        return low, (high - low) or 1.0
+
+    (x_low, x_span), (y_low, y_span) = (
+        spread([log[axis] for log in logs.values()]) for axis in (0, 1)
+    )
+    centre = {
+        name: ((x - x_low) / x_span * width, (y - y_low) / y_span * height)
+        for name, (x, y) in logs.items()
+    }
+    marker = 7
+    taken = [(x - marker, y - marker, x + marker, y + marker) for x, y in centre.values()]
+
+    def box(name, position):
+        x, y = centre[name]
+        half_width, half_height = len(points[name][2]) * character_width / 2, line_height / 2
+        shift = {
+            "top center": (0, -(marker + half_height)),
+            "bottom center": (0, marker + half_height),
+            "middle right": (marker + half_width, 0),
+            "middle left": (-(marker + half_width), 0),
+        }[position]
+        x, y = x + shift[0], y + shift[1]
+        return (x - half_width, y - half_height, x + half_width, y + half_height)
+
+    def overlap(first, second):
+        across = min(first[2], second[2]) - max(first[0], second[0])
+        down = min(first[3], second[3]) - max(first[1], second[1])
+        return max(across, 0) * max(down, 0)
+
+    def cost(name, position):
+        candidate = box(name, position)
+        outside = max(0, -candidate[0]) + max(0, candidate[2] - width)
+        return sum(overlap(candidate, other) for other in taken) + outside * line_height
+
+    chosen = {}
+    for name in sorted(points, key=lambda name: points[name][1]):
+        positions = ("top center", "bottom center", "middle right", "middle left")
+        # A label never covers its own marker: the boxes only touch.
+        chosen[name] = min(positions, key=lambda position: cost(name, position))
+        taken.append(box(name, chosen[name]))
+    return chosen
 
 
 def per_class_f1_heatmap(models):
