@@ -44,3 +44,18 @@ def test_upload_page_reads_a_sample_with_one_click():
     app.button(key="upload_sample_chalk-7.png").click().run()
     assert not app.exception
     assert any("predicted-digit" in md.value and ">7<" in md.value for md in app.markdown)
+
+
+def test_comparison_page_shows_the_committed_study():
+    app = AppTest.from_file(str(ROOT / "pages" / "3_Comparison.py"), default_timeout=120).run()
+    assert not app.exception, app.exception
+    comparison = json.loads((paths.BUNDLED_DIR / paths.COMPARISON_FILE).read_text())
+    best = max(comparison["models"], key=lambda row: row["accuracy"])
+    shown = {metric.label: metric.value for metric in app.metric}
+    assert shown[f"Most accurate: {best['label']}"] == f"{best['accuracy']:.2%}"
+    assert len(app.dataframe[0].value) == len(comparison["models"])
+    tuning = json.loads((paths.BUNDLED_DIR / paths.TUNING_FILE).read_text())
+    assert shown["Best trial on the test set"] == f"{tuning['best']['test_accuracy']:.2%}"
+    assert any("not bundled" in info.value for info in app.info)
+    app.radio(key="compare_latency").set_value("batched").run()
+    assert not app.exception
