@@ -83,6 +83,9 @@ def _pickled(estimator, name):
     return save
 
 
+# The trainers: (data, Options) -> Trained, one per model of `CANDIDATES` below.
+
+
 def _fit_pipeline(name, pipeline, data, details):
     started = time.perf_counter()
     pipeline.fit(data.x_train, data.y_train)
@@ -90,22 +93,22 @@ def _fit_pipeline(name, pipeline, data, details):
     return Trained(pipeline.predict, _pickled(pipeline, name), seconds, len(data.x_train), details)
 
 
-def train_logistic_regression(data, options):
+def _train_logistic_regression(data, options):
     details = {"C": 0.1, "solver": "lbfgs", "max_iter": 300}
     return _fit_pipeline("logistic_regression", classical.logistic_regression(), data, details)
 
 
-def train_linear_svm(data, options):
+def _train_linear_svm(data, options):
     details = {"C": 0.1, "loss": "squared hinge", "multiclass": "one-vs-rest"}
     return _fit_pipeline("linear_svm", classical.linear_svm(), data, details)
 
 
-def train_rbf_svm(data, options):
+def _train_rbf_svm(data, options):
     details = {"pca_components": classical.PCA_COMPONENTS, "C": 10.0, "gamma": "scale"}
     return _fit_pipeline("rbf_svm", classical.rbf_svm(options.seed), data, details)
 
 
-def train_random_forest(data, options):
+def _train_random_forest(data, options):
     pipeline = classical.random_forest(options.seed)
     details = {"trees": 200, "max_depth": None, "training_cores": 2, "inference_cores": 1}
     trained = _fit_pipeline("random_forest", pipeline, data, details)
@@ -114,7 +117,7 @@ def train_random_forest(data, options):
     return trained
 
 
-def train_knn(data, options):
+def _train_knn(data, options):
     started = time.perf_counter()
     neighbours, accuracies = classical.choose_neighbours(
         data.x_train, data.y_train, data.x_val, data.y_val, options.seed
@@ -130,7 +133,7 @@ def train_knn(data, options):
     return Trained(pipeline.predict, _pickled(pipeline, "knn"), seconds, len(data.x_train), details)
 
 
-def train_hog_svm(data, options):
+def _train_hog_svm(data, options):
     details = {
         "deskew": "shear by image moments",
         "hog": f"{classical.HOG_CELL}x{classical.HOG_CELL}-pixel cells, 2x2-cell blocks, "
@@ -172,19 +175,19 @@ def _train_network(name, build, epochs, data, options, batch_size=128, learning_
     return Trained(compiled_classifier(model), save, fitted["seconds"], len(data.x_train), details)
 
 
-def train_mlp(data, options):
+def _train_mlp(data, options):
     from model.baselines import build_mlp
 
     return _train_network("mlp", build_mlp, 20, data, options)
 
 
-def train_small_cnn(data, options):
+def _train_small_cnn(data, options):
     from model.baselines import build_small_cnn
 
     return _train_network("small_cnn", build_small_cnn, 12, data, options)
 
 
-def train_resnet(data, options):
+def _train_resnet(data, options):
     from model.baselines import build_resnet
 
     return _train_network("resnet", build_resnet, 8, data, options)
@@ -224,15 +227,15 @@ def _train_transfer(architecture, data, options):
     return trained
 
 
-def train_vgg16(data, options):
+def _train_vgg16(data, options):
     return _train_transfer("vgg16", data, options)
 
 
-def train_resnet50(data, options):
+def _train_resnet50(data, options):
     return _train_transfer("resnet50", data, options)
 
 
-def train_bundled_cnn(data, options):
+def _train_bundled_cnn(data, options):
     """The bundled CNN as shipped: loaded and measured, never retrained."""
     from model.fitting import save_for_inference
     from model.inference import Predictor
@@ -295,7 +298,7 @@ CANDIDATES = [
         "classical",
         "784 pixels scaled to 0-1",
         "One weighted sum of the pixels per digit: the simplest baseline, fast and tiny.",
-        train_logistic_regression,
+        _train_logistic_regression,
         expected_at_least=0.915,
     ),
     Candidate(
@@ -305,7 +308,7 @@ CANDIDATES = [
         "784 pixels scaled to 0-1",
         "Draws a straight boundary between each digit and the rest; about as good as "
         "logistic regression.",
-        train_linear_svm,
+        _train_linear_svm,
     ),
     Candidate(
         "rbf_svm",
@@ -314,7 +317,7 @@ CANDIDATES = [
         "50 principal components of the pixels",
         "Compares each digit with thousands of stored training examples through a smooth "
         "similarity: accurate, but slower and bigger.",
-        train_rbf_svm,
+        _train_rbf_svm,
         expected_at_least=0.97,
     ),
     Candidate(
@@ -323,7 +326,7 @@ CANDIDATES = [
         "classical",
         "784 raw pixels",
         "200 decision trees vote; needs no scaling, but the saved forest is large.",
-        train_random_forest,
+        _train_random_forest,
         expected_at_least=0.965,
     ),
     Candidate(
@@ -333,7 +336,7 @@ CANDIDATES = [
         "50 principal components of the pixels",
         "Looks up the k most similar training digits and lets them vote; it keeps the whole "
         "training set.",
-        train_knn,
+        _train_knn,
         expected_at_least=0.965,
     ),
     Candidate(
@@ -343,7 +346,7 @@ CANDIDATES = [
         "deskewed digit, histograms of stroke directions (432)",
         "Describes each digit by the directions of its strokes, then an RBF SVM: the best "
         "hand-made features.",
-        train_hog_svm,
+        _train_hog_svm,
         expected_at_least=0.985,
     ),
     Candidate(
@@ -353,7 +356,7 @@ CANDIDATES = [
         "784 pixels (scaled in the network)",
         "A plain neural network of two dense layers: it learns its own features but ignores "
         "which pixels are neighbours.",
-        train_mlp,
+        _train_mlp,
     ),
     Candidate(
         "small_cnn",
@@ -361,7 +364,7 @@ CANDIDATES = [
         "neural",
         "28x28 image",
         "Two convolution layers that scan for local stroke patterns: the Keras MNIST example.",
-        train_small_cnn,
+        _train_small_cnn,
     ),
     Candidate(
         "resnet",
@@ -369,7 +372,7 @@ CANDIDATES = [
         "neural",
         "28x28 image",
         "A deeper CNN with shortcut connections, trained from scratch for a few epochs.",
-        train_resnet,
+        _train_resnet,
     ),
     Candidate(
         "bundled_cnn",
@@ -377,7 +380,7 @@ CANDIDATES = [
         "neural",
         "28x28 image",
         "The app's own CNN: seven conv layers, trained 45 epochs with augmentation.",
-        train_bundled_cnn,
+        _train_bundled_cnn,
         retrained=False,
     ),
     Candidate(
@@ -386,7 +389,7 @@ CANDIDATES = [
         "transfer",
         "digit upscaled to 3 channels",
         "A big ImageNet network reused for digits; ImageNet weights are not bundled.",
-        train_vgg16,
+        _train_vgg16,
         default=False,
     ),
     Candidate(
@@ -395,7 +398,7 @@ CANDIDATES = [
         "transfer",
         "digit upscaled to 3 channels",
         "A 50-layer ImageNet network reused for digits; ImageNet weights are not bundled.",
-        train_resnet50,
+        _train_resnet50,
         default=False,
     ),
 ]
