@@ -70,6 +70,12 @@ st.navigation(
             url_path="Evaluation",
         ),
         st.Page(
+            "pages/3_Comparison.py",
+            title="Comparison",
+            icon=":material/leaderboard:",
+            url_path="Comparison",
+        ),
+        st.Page(
             "pages/4_Monitoring.py",
             title="Monitoring",
             icon=":material/monitoring:",

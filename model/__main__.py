@@ -1,4 +1,4 @@
-"""Command line: python -m model {train,evaluate,predict,finetune,...} ..."""
+"""Command line: python -m model {train,compare,tune,evaluate,predict,finetune,...} ..."""
 
 import sys
 

@@ -165,6 +165,44 @@ def cmd_evaluate(args):
     return 0
 
 
+def cmd_compare(args):
+    from model.compare import Options, compare
+
+    only = [name.strip() for name in args.only.split(",") if name.strip()] if args.only else None
+    options = Options(
+        seed=args.seed,
+        epochs=args.epochs,
+        weights=None if args.weights == "none" else args.weights,
+        input_size=args.input_size,
+    )
+    artifact = compare(
+        args.mnist_dir,
+        out_dir=Path(args.out),
+        only=only,
+        limit=args.limit,
+        models_dir=args.models_dir or None,
+        options=options,
+    )
+    summary = {row["name"]: round(row["accuracy"], 4) for row in artifact["models"]}
+    print(json.dumps({"accuracy": summary, "out": str(Path(args.out) / paths.COMPARISON_FILE)}))
+    return 0
+
+
+def cmd_tune(args):
+    from model.tuning import tune
+
+    artifact = tune(
+        args.mnist_dir,
+        out_dir=Path(args.out),
+        trials=args.trials,
+        epochs=args.epochs,
+        train_size=args.train_size,
+        seed=args.seed,
+    )
+    print(json.dumps({"best": artifact["best"], "out": str(Path(args.out) / paths.TUNING_FILE)}))
+    return 0
+
+
 def _each_image(args, read):
     """Prints one JSON line per image; a bad file gets an error line, and exit 1 at the end."""
     from model.errors import InvalidImageError
@@ -247,6 +285,8 @@ def cmd_rollback(args):
 
 
 def build_parser():
+    from model import compare as comparison
+    from model import tuning
     from model.finetune import EPOCHS as FINETUNE_EPOCHS
     from model.finetune import FEEDBACK_SHARE, LEARNING_RATE, TOLERANCE
     from model.gate import EPOCHS as GATE_EPOCHS
@@ -299,6 +339,55 @@ def build_parser():
     robust.add_argument("--count", type=int, default=ROBUSTNESS_COUNT, help="pictures per set")
     _add_out(robust, help_text="output folder ('' = none)")
     robust.set_defaults(run=cmd_robustness)
+
+    compare = commands.add_parser(
+        "compare",
+        help="train and measure classical models and CNNs on one split (~30 min); "
+        "writes comparison.json",
+    )
+    _add_mnist_dir(compare)
+    compare.add_argument(
+        "--only",
+        help="comma-separated models, whose rows replace theirs in comparison.json: "
+        + ", ".join(comparison.BY_NAME),
+    )
+    compare.add_argument(
+        "--limit", type=int, help="use only this many training and test images (smoke tests)"
+    )
+    compare.add_argument(
+        "--epochs", type=int, help="epochs of every neural network (default: each one's own)"
+    )
+    compare.add_argument(
+        "--weights",
+        choices=["none", "imagenet"],
+        default="none",
+        help="weights of the transfer models (vgg16, resnet50): imagenet is downloaded by Keras "
+        "(needs internet; not bundled)",
+    )
+    compare.add_argument(
+        "--input-size", type=int, default=32, help="side the transfer models upscale digits to"
+    )
+    compare.add_argument("--seed", type=int, default=comparison.SEED)
+    compare.add_argument(
+        "--models-dir",
+        default=str(paths.RUNS_DIR / "compare"),
+        help="where the trained models are saved, not committed ('' = nowhere)",
+    )
+    _add_out(compare)
+    compare.set_defaults(run=cmd_compare)
+
+    tune = commands.add_parser(
+        "tune", help="random search over the CNN's hyperparameters (~15 min); writes tuning.json"
+    )
+    _add_mnist_dir(tune)
+    tune.add_argument("--trials", type=int, default=tuning.TRIALS)
+    tune.add_argument("--epochs", type=int, default=tuning.EPOCHS, help="epochs of each trial")
+    tune.add_argument(
+        "--train-size", type=int, default=tuning.TRAIN_SIZE, help="training images of each trial"
+    )
+    tune.add_argument("--seed", type=int, default=tuning.SEED)
+    _add_out(tune)
+    tune.set_defaults(run=cmd_tune)
 
     evaluate = commands.add_parser("evaluate", help="print the test-set metrics as JSON")
     _add_mnist_dir(evaluate)

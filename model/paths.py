@@ -23,3 +23,7 @@ DATA_DIR = BUNDLED_DIR.parents[1] / "data"
 FEEDBACK_DB_ENV = "DIGITS_FEEDBACK_DB"
 REGISTRY_ENV = "DIGITS_REGISTRY"
 MANIFEST_FILE = "manifest.json"
+
+COMPARISON_FILE = "comparison.json"
+TUNING_FILE = "tuning.json"
+RUNS_DIR = BUNDLED_DIR.parents[1] / "runs"

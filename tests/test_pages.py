@@ -161,3 +161,18 @@ def test_a_broken_feedback_database_gives_a_message_not_a_crash(private_data):
     next(button for button in app.button if button.label == "Yes, it is 7").click().run()
     assert not app.exception
     assert any("Not saved" in error.value and "not a SQLite" in error.value for error in app.error)
+
+
+def test_comparison_page_shows_the_committed_study():
+    app = AppTest.from_file(str(ROOT / "pages" / "3_Comparison.py"), default_timeout=120).run()
+    assert not app.exception, app.exception
+    comparison = json.loads((paths.BUNDLED_DIR / paths.COMPARISON_FILE).read_text())
+    best = max(comparison["models"], key=lambda row: row["accuracy"])
+    shown = {metric.label: metric.value for metric in app.metric}
+    assert shown[f"Most accurate: {best['label']}"] == f"{best['accuracy']:.2%}"
+    assert len(app.dataframe[0].value) == len(comparison["models"])
+    tuning = json.loads((paths.BUNDLED_DIR / paths.TUNING_FILE).read_text())
+    assert shown["Best trial on the test set"] == f"{tuning['best']['test_accuracy']:.2%}"
+    assert any("not bundled" in info.value for info in app.info)
+    app.radio(key="compare_latency").set_value("batched").run()
+    assert not app.exception

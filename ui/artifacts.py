@@ -44,6 +44,28 @@ def load_artifacts(folder=paths.BUNDLED_DIR):
     )
 
 
+@dataclass
+class Study:
+    """The model comparison and the hyperparameter search; None for one not run yet."""
+
+    comparison: dict | None
+    tuning: dict | None
+
+
+def load_study(folder=paths.BUNDLED_DIR):
+    """Loads `comparison.json` (python -m model compare) and `tuning.json` (python -m model tune).
+
+    Returns:
+        A `Study`; a file that is not there is None.
+    """
+    folder = Path(folder)
+    comparison, tuning = (folder / name for name in (paths.COMPARISON_FILE, paths.TUNING_FILE))
+    return Study(
+        comparison=json.loads(comparison.read_text()) if comparison.is_file() else None,
+        tuning=json.loads(tuning.read_text()) if tuning.is_file() else None,
+    )
+
+
 def per_class_rows(metrics):
     """The per-class table: one row per digit, figures as percentages."""
     return [

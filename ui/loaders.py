@@ -3,7 +3,7 @@
 import streamlit as st
 
 from model import Predictor
-from ui.artifacts import load_artifacts
+from ui.artifacts import load_artifacts, load_study
 from ui.versions import active_model_file
 
 
@@ -20,3 +20,8 @@ def _load_model_file(path):
 @st.cache_data(show_spinner=False)
 def load_bundled_artifacts():
     return load_artifacts()
+
+
+@st.cache_data(show_spinner=False)
+def load_comparison_study():
+    return load_study()
