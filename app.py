@@ -10,6 +10,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from ui.feedback import ask_if_right
 from ui.loaders import load_predictor
+from ui.navigation import continue_to_wanted_page
 from ui.views import show_reading
 
 
@@ -57,7 +58,7 @@ def draw_page():
 
 
 st.set_page_config(page_title="Digit recognizer", page_icon="✍️", layout="wide")
-st.navigation(
+page = st.navigation(
     [
         st.Page(draw_page, title="Draw", icon=":material/draw:", url_path="draw", default=True),
         st.Page(
@@ -82,4 +83,6 @@ st.navigation(
             url_path="Monitoring",
         ),
     ]
-).run()
+)
+continue_to_wanted_page()
+page.run()

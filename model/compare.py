@@ -259,7 +259,9 @@ def _train_bundled_cnn(data, options):
     }
     return Trained(
         lambda images: predictor.predict_batch(images).argmax(axis=1),
-        lambda folder: save_for_inference(predictor.engine.model, Path(folder) / "bundled_cnn.keras"),
+        lambda folder: save_for_inference(
+            predictor.engine.model, Path(folder) / "bundled_cnn.keras"
+        ),
         card["training_seconds"],
         card["data"]["train"],
         details,

@@ -9,7 +9,10 @@ from model.image_io import load_image
 from ui.annotate import annotate
 from ui.feedback import ask_if_right
 from ui.loaders import load_predictor
+from ui.navigation import through_the_app
 from ui.views import show_reading
+
+through_the_app("pages/1_Upload.py")
 
 SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
 TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"]

@@ -5,6 +5,9 @@ import streamlit as st
 from ui.artifacts import mistakes_of, per_class_rows, robustness_rows
 from ui.figures import confusion_heatmap, training_curves
 from ui.loaders import load_bundled_artifacts
+from ui.navigation import through_the_app
+
+through_the_app("pages/2_Evaluation.py")
 
 st.set_page_config(page_title="Evaluation", page_icon="📊", layout="wide")
 st.title("How good is the model?")

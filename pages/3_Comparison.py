@@ -11,6 +11,9 @@ from ui.comparison import (
     tuning_scatter,
 )
 from ui.loaders import load_comparison_study
+from ui.navigation import through_the_app
+
+through_the_app("pages/3_Comparison.py")
 
 st.set_page_config(page_title="Model comparison", page_icon="⚖️", layout="wide")
 st.title("Which model reads digits best?")

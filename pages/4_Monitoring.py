@@ -14,7 +14,10 @@ from ui.monitoring import (
     sample_rows,
     summary,
 )
+from ui.navigation import through_the_app
 from ui.versions import versions_panel
+
+through_the_app("pages/4_Monitoring.py")
 
 GALLERY = 12
 

@@ -1,5 +1,6 @@
 """A real `streamlit run` server and a real Chromium (Debian's, never a downloaded one)."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -31,24 +32,16 @@ def feedback_db(private_data_dir):
     return private_data_dir / "feedback.db"
 
 
-@pytest.fixture(scope="session")
-def app_url(private_data_dir, feedback_db):
+@contextlib.contextmanager
+def _streamlit_server(data_dir):
+    """A `streamlit run app.py` of its own, with its feedback database and registry in
+    `data_dir`; yields its URL once it answers."""
     port = _free_port()
     command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
     server = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -57,8 +50,8 @@ def app_url(private_data_dir, feedback_db):
         env={
             **os.environ,
             "PYTHONUNBUFFERED": "1",
-            "DIGITS_FEEDBACK_DB": str(feedback_db),
-            "DIGITS_REGISTRY": str(private_data_dir / "registry"),
+            "DIGITS_FEEDBACK_DB": str(data_dir / "feedback.db"),
+            "DIGITS_REGISTRY": str(data_dir / "registry"),
         },
     )
     url = f"http://127.0.0.1:{port}"
@@ -73,9 +66,24 @@ def app_url(private_data_dir, feedback_db):
     else:
         server.kill()
         pytest.fail(f"streamlit did not start: {server.stdout.read().decode()[-2000:]}")
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def app_url(private_data_dir):
+    with _streamlit_server(private_data_dir) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_app_url(tmp_path):
+    """A server no page has been opened on yet."""
+    with _streamlit_server(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
