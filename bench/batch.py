@@ -43,7 +43,8 @@ def run(mnist_dir=None, quick=False):
     default = Predictor.load().engine.name
     result["default_engine"] = default
     result["target_seconds"] = TARGET_SECONDS
-    result["meets_target"] = bool(quick or result[default]["seconds_best"] <= TARGET_SECONDS)
+    # Quick mode (CI) times 1,000 images only: no target to check.
+    result["meets_target"] = None if quick else result[default]["seconds_best"] <= TARGET_SECONDS
     result["machine"] = machine()
     return result
 

@@ -82,14 +82,15 @@ def machine():
 def run_child(code, *arguments):
     """Runs Python `code` in a fresh process (in the repository) and returns its last line
     of output, parsed as JSON."""
-    output = subprocess.run(
+    child = subprocess.run(
         [sys.executable, "-c", code, *map(str, arguments)],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    )
+    if child.returncode != 0:
+        raise RuntimeError(f"the child process failed:\n{child.stderr[-2000:]}")
+    return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 def emit(result):

@@ -49,7 +49,10 @@ def run(mnist_dir=None, quick=False):
         "speedup_p50": round(speedup, 1),
         "same_digit_both_engines": f"{agree}/{len(drawings)}",
         "target": {"p50_ms": TARGET_P50_MS, "speedup": TARGET_SPEEDUP},
-        "meets_target": fast["p50_ms"] <= TARGET_P50_MS and speedup >= TARGET_SPEEDUP,
+        # Quick mode (CI) makes 20 calls only: no target to check.
+        "meets_target": None
+        if quick
+        else fast["p50_ms"] <= TARGET_P50_MS and speedup >= TARGET_SPEEDUP,
         "machine": machine(),
     }
 

@@ -11,8 +11,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from pathlib import Path
 
 from bench.common import ROOT, emit, machine, parser, run_child
 
@@ -63,7 +65,7 @@ def _wait_until_healthy(url, server, deadline):
             if server.poll() is not None:
                 break
             time.sleep(0.05)
-    raise RuntimeError(f"streamlit did not start: {server.stdout.read().decode()[-2000:]}")
+    raise RuntimeError("streamlit did not start")
 
 
 def _draw_one(page):
@@ -95,7 +97,11 @@ def cold_start():
         "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    with sync_playwright() as playwright:
+    with (
+        tempfile.TemporaryDirectory() as data_dir,
+        open(Path(data_dir) / "server.log", "w+") as log,
+        sync_playwright() as playwright,
+    ):
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(60_000)
@@ -103,9 +109,15 @@ def cold_start():
         server = subprocess.Popen(
             command,
             cwd=ROOT,
-            stdout=subprocess.PIPE,
+            stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # Its own feedback database and model registry: a benchmark writes nothing in data/.
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                "DIGITS_FEEDBACK_DB": str(Path(data_dir) / "feedback.db"),
+                "DIGITS_REGISTRY": str(Path(data_dir) / "registry"),
+            },
         )
         try:
             _wait_until_healthy(url, server, started + 60)
@@ -118,6 +130,11 @@ def cold_start():
             found = "document.querySelector('.predicted-digit')"
             page.wait_for_function(f"{found} && {found}.innerText.trim() === '1'")
             first_digit = time.monotonic() - started
+        except Exception as error:
+            server.terminate()
+            server.wait(timeout=20)
+            log.seek(0)
+            raise RuntimeError(f"{error}\nserver output:\n{log.read()[-2000:]}") from error
         finally:
             server.terminate()
             server.wait(timeout=20)
@@ -131,6 +148,7 @@ def cold_start():
 
 
 def run(quick=False):
+    """Both measurements; `quick` changes nothing (one cold start is all there is)."""
     result = {
         "benchmark": "startup",
         "predictor_import": {engine: import_times(engine) for engine in ("litert", "keras")},

@@ -27,15 +27,24 @@ def source_files(model_path):
 
 
 def litert_is_current(model_path):
-    """Whether a LiteRT export beside the model was made from exactly these Keras files."""
+    """Whether a LiteRT export beside the model was verified, is intact, and was made from
+    exactly these Keras files."""
     model_path = Path(model_path)
     flat_buffer = model_path.parent / paths.LITERT_FILE
     card = model_path.parent / paths.LITERT_CARD_FILE
     if not (flat_buffer.is_file() and card.is_file()):
         return False
-    report = json.loads(card.read_text())
+    try:
+        report = json.loads(card.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
     current = {path.name: sha256_file(path) for path in source_files(model_path)}
-    return report.get("verified") is True and report.get("sources") == current
+    return (
+        isinstance(report, dict)
+        and report.get("verified") is True
+        and report.get("sources") == current
+        and report.get("sha256") == sha256_file(flat_buffer)
+    )
 
 
 class KerasEngine:

@@ -4,7 +4,9 @@ refused when it does not give the same outputs.
 """
 
 import json
+import os
 import shutil
+import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
@@ -18,7 +20,7 @@ from model.engines import LiteRTEngine, source_files
 
 FORMATS = ("litert", "savedmodel")
 TOLERANCE = 1e-5  # largest difference allowed between an export's outputs and Keras's
-SAVEDMODEL_DIR = Path("runs") / "savedmodel"
+SAVEDMODEL_DIR = paths.RUNS_DIR / "savedmodel"
 SAVEDMODEL_CARD_FILE = "export.json"
 CHUNK = 1024
 
@@ -126,8 +128,9 @@ def export(export_format, model_path=None, out_dir=None, mnist_dir=None, limit=N
         The export's report (also written beside it as JSON).
 
     Raises:
-        ValueError: an unknown format.
-        ExportMismatchError: the export's outputs differ from Keras's; nothing is left behind.
+        ValueError: an unknown format, or a SavedModel `out_dir` holding something else.
+        ExportMismatchError: the export's outputs differ from Keras's; it is deleted and any
+            earlier export is left as it was.
     """
     if export_format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {export_format!r}")
@@ -135,33 +138,45 @@ def export(export_format, model_path=None, out_dir=None, mnist_dir=None, limit=N
     default_out = model_path.parent if export_format == "litert" else SAVEDMODEL_DIR
     out_dir = Path(out_dir) if out_dir else default_out
     out_dir.mkdir(parents=True, exist_ok=True)
+    holds_other_things = any(out_dir.iterdir()) and not (out_dir / "saved_model.pb").is_file()
+    if export_format == "savedmodel" and holds_other_things:
+        raise ValueError(f"{out_dir} is not empty and holds no SavedModel: refusing to replace it")
     images = load_mnist(mnist_dir, validation_size=0).x_test[:limit]
     images = images.astype(np.float32)[..., None]
 
     model = combined_model(model_path)
+    # Written beside the target, checked, then moved into place: a failed export leaves the
+    # previous one (which the app may be using) as it was.
     started = time.perf_counter()
     if export_format == "litert":
         target, card_path = out_dir / paths.LITERT_FILE, out_dir / paths.LITERT_CARD_FILE
-        model.export(str(target), format="litert", verbose=False)
+        handle, name = tempfile.mkstemp(dir=out_dir, prefix=".export-", suffix=".tflite")
+        os.close(handle)
+        staged = Path(name)
+        model.export(str(staged), format="litert", verbose=False)
         read_back = _litert_outputs
     else:
         target, card_path = out_dir, out_dir / SAVEDMODEL_CARD_FILE
-        model.export(str(target), format="tf_saved_model", verbose=False)
+        staged = Path(tempfile.mkdtemp(dir=target.parent, prefix=".export-"))
+        model.export(str(staged), format="tf_saved_model", verbose=False)
         read_back = _savedmodel_outputs
     seconds = time.perf_counter() - started
 
     try:
-        check = compare_outputs(_keras_outputs(model, images), read_back(target, images))
-    except ExportMismatchError:
-        if target.is_dir():
-            shutil.rmtree(target)
+        check = compare_outputs(_keras_outputs(model, images), read_back(staged, images))
+    except BaseException:
+        if staged.is_dir():
+            shutil.rmtree(staged)
         else:
-            target.unlink(missing_ok=True)
-        card_path.unlink(missing_ok=True)
+            staged.unlink(missing_ok=True)
         raise
+    if staged.is_dir():
+        shutil.rmtree(target)
+    os.replace(staged, target)
     report = {
         "format": export_format,
         "file": target.name,
+        "sha256": sha256_file(target) if target.is_file() else None,
         "sources": {path.name: sha256_file(path) for path in source_files(model_path)},
         "verified": True,
         "test_images": len(images),

@@ -139,8 +139,7 @@ def find_ink(image):
     """
     source_size = max(np.shape(image)[:2])
     gray = fit_within(to_gray(image), WORKING_SIZE)
-    border = np.sort(_border(gray))
-    low, level, high = (border[int(q * (len(border) - 1))] for q in (0.1, 0.5, 0.9))
+    low, level, high = np.percentile(_border(gray), [10, 50, 90])
     if high - low > UNEVEN_BORDER:
         bright_ink = (255.0 - gray) if level >= 128 else gray
         raw = bright_ink - _local_background(bright_ink)

@@ -49,9 +49,11 @@ def place_by_center_of_mass(patch, size=MNIST_SIZE):
     The shift is capped so the whole patch stays inside: a long stroke is never cut off.
     """
     height, width = patch.shape
-    moments = cv2.moments(patch)
-    if moments["m00"] > 0:
-        center_y, center_x = moments["m01"] / moments["m00"], moments["m10"] / moments["m00"]
+    total = float(patch.sum())
+    if total > 0:
+        # Not cv2.moments: it reads an (N, 2) float array as N points, not as an image.
+        center_y = float(patch.sum(axis=1) @ np.arange(height)) / total
+        center_x = float(patch.sum(axis=0) @ np.arange(width)) / total
     else:
         center_y, center_x = (height - 1) / 2, (width - 1) / 2
     top = int(np.clip(round((size - 1) / 2 - center_y), 0, size - height))

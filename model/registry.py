@@ -210,9 +210,9 @@ class Registry:
         entry = self.version(version)
         folder = self.folder_of(entry["id"])
         # The bundled model is checked against the checksums committed with it.
-        expected_files = (
-            bundled_checksums() if entry["folder"] == BUNDLED_FOLDER else entry["files"]
-        )
+        bundled = entry["folder"] == BUNDLED_FOLDER
+        expected_files = bundled_checksums() if bundled else entry["files"]
+        reference = paths.BUNDLED_DIR / paths.CHECKSUMS_FILE if bundled else self.manifest_path
         for name, expected in expected_files.items():
             path = folder / name
             if not path.is_file():
@@ -223,7 +223,7 @@ class Registry:
             if file_checksum(path) != expected:
                 raise TamperedModelError(
                     f"refusing model version {entry['id']}: {path} does not match its sha256 "
-                    f"in {self.manifest_path} (it was changed after it was registered). "
+                    f"in {reference} (it was changed after it was recorded there). "
                     "Restore the file, or switch to another version."
                 )
         return folder / paths.MODEL_FILE

@@ -9,7 +9,7 @@ def test_latency_benchmark(mnist_dir):
     for path in ("predict", "predict_keras_engine", "naive_model_predict"):
         assert 0 < result[path]["p50_ms"] <= result[path]["p95_ms"]
     assert result["speedup_p50"] > 0 and result["same_digit_both_engines"] == "20/20"
-    assert isinstance(result["meets_target"], bool)
+    assert result["meets_target"] is None  # quick mode checks no target
 
 
 def test_batch_benchmark(mnist_dir):
@@ -17,6 +17,7 @@ def test_batch_benchmark(mnist_dir):
     assert result["images"] == 1000 and result["default_engine"] == "litert"
     for engine in ("litert", "keras"):
         assert result[engine]["seconds_best"] > 0 and result[engine]["accuracy"] >= 0.99
+    assert result["meets_target"] is None
 
 
 def test_memory_benchmark(mnist_dir):

@@ -70,15 +70,33 @@ def test_an_export_that_differs_from_keras_is_refused_and_removed(
         outputs = export_module.LiteRTEngine(path)(images)
         return {"probabilities": outputs[0] * 0.5, "is_digit": outputs[1][:, None]}
 
+    export("litert", model_copy, mnist_dir=mnist_dir, limit=16)
+    good = (model_copy.parent / paths.LITERT_FILE).read_bytes()
     monkeypatch.setattr(export_module, "_litert_outputs", wrong)
     with pytest.raises(ExportMismatchError):
         export("litert", model_copy, mnist_dir=mnist_dir, limit=16)
-    assert not (model_copy.parent / paths.LITERT_FILE).exists()
-    assert not (model_copy.parent / paths.LITERT_CARD_FILE).exists()
+    # The earlier, verified export is left as it was, and nothing half-made is left beside it.
+    assert (model_copy.parent / paths.LITERT_FILE).read_bytes() == good
+    assert litert_is_current(model_copy)
+    assert not list(model_copy.parent.glob(".export-*"))
 
 
-def test_a_stale_export_is_not_used(model_copy, mnist_dir):
+def test_a_savedmodel_export_never_replaces_a_folder_of_something_else(model_copy, tmp_path):
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "todo.txt").write_text("keep me")
+    with pytest.raises(ValueError, match="holds no SavedModel"):
+        export("savedmodel", model_copy, other, limit=4)
+    assert (other / "todo.txt").read_text() == "keep me"
+
+
+def test_a_stale_or_damaged_export_is_not_used(model_copy, mnist_dir):
     export("litert", model_copy, mnist_dir=mnist_dir, limit=16)
+    flat_buffer = model_copy.parent / paths.LITERT_FILE
+    flat_buffer.write_bytes(flat_buffer.read_bytes()[:-100])  # a half-written file
+    assert not litert_is_current(model_copy)
+    export("litert", model_copy, mnist_dir=mnist_dir, limit=16)
+    assert litert_is_current(model_copy)
     gate = model_copy.parent / paths.GATE_FILE
     gate.write_bytes(gate.read_bytes() + b"\0")  # the gate changed after the export
     assert not litert_is_current(model_copy)

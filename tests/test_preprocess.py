@@ -107,3 +107,14 @@ def test_ruled_lines_and_shadows_are_ignored(predictor):
     assert ink.values[45:62, :60].max() == 0  # the ruling left of the digit is gone
     assert ink.values[80:130, 340:].max() == 0  # the shadowed paper between lines is not ink
     assert predictor.predict(page).digit == 7
+
+
+def test_a_two_pixel_wide_stroke_is_centred_by_its_mass():
+    from model.preprocess import place_by_center_of_mass
+
+    patch = np.zeros((20, 2), dtype=np.float32)
+    patch[:, :] = 1.0
+    placed = place_by_center_of_mass(patch)
+    rows = np.flatnonzero(placed.any(axis=1))
+    cols = np.flatnonzero(placed.any(axis=0))
+    assert (rows[0], rows[-1]) == (4, 23) and (cols[0], cols[-1]) == (13, 14)
