@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from model import paths
-from model.checksums import sha256_file
+from model.checksums import file_checksum
 
 KERAS_CHUNK = 2048
 LITERT_BATCH = 256  # batches are run in chunks of this many; the rest one image at a time
@@ -38,12 +38,13 @@ def litert_is_current(model_path):
         report = json.loads(card.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return False
-    current = {path.name: sha256_file(path) for path in source_files(model_path)}
+    # Cached: the registry has usually just checked the same files.
+    current = {path.name: file_checksum(path) for path in source_files(model_path)}
     return (
         isinstance(report, dict)
         and report.get("verified") is True
         and report.get("sources") == current
-        and report.get("sha256") == sha256_file(flat_buffer)
+        and report.get("sha256") == file_checksum(flat_buffer)
     )
 
 

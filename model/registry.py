@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from model import paths
-from model.checksums import sha256_file
+from model.checksums import file_checksum, sha256_file
 from model.errors import RegistryError, TamperedModelError
 
 try:
@@ -36,26 +36,10 @@ VERSION_FILES = (
 )
 LOCK_FILE = ".lock"
 
-# Checksums already computed, by path, with the file's size, inode and change times: a file
-# is hashed again only when one of these changes (any write changes the ctime).
-_checked = {}
-
 
 def default_folder():
     """$DIGITS_REGISTRY, else `data/registry` in the repository."""
     return Path(os.environ.get(paths.REGISTRY_ENV) or paths.DATA_DIR / "registry")
-
-
-def file_checksum(path):
-    """`sha256_file`, remembered until the file's size, inode, mtime or ctime change."""
-    status = os.stat(path)
-    stamp = (status.st_size, status.st_ino, status.st_mtime_ns, status.st_ctime_ns)
-    known = _checked.get(str(path))
-    if known and known[0] == stamp:
-        return known[1]
-    checksum = sha256_file(path)
-    _checked[str(path)] = (stamp, checksum)
-    return checksum
 
 
 def _now():
