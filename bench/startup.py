@@ -55,7 +55,42 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def _wait_until_healthy(url, server, deadline):
+def start_streamlit(data_dir, log):
+    """Starts `streamlit run app.py` on a free port, its output going to the open file `log`.
+
+    The server gets its own feedback database and model registry in `data_dir`, so it writes
+    nothing in the repository's data/.
+
+    Returns:
+        (the server process, its URL).
+    """
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    server = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "DIGITS_FEEDBACK_DB": str(Path(data_dir) / "feedback.db"),
+            "DIGITS_REGISTRY": str(Path(data_dir) / "registry"),
+        },
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def wait_until_healthy(url, server, deadline):
+    """Returns once the server answers its health check.
+
+    Raises:
+        RuntimeError: it exited, or did not answer before `deadline` (time.monotonic()).
+    """
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
@@ -90,13 +125,6 @@ def cold_start():
     executable = shutil.which("chromium")
     if executable is None:
         raise RuntimeError("Chromium is not installed (apt-get install -y chromium)")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
     with (
         tempfile.TemporaryDirectory() as data_dir,
         open(Path(data_dir) / "server.log", "w+") as log,
@@ -106,21 +134,9 @@ def cold_start():
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(60_000)
         started = time.monotonic()
-        server = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            # Its own feedback database and model registry: a benchmark writes nothing in data/.
-            env={
-                **os.environ,
-                "PYTHONUNBUFFERED": "1",
-                "DIGITS_FEEDBACK_DB": str(Path(data_dir) / "feedback.db"),
-                "DIGITS_REGISTRY": str(Path(data_dir) / "registry"),
-            },
-        )
+        server, url = start_streamlit(data_dir, log)
         try:
-            _wait_until_healthy(url, server, started + 60)
+            wait_until_healthy(url, server, started + 60)
             healthy = time.monotonic() - started
             page.goto(url)
             page.get_by_text("Draw a digit on the canvas").wait_for()

@@ -1,24 +1,13 @@
 """A real `streamlit run` server and a real Chromium (Debian's, never a downloaded one)."""
 
 import contextlib
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
-from support import ROOT, require
+from support import require
 
-from bench.startup import CHROMIUM_ARGS
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench.startup import CHROMIUM_ARGS, start_streamlit, wait_until_healthy
 
 
 @pytest.fixture(scope="session")
@@ -35,42 +24,21 @@ def feedback_db(private_data_dir):
 @contextlib.contextmanager
 def _streamlit_server(data_dir):
     """A `streamlit run app.py` of its own, with its feedback database and registry in
-    `data_dir`; yields its URL once it answers."""
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    server = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={
-            **os.environ,
-            "PYTHONUNBUFFERED": "1",
-            "DIGITS_FEEDBACK_DB": str(data_dir / "feedback.db"),
-            "DIGITS_REGISTRY": str(data_dir / "registry"),
-        },
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    `data_dir`; yields its URL once it answers. Its output goes to `data_dir`/server.log
+    (a pipe nobody reads would fill up and stall it)."""
+    with open(data_dir / "server.log", "w+") as log:
+        server, url = start_streamlit(data_dir, log)
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail(f"streamlit did not start: {server.stdout.read().decode()[-2000:]}")
-    try:
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+            wait_until_healthy(url, server, time.monotonic() + 90)
+        except RuntimeError:
+            server.kill()
+            log.seek(0)
+            pytest.fail(f"streamlit did not start: {log.read()[-2000:]}")
+        try:
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")
