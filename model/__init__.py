@@ -6,7 +6,7 @@ __all__ = ["InvalidImageError", "Prediction", "Predictor", "Reading"]
 
 
 def __getattr__(name):
-    # Importing TensorFlow takes seconds; only pay for it when the predictor is asked for.
+    # The predictor brings OpenCV and an inference engine; only pay for them when asked for.
     if name in ("Predictor", "Prediction", "Reading"):
         from model import inference
 
