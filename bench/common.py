@@ -37,6 +37,22 @@ def canvases(mnist_dir, count, seed=0):
     ]
 
 
+def app_canvases(mnist_dir, count, seed=1):
+    """`count` MNIST test digits drawn as on the draw page: the app's default 22 px brush on
+    its 460x360 canvas, which returns opaque white RGBA."""
+    from model.data import load_mnist
+    from model.synthetic import canvas_digit
+
+    digits = load_mnist(mnist_dir, validation_size=0).x_test
+    rng = np.random.default_rng(seed)
+    drawings = []
+    for index in range(count):
+        square = canvas_digit(digits[index], rng, 360, height_fraction=0.6, brush=22, style="white")
+        left = int(rng.integers(0, 101))
+        drawings.append(np.pad(square, ((0, 0), (left, 100 - left), (0, 0)), constant_values=255))
+    return drawings
+
+
 def time_calls(call, inputs, warmup=20):
     """Milliseconds per call of `call(x)` for each x in `inputs`, after `warmup` calls."""
     for item in inputs[:warmup]:

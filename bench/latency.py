@@ -2,12 +2,13 @@
 
 The naive path is what public digit demos do: the same preprocessing, then `model.predict`
 of the Keras model (digit network and gate) for each request. Both run in this process,
-on the same drawings, one after the other.
+on the same drawings, one after the other. Also timed: `Predictor.read` on the draw page's
+own 460x360 canvas, which is what the app calls after each stroke.
 
     python -m bench.latency [--quick] [--mnist-dir DIR]
 """
 
-from bench.common import canvases, emit, machine, parser, summary, time_calls
+from bench.common import app_canvases, canvases, emit, machine, parser, summary, time_calls
 from model import paths
 
 CALLS = 300
@@ -33,6 +34,7 @@ def run(mnist_dir=None, quick=False):
         return naive_model.predict(image28[None, :, :, None].astype("float32"), verbose=0)
 
     fast = summary(time_calls(predictor.predict, drawings))
+    app_read = summary(time_calls(predictor.read, app_canvases(mnist_dir, calls)))
     keras_engine = summary(time_calls(keras_predictor.predict, drawings))
     slow = summary(time_calls(naive, drawings, warmup=5))
     agree = sum(
@@ -44,6 +46,7 @@ def run(mnist_dir=None, quick=False):
         "benchmark": "latency",
         "input": "280x280 RGBA canvas, MNIST test digits re-drawn with an 18 px pen",
         "predict": {"engine": predictor.engine.name, **fast},
+        "read_app_canvas": {"input": "460x360 RGBA, 22 px pen, as on the draw page", **app_read},
         "predict_keras_engine": keras_engine,
         "naive_model_predict": slow,
         "speedup_p50": round(speedup, 1),

@@ -26,15 +26,61 @@ class Ink:
     values: float32 (H, W) in [0, 1], 1 = full ink, 0 = background.
     contrast: the strongest ink's distance from the background, 0-255.
     scale: working pixels per source pixel (1.0, or less when the picture was shrunk).
+    window: (x, y, w, h) holding every nonzero value; None means the whole image.
     """
 
     values: np.ndarray
     contrast: float
     scale: float
+    window: tuple | None = None
+
+    @property
+    def inked(self):
+        """The values inside `window` and the window's top-left corner (x, y)."""
+        if self.window is None:
+            return self.values, (0, 0)
+        x, y, width, height = self.window
+        return self.values[y : y + height, x : x + width], (x, y)
 
     @property
     def blank(self):
-        return self.contrast < MIN_CONTRAST or not (self.values > 0.5).any()
+        return self.contrast < MIN_CONTRAST or not (self.inked[0] > 0.5).any()
+
+
+def _opaque(rgba):
+    """Whether every pixel of a uint8 RGBA image is (nearly) opaque: alpha >= 253."""
+    if rgba.flags.c_contiguous:
+        # Alpha is the top byte of each pixel read as a little-endian uint32: 4x faster.
+        return bool(rgba.view("<u4").min() >= 253 << 24)
+    return bool(rgba[:, :, 3].min() >= 253)
+
+
+def _gray(image):
+    """Grayscale of (H, W), (H, W, 3) or (H, W, 4): uint8 when no compositing is needed,
+    else float32 (see `to_gray`)."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        return image if image.dtype == np.uint8 else image.astype(np.float32)
+    if image.dtype != np.uint8:
+        image = image.astype(np.uint8)
+    image = np.ascontiguousarray(image)
+    if image.shape[2] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    if _opaque(image):
+        return cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY)
+    # Fully transparent pixels become the background: only the box of the others is blended.
+    x, y, width, height = cv2.boundingRect(cv2.extractChannel(image, 3))
+    if width == 0:
+        return np.zeros(image.shape[:2], np.float32)  # nothing visible: all background
+    visible = np.ascontiguousarray(image[y : y + height, x : x + width])
+    gray = cv2.cvtColor(visible, cv2.COLOR_RGBA2GRAY).astype(np.float32)
+    alpha = visible[:, :, 3].astype(np.float32) / 255.0
+    weight = alpha.sum()
+    content_is_dark = weight > 0 and (gray * alpha).sum() / weight < 128
+    background = 255.0 if content_is_dark else 0.0
+    blended = np.full(image.shape[:2], background, np.float32)
+    blended[y : y + height, x : x + width] = gray * alpha + background * (1.0 - alpha)
+    return blended
 
 
 def to_gray(image):
@@ -43,20 +89,7 @@ def to_gray(image):
     Transparent pixels are composited onto a background that contrasts with the opaque
     content, so ink drawn only in alpha (a canvas, a transparent PNG) stays visible.
     """
-    image = np.asarray(image)
-    if image.ndim == 2:
-        return image.astype(np.float32)
-    if image.dtype != np.uint8:
-        image = image.astype(np.uint8)
-    code = cv2.COLOR_RGB2GRAY if image.shape[2] == 3 else cv2.COLOR_RGBA2GRAY
-    gray = cv2.cvtColor(np.ascontiguousarray(image), code).astype(np.float32)
-    if image.shape[2] == 3 or image[:, :, 3].min() >= 253:
-        return gray
-    alpha = image[:, :, 3].astype(np.float32) / 255.0
-    weight = alpha.sum()
-    content_is_dark = weight > 0 and (gray * alpha).sum() / weight < 128
-    background = 255.0 if content_is_dark else 0.0
-    return gray * alpha + background * (1.0 - alpha)
+    return _gray(image).astype(np.float32, copy=False)
 
 
 def _border(gray):
@@ -105,15 +138,22 @@ def _line_thickness(mask, x1, y1, x2, y2):
     return int(np.median(runs)) if runs else 1
 
 
+def _may_hold_ruling(ink, width):
+    """Whether ink spans enough of the width's columns to hold a ruled line."""
+    return width >= 40 and np.count_nonzero(ink.max(axis=0) > 0.3) >= int(width * LINE_LENGTH)
+
+
 def remove_ruled_lines(ink):
     """Erases near-horizontal lines spanning most of the width (ruled paper, an underline).
 
     Strokes crossing a line keep their pixels on it.
     """
+    return _erase_ruled_lines(ink) if _may_hold_ruling(ink, ink.shape[1]) else ink
+
+
+def _erase_ruled_lines(ink):
     width = ink.shape[1]
     length = int(width * LINE_LENGTH)
-    if width < 40 or np.count_nonzero(ink.max(axis=0) > 0.3) < length:
-        return ink  # no ink spans enough columns to hold a ruled line
     mask = (ink > 0.3).astype(np.uint8)
     found = cv2.HoughLinesP(
         mask, 1, np.pi / 360, threshold=length // 2, minLineLength=length, maxLineGap=width // 50
@@ -136,12 +176,51 @@ def remove_ruled_lines(ink):
     return cleaned
 
 
+def _raw_ink(gray, level, light):
+    """How far each pixel is from the background level, towards ink (0 = background)."""
+    raw = (
+        np.subtract(level, gray, dtype=np.float32)
+        if light
+        else np.subtract(gray, level, dtype=np.float32)
+    )
+    return np.maximum(raw, 0.0, out=raw)
+
+
+def _ink_window(gray, level, light):
+    """(x, y, w, h): every pixel differing from an even background, plus 2 px (so a 3x3 blur
+    inside it equals the whole image's); None when there is none."""
+    differs = (gray < level) if light else (gray > level)
+    x, y, width, height = cv2.boundingRect(differs.view(np.uint8))
+    if width == 0:
+        return None
+    left, top = max(x - 2, 0), max(y - 2, 0)
+    right, bottom = min(x + width + 2, gray.shape[1]), min(y + height + 2, gray.shape[0])
+    return left, top, right - left, bottom - top
+
+
+def _noise_level(raw, sample_shape, offset=(0, 0)):
+    """Median + 6 MADs of every 4th pixel of the image; `raw` may be a window at `offset`
+    (x, y) of an image of shape `sample_shape` that is zero outside it."""
+    x, y = offset
+    sample = raw[-y % 4 :: 4, -x % 4 :: 4]
+    size = -(-sample_shape[0] // 4) * -(-sample_shape[1] // 4)
+    if 2 * np.count_nonzero(sample) < size:
+        return 0.0  # most of the sample is 0: so are its median and its MAD
+    if sample.size != size:
+        whole = np.zeros(sample_shape, np.float32)
+        whole[y : y + raw.shape[0], x : x + raw.shape[1]] = raw
+        sample = whole[::4, ::4]
+    median = float(np.median(sample))
+    return median + 6.0 * float(np.median(np.abs(sample - median)))
+
+
 def find_ink(image):
     """Ink intensity of a picture, whatever its polarity, lighting or background.
 
     The background level is the median of the border; pixels are ink by how far they are
     from it, so black-on-white and white-on-black read the same. When the border is uneven
     (a photo with a shadow or a lighting gradient), the background is estimated locally.
+    With an even background, only the window around the ink is worked on.
 
     Args:
         image: uint8 (H, W), (H, W, 3) or (H, W, 4).
@@ -150,23 +229,35 @@ def find_ink(image):
         An `Ink`.
     """
     source_size = max(np.shape(image)[:2])
-    gray = fit_within(to_gray(image), WORKING_SIZE)
-    low, level, high = _percentiles(_border(gray), (0.1, 0.5, 0.9))
-    if high - low > UNEVEN_BORDER:
-        bright_ink = (255.0 - gray) if level >= 128 else gray
-        raw = bright_ink - _local_background(bright_ink)
-    else:
-        raw = np.subtract(level, gray) if level >= 128 else np.subtract(gray, level)
-    raw = np.maximum(raw, 0.0, out=raw, dtype=np.float32)
+    gray = _gray(image)
+    if max(gray.shape) > WORKING_SIZE:
+        gray = fit_within(gray.astype(np.float32), WORKING_SIZE)
     scale = max(gray.shape) / source_size
+    low, level, high = _percentiles(_border(gray).astype(np.float32), (0.1, 0.5, 0.9))
+    light = level >= 128
+    window = None
+    if high - low > UNEVEN_BORDER:
+        gray = gray.astype(np.float32, copy=False)
+        bright_ink = (255.0 - gray) if light else gray
+        raw = np.maximum(bright_ink - _local_background(bright_ink), 0.0, dtype=np.float32)
+    else:
+        window = _ink_window(gray, level, light)
+        if window is None:
+            return Ink(np.zeros(gray.shape, np.float32), 0.0, scale)
+        x, y, width, height = window
+        raw = _raw_ink(gray[y : y + height, x : x + width], level, light)
     # The strongest ink, robust to single hot pixels of noise.
-    contrast = float(cv2.blur(raw, (3, 3)).max(initial=0)) if raw.size > 9 else float(raw.max())
+    contrast = float(cv2.blur(raw, (3, 3)).max(initial=0)) if gray.size > 9 else float(raw.max())
     if contrast <= 0:
-        return Ink(np.zeros_like(raw), 0.0, scale)
-    sample = raw[::4, ::4]
-    median = float(np.median(sample))
-    noise = median + 6.0 * float(np.median(np.abs(sample - median)))
+        return Ink(np.zeros(gray.shape, np.float32), 0.0, scale)
+    noise = _noise_level(raw, gray.shape, window[:2] if window else (0, 0))
     floor = max(INK_FLOOR * contrast, noise)
     _, ink = cv2.threshold(raw, floor, 0.0, cv2.THRESH_TOZERO)
     ink = np.minimum(np.multiply(ink, 1.0 / contrast, out=ink), 1.0, out=ink)
-    return Ink(remove_ruled_lines(ink), contrast, scale)
+    if window is None:
+        return Ink(remove_ruled_lines(ink), contrast, scale)
+    values = np.zeros(gray.shape, np.float32)
+    values[y : y + height, x : x + width] = ink
+    if _may_hold_ruling(ink, gray.shape[1]):
+        values = _erase_ruled_lines(values)
+    return Ink(values, contrast, scale, window)

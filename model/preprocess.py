@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from model.ink import find_ink
-from model.segment import components, shape_problem, stroke_width
+from model.segment import components, is_one_of, shape_problem, stroke_width
 
 PREPROCESSING_VERSION = "2"
 MNIST_SIZE = 28
@@ -65,12 +65,10 @@ def place_by_center_of_mass(patch, size=MNIST_SIZE):
 
 def ink_box(ink, level=0.25):
     """(x, y, w, h) of the smallest window holding all ink above `level`, or None if none."""
-    mask = ink > level
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    if not len(rows):
+    if ink.size == 0:
         return None
-    return cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1
+    box = cv2.boundingRect(np.greater(ink, level).view(np.uint8))
+    return box if box[2] else None
 
 
 def tight_crop(ink, level=0.25):
@@ -109,19 +107,23 @@ def locate_digit(image):
         digit to read (a blank image, a dot, a dash).
     """
     ink = find_ink(image)
-    label_image, kept = components(ink.values)
-    if ink.blank or not kept:
+    if ink.blank:
+        return None, None, BLANK
+    values, (left, top) = ink.inked
+    label_image, kept = components(values)
+    if not kept:
         return None, None, BLANK
     labels = [row[0] for row in kept]
-    strokes = label_image > 0 if len(labels) == label_image.max() else np.isin(label_image, labels)
-    inked = np.where(strokes, ink.values, 0.0)
-    box = ink_box(inked)
-    x, y, width, height = box
+    strokes = (
+        label_image > 0 if len(labels) == label_image.max() else is_one_of(label_image, labels)
+    )
+    inked = np.where(strokes, values, 0.0)
+    x, y, width, height = ink_box(inked)
     crop = inked[y : y + height, x : x + width]
     problem = shape_problem(crop)
     if problem:
         return None, None, problem
-    return crop_to_mnist(crop), source_box(box, ink.scale), None
+    return crop_to_mnist(crop), source_box((left + x, top + y, width, height), ink.scale), None
 
 
 def to_mnist(image):

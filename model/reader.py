@@ -61,6 +61,10 @@ def _digit_width(regions):
     return max(widths[len(widths) // 2], TYPICAL_ASPECT * height)
 
 
+def _shifted(box, left, top):
+    return (box[0] + left, box[1] + top, *box[2:])
+
+
 def find_digits(ink, infer):
     """The digits in an ink map, left to right.
 
@@ -76,13 +80,14 @@ def find_digits(ink, infer):
         (digits, skipped): digits as (image28, probabilities, is_digit, box) with the box
         at working resolution; skipped as (box, reason) for dots and dashes.
     """
-    label_image, kept = components(ink.values)
+    values, (left, top) = ink.inked
+    label_image, kept = components(values)
     regions, skipped = [], []
     for region in group_digits(label_image, kept):
-        crop = region.crop(ink.values, label_image)
+        crop = region.crop(values, label_image)
         problem = shape_problem(tight_crop(crop))
         if problem:
-            skipped.append((region.box, problem))
+            skipped.append((_shifted(region.box, left, top), problem))
         else:
             regions.append((region, _candidates(crop)))
     if not regions:
@@ -107,7 +112,7 @@ def find_digits(ink, infer):
                 best, best_score = (candidate, start), score
             start += len(candidate)
         candidate, first = best
-        x, y = region.box[:2]
+        x, y = _shifted(region.box, left, top)[:2]
         for index, (_, (px, py, pw, ph)) in enumerate(candidate, start=first):
             box = (x + px, y + py, pw, ph)
             digits.append((images[index], probabilities[index], is_digit[index], box))
