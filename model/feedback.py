@@ -3,8 +3,9 @@
 One row per digit: the 28x28 image the model saw, a PNG of the original crop, the digit the
 model predicted, the true label, the confidence, the model version, the source (canvas or
 photo) and when. The database is one file in WAL mode, created on first use; every write is
-its own short transaction, retried while another writer holds the lock, so several app
-sessions and processes can write at once without losing a row. A file that is not a feedback
+one short transaction (a number's digits are stored together or not at all), retried while
+another writer holds the lock, so several app sessions and processes can write at once without
+losing a row. A file that is not a feedback
 database is never written to.
 """
 
@@ -154,6 +155,35 @@ def _is_busy(error):
     return "locked" in message or "busy" in message
 
 
+def _row(
+    *,
+    image28,
+    predicted,
+    label,
+    confidence,
+    source,
+    crop_png=None,
+    model_version=None,
+    timestamp=None,
+):
+    """One sample's column values, checked (see `FeedbackStore.add`)."""
+    image = _image28_bytes(image28)
+    predicted, label = _digit(predicted, "predicted"), _digit(label, "label")
+    confidence = float(confidence)
+    if math.isnan(confidence) or not 0.0 <= confidence <= 1.0:
+        raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
+    if not isinstance(source, str) or not source:
+        raise ValueError(f"source must be a name such as 'canvas' or 'photo', not {source!r}")
+    if crop_png is not None:
+        crop_png = bytes(crop_png)
+        if not crop_png.startswith(PNG_SIGNATURE):
+            raise ValueError("crop_png must be the bytes of a PNG file")
+    if model_version is not None:
+        model_version = str(model_version)
+    created = utc_timestamp(timestamp)
+    return (created, source, predicted, label, confidence, model_version, image, crop_png)
+
+
 class FeedbackStore:
     """The feedback database: `FeedbackStore(path)`, then `add`, `count`, `samples`, `delete`.
 
@@ -284,29 +314,48 @@ class FeedbackStore:
             ValueError: an argument is out of range or of the wrong kind.
             FeedbackError: the database cannot be written (the row is not stored).
         """
-        image = _image28_bytes(image28)
-        predicted, label = _digit(predicted, "predicted"), _digit(label, "label")
-        confidence = float(confidence)
-        if math.isnan(confidence) or not 0.0 <= confidence <= 1.0:
-            raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
-        if not isinstance(source, str) or not source:
-            raise ValueError(f"source must be a name such as 'canvas' or 'photo', not {source!r}")
-        if crop_png is not None:
-            crop_png = bytes(crop_png)
-            if not crop_png.startswith(PNG_SIGNATURE):
-                raise ValueError("crop_png must be the bytes of a PNG file")
-        if model_version is not None:
-            model_version = str(model_version)
-        row = (utc_timestamp(timestamp), source, predicted, label, confidence, model_version)
+        return self.add_many(
+            [
+                {
+                    "image28": image28,
+                    "predicted": predicted,
+                    "label": label,
+                    "confidence": confidence,
+                    "source": source,
+                    "crop_png": crop_png,
+                    "model_version": model_version,
+                    "timestamp": timestamp,
+                }
+            ]
+        )[0]
+
+    def add_many(self, samples):
+        """Stores several readings (the digits of one number) in one transaction: all or none.
+
+        Args:
+            samples: dicts of `add`'s keyword arguments.
+
+        Returns:
+            The new rows' ids, in order.
+
+        Raises:
+            ValueError: an argument of any sample is out of range or of the wrong kind
+                (nothing is stored).
+            FeedbackError: the database cannot be written (nothing is stored).
+        """
+        rows = [_row(**sample) for sample in samples]
 
         def insert(connection):
-            return connection.execute(
-                f"INSERT INTO feedback ({COLUMNS.removeprefix('id, ')}, image28, crop_png) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*row, image, crop_png),
-            ).lastrowid
+            return [
+                connection.execute(
+                    f"INSERT INTO feedback ({COLUMNS.removeprefix('id, ')}, image28, crop_png) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                ).lastrowid
+                for row in rows
+            ]
 
-        return self._run(insert, write=True)
+        return self._run(insert, write=True) if rows else []
 
     def count(self):
         """The number of stored samples."""

@@ -6,6 +6,7 @@ import multiprocessing
 import sqlite3
 import threading
 import zipfile
+from contextlib import closing
 
 import numpy as np
 import pytest
@@ -240,3 +241,34 @@ def test_crop_png_keeps_a_margin_and_shrinks_big_crops():
     assert small.size == (40 + 2 * 6, 20 + 2 * 6) and small.mode == "RGBA"
     big = Image.open(io.BytesIO(crop_png(image, (0, 0, 1600, 800))))
     assert max(big.size) == 256
+
+
+def test_a_numbers_digits_are_stored_together(tmp_path):
+    store = FeedbackStore(tmp_path / "feedback.db")
+    digits = [
+        dict(image28=_image(i), predicted=i, label=label, confidence=0.8, source="canvas")
+        for i, label in enumerate([2, 0, 2, 6])
+    ]
+    ids = store.add_many(digits)
+    assert len(ids) == 4 and [sample.label for sample in store.samples()[::-1]] == [2, 0, 2, 6]
+    with pytest.raises(ValueError, match="label must be a digit"):
+        store.add_many([digits[0], {**digits[1], "label": 12}])
+    assert store.count() == 4  # the valid first digit was not stored alone
+
+
+def test_a_failure_halfway_through_a_number_stores_none_of_it(tmp_path):
+    path = tmp_path / "feedback.db"
+    store = FeedbackStore(path)
+    store.add(image28=_image(0), predicted=1, label=1, confidence=1, source="canvas")
+    with closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute(
+            "CREATE TRIGGER full_disk BEFORE INSERT ON feedback WHEN NEW.label = 9 "
+            "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        )
+    digits = [
+        dict(image28=_image(i), predicted=label, label=label, confidence=0.9, source="photo")
+        for i, label in enumerate([4, 9, 1])
+    ]
+    with pytest.raises(FeedbackError):
+        store.add_many(digits)
+    assert store.count() == 1

@@ -15,20 +15,23 @@ def _fingerprint(reading):
 
 
 def _save(reading, image, labels, source, key):
-    """Stores one row per digit of `reading` with its true label; remembers the outcome."""
+    """Stores one row per digit of `reading` with its true label, all in one transaction;
+    remembers the outcome."""
     try:
         store = FeedbackStore()
         version = active_version()
-        for digit, label in zip(reading.digits, labels, strict=True):
-            store.add(
-                image28=digit.image28,
-                predicted=digit.digit,
-                label=label,
-                confidence=digit.confidence,
-                source=source,
-                crop_png=crop_png(image, digit.box),
-                model_version=version,
-            )
+        store.add_many(
+            {
+                "image28": digit.image28,
+                "predicted": digit.digit,
+                "label": label,
+                "confidence": digit.confidence,
+                "source": source,
+                "crop_png": crop_png(image, digit.box),
+                "model_version": version,
+            }
+            for digit, label in zip(reading.digits, labels, strict=True)
+        )
     except FeedbackError as error:
         st.session_state[f"{key}_outcome"] = ("error", f"Not saved: {error}")
         return
