@@ -6,6 +6,7 @@ from ui.artifacts import mistakes_of, per_class_rows, robustness_rows
 from ui.figures import confusion_heatmap, training_curves
 from ui.loaders import load_bundled_artifacts
 from ui.navigation import through_the_app
+from ui.versions import active_version_entry, fine_tune_note
 
 through_the_app("pages/2_Evaluation.py")
 
@@ -18,6 +19,9 @@ st.caption(
     f"Everything here was written by `python -m model train` on {card['trained_at'][:10]} and is "
     "measured on the 10,000 MNIST test digits, which training never saw."
 )
+note = fine_tune_note(active_version_entry())
+if note:
+    st.info(note, icon=":material/model_training:")
 accuracy, errors, macro_f1, parameters, minutes = st.columns(5)
 accuracy.metric("Test accuracy", f"{metrics['accuracy']:.2%}")
 errors.metric(f"Mistakes of {metrics['count']:,}", metrics["errors"])

@@ -101,13 +101,30 @@ def test_monitoring_page_reports_a_corrupt_database_and_leaves_it(private_data):
     assert {metric.label for metric in app.metric} == {"Active model version"}
 
 
-def _registry_with_a_second_version():
+def _registry_with_a_second_version(metrics=None):
     registry = Registry()
     staged = registry.staging_folder()
     for name in VERSION_FILES:
         shutil.copyfile(paths.BUNDLED_DIR / name, staged / name)
-    registry.add_version(staged, "v1", {"mnist_test_accuracy": {"before": 0.99, "after": 0.99}})
+    metrics = metrics or {"mnist_test_accuracy": {"before": 0.99, "after": 0.99}}
+    registry.add_version(staged, "v1", metrics)
     return registry
+
+
+def test_evaluation_page_says_when_the_app_reads_with_a_fine_tuned_version():
+    page = str(ROOT / "pages" / "2_Evaluation.py")
+    assert not AppTest.from_file(page, default_timeout=120).run().info
+    _registry_with_a_second_version(
+        {
+            "mnist_test_accuracy": {"before": 0.9964, "after": 0.995},
+            "feedback_held_out_accuracy": {"before": 0.828, "after": 0.968},
+            "feedback_train": 357,
+        }
+    )
+    app = AppTest.from_file(page, default_timeout=120).run()
+    (note,) = [info.value for info in app.info]
+    assert "**v2**, fine-tuned from v1 on 357 feedback digits" in note
+    assert "MNIST test accuracy 99.50% (was 99.64%)" in note and "96.8% (was 82.8%)" in note
 
 
 def test_monitoring_page_switches_and_rolls_back_versions():

@@ -24,6 +24,35 @@ def active_version():
         return None
 
 
+def fine_tune_note(entry):
+    """What a fine-tuned active version changed, in one sentence; None for the bundled v1.
+
+    Args:
+        entry: the active version's manifest entry.
+    """
+    if not entry or not entry.get("parent"):
+        return None
+    metrics = entry.get("metrics", {})
+    mnist = metrics.get("mnist_test_accuracy", {})
+    feedback = metrics.get("feedback_held_out_accuracy", {})
+    parts = [f"The app now reads with **{entry['id']}**, fine-tuned from {entry['parent']}"]
+    if "feedback_train" in metrics:
+        parts[0] += f" on {metrics['feedback_train']:,} feedback digits"
+    if "after" in mnist:
+        parts.append(f"MNIST test accuracy {mnist['after']:.2%} (was {mnist['before']:.2%})")
+    if feedback.get("after") is not None:
+        parts.append(f"held-out feedback {feedback['after']:.1%} (was {feedback['before']:.1%})")
+    return "; ".join(parts) + ". The figures below are the bundled v1's, as trained."
+
+
+def active_version_entry():
+    """The active version's manifest entry, or None when the registry cannot be read."""
+    try:
+        return Registry().version()
+    except RegistryError:
+        return None
+
+
 def _change(action, key):
     """Runs `action(registry)` (activate or roll back), remembering what happened."""
     try:
