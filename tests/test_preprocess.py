@@ -59,6 +59,18 @@ def test_thin_pen_on_a_big_canvas_does_not_vanish():
     assert 1.4 <= width <= 3.5  # MNIST's median stroke is 2.25 px
 
 
+@pytest.mark.parametrize("digit", [0, 3, 4])
+def test_big_thin_strokes_thickened_at_reduced_size_look_as_at_full_size(digit, monkeypatch):
+    from model import preprocess
+
+    picture = draw_digit(digit, canvas_size=1000, width=3)
+    reduced = to_mnist(picture)[0].astype(int)
+    monkeypatch.setattr(preprocess, "THICKEN_SIZE", 10**6)
+    full = to_mnist(picture)[0].astype(int)
+    assert np.abs(reduced - full).mean() < 2.5 and np.abs(reduced - full).max() < 40
+    assert abs(stroke_width(reduced > 127) - stroke_width(full > 127)) < 0.1
+
+
 def test_long_stroke_stays_inside():
     # A 1 drawn as a long slanted stroke: its mass is at one end, the cap keeps it whole.
     canvas = np.full((300, 300), 255, dtype=np.uint8)
