@@ -94,6 +94,13 @@ class KerasEngine:
         return probabilities, is_digit
 
 
+def _usable_cpus():
+    """CPUs this process may run on (a container's share, where the OS tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 class _Runner:
     """One LiteRT interpreter sized for a fixed batch, with its signature's tensor indices."""
 
@@ -132,7 +139,7 @@ class LiteRTEngine:
 
     def __init__(self, path, threads=None):
         self.path = Path(path)
-        threads = threads or min(2, os.cpu_count() or 1)
+        threads = threads or min(2, _usable_cpus())
         self._single = _Runner(path, 1, threads=threads)
         self._batch = _Runner(path, LITERT_BATCH, threads=threads)
         self._lock = threading.Lock()

@@ -76,7 +76,17 @@ def _gray(image):
     gray = cv2.cvtColor(visible, cv2.COLOR_RGBA2GRAY).astype(np.float32)
     alpha = visible[:, :, 3].astype(np.float32) / 255.0
     weight = alpha.sum()
-    content_is_dark = weight > 0 and (gray * alpha).sum() / weight < 128
+    mean = (gray * alpha).sum() / weight if weight > 0 else 255.0
+    if abs(mean - 128) < 0.01:
+        # float32 sums depend on the summation order: near the tie, sum over the whole
+        # image (zeros outside the box) as the plain formula does, for the same decision.
+        whole_alpha = np.zeros(image.shape[:2], np.float32)
+        whole_alpha[y : y + height, x : x + width] = alpha
+        whole_gray = np.zeros(image.shape[:2], np.float32)
+        whole_gray[y : y + height, x : x + width] = gray
+        weight = whole_alpha.sum()
+        mean = (whole_gray * whole_alpha).sum() / weight
+    content_is_dark = weight > 0 and mean < 128
     background = 255.0 if content_is_dark else 0.0
     blended = np.full(image.shape[:2], background, np.float32)
     blended[y : y + height, x : x + width] = gray * alpha + background * (1.0 - alpha)
@@ -193,7 +203,9 @@ def _ink_window(gray, level, light):
     x, y, width, height = cv2.boundingRect(differs.view(np.uint8))
     if width == 0:
         return None
-    left, top = max(x - 2, 0), max(y - 2, 0)
+    # An even top row: connected components are labelled in 2-row blocks, so the window's
+    # labels (and the order of the components they give) equal the whole image's.
+    left, top = max(x - 2, 0), max(y - 2, 0) & ~1
     right, bottom = min(x + width + 2, gray.shape[1]), min(y + height + 2, gray.shape[0])
     return left, top, right - left, bottom - top
 

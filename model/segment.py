@@ -71,7 +71,7 @@ def components(ink):
     """Connected strokes (8-connected) without specks.
 
     Returns:
-        (label_image, stats): int32 labels of the whole image, and rows of
+        (label_image, stats): int32 labels of the whole `ink` array, and rows of
         (label, x, y, w, h, area) for the components kept.
     """
     mask = (ink > BINARY_LEVEL).astype(np.uint8)

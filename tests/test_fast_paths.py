@@ -109,3 +109,30 @@ def test_ink_box_and_label_masks():
     labels = np.random.default_rng(0).integers(0, 6, (20, 20))
     for chosen in [(3,), (1, 4), (5, 2, 0)]:
         assert np.array_equal(is_one_of(labels, chosen), np.isin(labels, chosen))
+
+
+def _strokes(seed):
+    rng = np.random.default_rng(seed)
+    picture = np.full((280, 280, 4), 255, np.uint8)
+    for _ in range(int(rng.integers(3, 6))):
+        start, end = rng.integers(20, 260, 2), rng.integers(20, 260, 2)
+        cv2.line(picture, tuple(map(int, start)), tuple(map(int, end)), (0, 0, 0, 255), 5)
+    return picture
+
+
+def test_components_in_the_window_come_in_the_whole_images_order():
+    # Labels are given in 2-row blocks: a window starting on an odd row could swap two
+    # components whose tops are one row apart, and `read` groups them in label order.
+    picture = np.full((280, 280, 4), 255, np.uint8)
+    for start, end, width in [((142, 28), (172, 81), 5), ((92, 28), (142, 80), 3)]:
+        cv2.line(picture, start, end, (0, 0, 0, 255), width)
+    cv2.line(picture, (104, 96), (164, 110), (0, 0, 0, 255), 5)
+    for image in [picture, *(_strokes(seed) for seed in range(40))]:
+        ink = find_ink(image)
+        inked, (x, y) = ink.inked
+        whole = components(ink.values)[1]
+        window = [
+            (label, bx + x, by + y, w, h, area)
+            for label, bx, by, w, h, area in components(inked)[1]
+        ]
+        assert window == whole
