@@ -24,22 +24,9 @@ def parser(description):
     return arguments
 
 
-def canvases(mnist_dir, count, seed=0):
-    """`count` MNIST test digits re-drawn with a pen on 280x280 white RGBA canvases."""
-    from model.data import load_mnist
-    from model.synthetic import canvas_digit
-
-    digits = load_mnist(mnist_dir, validation_size=0).x_test
-    rng = np.random.default_rng(seed)
-    return [
-        canvas_digit(digits[index], rng, CANVAS_SIZE, height_fraction=0.6, brush=18, style="white")
-        for index in range(count)
-    ]
-
-
-def app_canvases(mnist_dir, count, seed=1):
-    """`count` MNIST test digits drawn as on the draw page: the app's default 22 px brush on
-    its 460x360 canvas, which returns opaque white RGBA."""
+def canvases(mnist_dir, count, seed=0, height=CANVAS_SIZE, width=None, brush=18):
+    """`count` MNIST test digits re-drawn with a pen on white RGBA canvases, `height` px
+    square; a wider `width` puts each square drawing at a random left offset."""
     from model.data import load_mnist
     from model.synthetic import canvas_digit
 
@@ -47,10 +34,21 @@ def app_canvases(mnist_dir, count, seed=1):
     rng = np.random.default_rng(seed)
     drawings = []
     for index in range(count):
-        square = canvas_digit(digits[index], rng, 360, height_fraction=0.6, brush=22, style="white")
-        left = int(rng.integers(0, 101))
-        drawings.append(np.pad(square, ((0, 0), (left, 100 - left), (0, 0)), constant_values=255))
+        drawing = canvas_digit(
+            digits[index], rng, height, height_fraction=0.6, brush=brush, style="white"
+        )
+        if width and width > height:
+            left = int(rng.integers(0, width - height + 1))
+            padding = ((0, 0), (left, width - height - left), (0, 0))
+            drawing = np.pad(drawing, padding, constant_values=255)
+        drawings.append(drawing)
     return drawings
+
+
+def app_canvases(mnist_dir, count, seed=1):
+    """`count` MNIST test digits drawn as on the draw page: the app's default 22 px brush on
+    its 460x360 canvas, which returns opaque white RGBA."""
+    return canvases(mnist_dir, count, seed, height=360, width=460, brush=22)
 
 
 def time_calls(call, inputs, warmup=20):

@@ -47,6 +47,13 @@ class Ink:
         return self.contrast < MIN_CONTRAST or not (self.inked[0] > 0.5).any()
 
 
+def _pasted(part, shape, x, y):
+    """A float32 array of zeros of `shape` with `part` at (x, y)."""
+    whole = np.zeros(shape, np.float32)
+    whole[y : y + part.shape[0], x : x + part.shape[1]] = part
+    return whole
+
+
 def _opaque(rgba):
     """Whether every pixel of a uint8 RGBA image is (nearly) opaque: alpha >= 253."""
     if rgba.flags.c_contiguous:
@@ -80,10 +87,8 @@ def _gray(image):
     if abs(mean - 128) < 0.01:
         # float32 sums depend on the summation order: near the tie, sum over the whole
         # image (zeros outside the box) as the plain formula does, for the same decision.
-        whole_alpha = np.zeros(image.shape[:2], np.float32)
-        whole_alpha[y : y + height, x : x + width] = alpha
-        whole_gray = np.zeros(image.shape[:2], np.float32)
-        whole_gray[y : y + height, x : x + width] = gray
+        whole_alpha = _pasted(alpha, image.shape[:2], x, y)
+        whole_gray = _pasted(gray, image.shape[:2], x, y)
         weight = whole_alpha.sum()
         mean = (whole_gray * whole_alpha).sum() / weight
     content_is_dark = weight > 0 and mean < 128
@@ -219,9 +224,7 @@ def _noise_level(raw, sample_shape, offset=(0, 0)):
     if 2 * np.count_nonzero(sample) < size:
         return 0.0  # most of the sample is 0: so are its median and its MAD
     if sample.size != size:
-        whole = np.zeros(sample_shape, np.float32)
-        whole[y : y + raw.shape[0], x : x + raw.shape[1]] = raw
-        sample = whole[::4, ::4]
+        sample = _pasted(raw, sample_shape, x, y)[::4, ::4]
     median = float(np.median(sample))
     return median + 6.0 * float(np.median(np.abs(sample - median)))
 
@@ -266,10 +269,7 @@ def find_ink(image):
     floor = max(INK_FLOOR * contrast, noise)
     _, ink = cv2.threshold(raw, floor, 0.0, cv2.THRESH_TOZERO)
     ink = np.minimum(np.multiply(ink, 1.0 / contrast, out=ink), 1.0, out=ink)
-    if window is None:
-        return Ink(remove_ruled_lines(ink), contrast, scale)
-    values = np.zeros(gray.shape, np.float32)
-    values[y : y + height, x : x + width] = ink
-    if _may_hold_ruling(ink, gray.shape[1]):
+    values = ink if window is None else _pasted(ink, gray.shape, x, y)
+    if _may_hold_ruling(ink, gray.shape[1]):  # the window holds every inked column
         values = _erase_ruled_lines(values)
     return Ink(values, contrast, scale, window)
