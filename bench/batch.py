@@ -20,8 +20,8 @@ def _seconds(predictor, images):
 
 def run(mnist_dir=None, quick=False):
     """Times `predict_batch` (best of 3) with each engine and returns the result."""
-    from model.data import load_mnist
-    from model.inference import Predictor
+    from model.data.mnist import load_mnist
+    from model.inference.predictor import Predictor
 
     data = load_mnist(mnist_dir, validation_size=0)
     images, labels = data.x_test, data.y_test

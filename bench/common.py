@@ -27,8 +27,8 @@ def parser(description):
 def canvases(mnist_dir, count, seed=0, height=CANVAS_SIZE, width=None, brush=18):
     """`count` MNIST test digits re-drawn with a pen on white RGBA canvases, `height` px
     square; a wider `width` puts each square drawing at a random left offset."""
-    from model.data import load_mnist
-    from model.synthetic import canvas_digit
+    from model.data.mnist import load_mnist
+    from model.data.synthetic import canvas_digit
 
     digits = load_mnist(mnist_dir, validation_size=0).x_test
     rng = np.random.default_rng(seed)

@@ -19,9 +19,9 @@ TARGET_SPEEDUP = 40.0
 
 def run(mnist_dir=None, quick=False):
     """Times the three paths and returns the JSON-ready result."""
-    from model.export import combined_model
-    from model.inference import Predictor
-    from model.preprocess import to_mnist
+    from model.inference.predictor import Predictor
+    from model.inference.preprocess import to_mnist
+    from model.operations.export import combined_model
 
     calls = QUICK_CALLS if quick else CALLS
     drawings = canvases(mnist_dir, calls)

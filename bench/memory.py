@@ -25,7 +25,7 @@ def peak_kb():
             return int(line.split()[1])
 drawings = np.load(sys.argv[2])
 started = time.perf_counter()
-from model.inference import Predictor
+from model.inference.predictor import Predictor
 predictor = Predictor.load(engine=sys.argv[1])
 loaded = time.perf_counter() - started
 digits = [predictor.predict(canvas).digit for canvas in drawings]

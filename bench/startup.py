@@ -35,9 +35,9 @@ STROKE = [(0.42, 0.3), (0.52, 0.2), (0.52, 0.8)]
 _IMPORT = """
 import json, sys, time
 started = time.perf_counter()
-import model.inference
+import model.inference.predictor
 imported = time.perf_counter() - started
-predictor = model.inference.Predictor.load(engine=sys.argv[1])
+predictor = model.inference.predictor.Predictor.load(engine=sys.argv[1])
 loaded = time.perf_counter() - started - imported
 print(json.dumps({"import_seconds": round(imported, 3), "load_seconds": round(loaded, 3),
                   "tensorflow_imported": "tensorflow" in sys.modules}))
@@ -45,7 +45,8 @@ print(json.dumps({"import_seconds": round(imported, 3), "load_seconds": round(lo
 
 
 def import_times(engine):
-    """Seconds to import `model.inference` and to load the predictor, in a fresh process."""
+    """Seconds to import `model.inference.predictor` and to load the predictor, in a fresh
+    process."""
     return run_child(_IMPORT, engine)
 
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from model import paths
-from model.data import MNIST_DIR_ENV
+from model.data.mnist import MNIST_DIR_ENV
 from model.errors import FeedbackError, RegistryError
 
 
@@ -37,8 +37,8 @@ ACTIVE_VERSION = "the registry's active version, its checksums verified"
 
 def _load_predictor(model_file, engine="auto"):
     """The predictor of `model_file`, else of the registry's active model version."""
-    from model.inference import Predictor
-    from model.registry import Registry
+    from model.inference.predictor import Predictor
+    from model.operations.registry import Registry
 
     if model_file:
         return Predictor.load(model_file, engine)
@@ -54,14 +54,14 @@ def _add_registry(parser):
 
 def _record_checksums(folder):
     """Refreshes the folder's checksums.json after a command rewrote its model files."""
-    from model.registry import write_checksums
+    from model.operations.registry import write_checksums
 
     if (Path(folder) / paths.MODEL_FILE).is_file():
         write_checksums(folder)
 
 
 def cmd_train(args):
-    from model.train import train
+    from model.training.cnn import train
 
     metrics = train(
         args.mnist_dir,
@@ -86,7 +86,7 @@ def cmd_train(args):
 
 
 def cmd_train_gate(args):
-    from model.gate import train_gate
+    from model.training.gate import train_gate
 
     figures = train_gate(
         args.mnist_dir, out_dir=Path(args.out), epochs=args.epochs, seed=args.seed, limit=args.limit
@@ -97,8 +97,8 @@ def cmd_train_gate(args):
 
 
 def cmd_calibrate(args):
-    from model.inference import Predictor
-    from model.robustness import calibrate
+    from model.inference.predictor import Predictor
+    from model.study.robustness import calibrate
 
     calibration = calibrate(Predictor.load(args.model, args.engine), args.mnist_dir, Path(args.out))
     _record_checksums(args.out)
@@ -107,8 +107,8 @@ def cmd_calibrate(args):
 
 
 def cmd_robustness(args):
-    from model.inference import Predictor
-    from model.robustness import robustness
+    from model.inference.predictor import Predictor
+    from model.study.robustness import robustness
 
     out = Path(args.out) if args.out else None
     print(
@@ -122,11 +122,11 @@ def cmd_robustness(args):
 def cmd_build(args):
     """Everything bundled, in order: the CNN, the gate, the calibration, the robustness
     report and the LiteRT export."""
-    from model.export import export
-    from model.gate import train_gate
-    from model.inference import Predictor
-    from model.robustness import calibrate, robustness
-    from model.train import train
+    from model.inference.predictor import Predictor
+    from model.operations.export import export
+    from model.study.robustness import calibrate, robustness
+    from model.training.cnn import train
+    from model.training.gate import train_gate
 
     out = Path(args.out)
     train(args.mnist_dir, out_dir=out, seed=args.seed)
@@ -140,7 +140,7 @@ def cmd_build(args):
 
 
 def cmd_export(args):
-    from model.export import ExportMismatchError, export
+    from model.operations.export import ExportMismatchError, export
 
     try:
         report = export(args.format, args.model, args.out, args.mnist_dir, args.limit)
@@ -155,8 +155,8 @@ def cmd_export(args):
 
 
 def cmd_evaluate(args):
-    from model.data import load_mnist
-    from model.evaluate import compute_metrics
+    from model.data.mnist import load_mnist
+    from model.training.evaluate import compute_metrics
 
     data = load_mnist(args.mnist_dir, validation_size=0)
     predictor = _load_predictor(args.model, args.engine)
@@ -166,7 +166,7 @@ def cmd_evaluate(args):
 
 
 def cmd_compare(args):
-    from model.compare import Options, compare
+    from model.study.compare import Options, compare
 
     only = [name.strip() for name in args.only.split(",") if name.strip()] if args.only else None
     options = Options(
@@ -189,7 +189,7 @@ def cmd_compare(args):
 
 
 def cmd_tune(args):
-    from model.tuning import tune
+    from model.study.tuning import tune
 
     artifact = tune(
         args.mnist_dir,
@@ -229,7 +229,7 @@ def cmd_read(args):
 
 
 def cmd_finetune(args):
-    from model.finetune import finetune
+    from model.training.finetune import finetune
 
     def report(event):
         print(json.dumps(event), flush=True)
@@ -261,14 +261,14 @@ def _versions(registry):
 
 
 def cmd_versions(args):
-    from model.registry import Registry
+    from model.operations.registry import Registry
 
     print(json.dumps(_versions(Registry(args.registry)), indent=1))
     return 0
 
 
 def cmd_activate(args):
-    from model.registry import Registry
+    from model.operations.registry import Registry
 
     registry = Registry(args.registry)
     registry.activate(args.version)
@@ -277,7 +277,7 @@ def cmd_activate(args):
 
 
 def cmd_rollback(args):
-    from model.registry import Registry
+    from model.operations.registry import Registry
 
     registry = Registry(args.registry)
     print(json.dumps({"active": registry.rollback()}))
@@ -285,13 +285,13 @@ def cmd_rollback(args):
 
 
 def build_parser():
-    from model import compare as comparison
-    from model import tuning
-    from model.finetune import EPOCHS as FINETUNE_EPOCHS
-    from model.finetune import FEEDBACK_SHARE, LEARNING_RATE, TOLERANCE
-    from model.gate import EPOCHS as GATE_EPOCHS
-    from model.robustness import COUNT as ROBUSTNESS_COUNT
-    from model.train import BATCH_SIZE, EPOCHS, SEED
+    from model.study import compare as comparison
+    from model.study import tuning
+    from model.study.robustness import COUNT as ROBUSTNESS_COUNT
+    from model.training.cnn import BATCH_SIZE, EPOCHS, SEED
+    from model.training.finetune import EPOCHS as FINETUNE_EPOCHS
+    from model.training.finetune import FEEDBACK_SHARE, LEARNING_RATE, TOLERANCE
+    from model.training.gate import EPOCHS as GATE_EPOCHS
 
     parser = argparse.ArgumentParser(prog="python -m model", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)

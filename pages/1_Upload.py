@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from model import InvalidImageError
-from model.image_io import load_image
+from model.inference.image_io import load_image
 from ui.annotate import annotate
 from ui.feedback import ask_if_right
 from ui.loaders import load_predictor

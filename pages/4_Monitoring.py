@@ -4,9 +4,9 @@ import io
 
 import streamlit as st
 
-from model.calibration import DEFAULT_THRESHOLD
 from model.errors import FeedbackError
-from model.feedback import FeedbackStore
+from model.inference.calibration import DEFAULT_THRESHOLD
+from model.operations.feedback import FeedbackStore
 from ui.monitoring import (
     accuracy_over_time,
     confused_pairs,

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from support import ROOT
 
-from model import classical, paths
-from model.compare import BY_NAME, CANDIDATES, Options, choose, compare, measure
-from model.data import load_mnist
+from model import paths
+from model.data.mnist import load_mnist
+from model.study import classical
+from model.study.compare import BY_NAME, CANDIDATES, Options, choose, compare, measure
 
 TINY = 400
 
@@ -90,8 +91,8 @@ def test_k_is_chosen_on_the_validation_split(tiny):
 def test_each_network_trains_one_epoch_and_predicts(name, tiny, tmp_path):
     import keras
 
-    from model import baselines
-    from model.fitting import compiled_classifier, fit_network
+    from model.study import baselines
+    from model.training.recipe import compiled_classifier, fit_network
 
     build = {
         "mlp": baselines.build_mlp,
@@ -112,8 +113,8 @@ def test_each_network_trains_one_epoch_and_predicts(name, tiny, tmp_path):
 
 
 def test_transfer_vgg16_trains_without_imagenet_weights(tiny):
-    from model.fitting import compiled_classifier, fit_network
-    from model.transfer import build_transfer_model
+    from model.study.transfer import build_transfer_model
+    from model.training.recipe import compiled_classifier, fit_network
 
     model = build_transfer_model("vgg16", weights=None, input_size=32)
     assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
@@ -124,7 +125,7 @@ def test_transfer_vgg16_trains_without_imagenet_weights(tiny):
 
 
 def test_transfer_resnet50_builds_without_imagenet_weights(tiny):
-    from model.transfer import build_transfer_model
+    from model.study.transfer import build_transfer_model
 
     model = build_transfer_model("resnet50", weights=None, input_size=32)
     assert model.get_layer("resnet50").trainable
@@ -134,7 +135,7 @@ def test_transfer_resnet50_builds_without_imagenet_weights(tiny):
 
 
 def test_transfer_model_refuses_bad_arguments():
-    from model.transfer import build_transfer_model
+    from model.study.transfer import build_transfer_model
 
     with pytest.raises(ValueError, match="architecture"):
         build_transfer_model("inception", weights=None)
@@ -153,7 +154,7 @@ def test_measure_scores_a_known_predictor():
         guesses = batch[:, 0, 0].astype(int)
         return np.where(guesses == 3, 5, guesses)  # every 3 read as a 5
 
-    from model.compare import Trained
+    from model.study.compare import Trained
 
     scores = measure(Trained(predict, None, 1.0, 100), images, labels)
     assert scores["accuracy"] == 0.9 and scores["errors"] == 10

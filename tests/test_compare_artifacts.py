@@ -5,8 +5,8 @@ import json
 import pytest
 
 from model import paths
-from model.compare import BY_NAME, choose
-from model.tuning import BUNDLED_SETTINGS, search_plan, tune
+from model.study.compare import BY_NAME, choose
+from model.study.tuning import BUNDLED_SETTINGS, search_plan, tune
 
 ROW_KEYS = {
     "name",

@@ -3,7 +3,7 @@ import gzip
 import numpy as np
 import pytest
 
-from model.data import (
+from model.data.mnist import (
     FILES,
     MnistFormatError,
     load_mnist,

@@ -9,9 +9,9 @@ from strokes import draw_digit, draw_number
 from test_cli import _run
 
 from model import Predictor, paths
-from model.data import load_mnist
-from model.engines import litert_is_current
-from model.export import ExportMismatchError, compare_outputs, export
+from model.data.mnist import load_mnist
+from model.inference.engines import litert_is_current
+from model.operations.export import ExportMismatchError, compare_outputs, export
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_an_export_that_differs_from_keras_is_refused_and_removed(
     with pytest.raises(ExportMismatchError, match="4 images with another digit"):
         compare_outputs(reference, swapped)
 
-    from model import export as export_module
+    from model.operations import export as export_module
 
     def wrong(path, images):
         outputs = export_module.LiteRTEngine(path)(images)

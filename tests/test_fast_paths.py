@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from strokes import draw_digit
 
-from model.ink import _border, _gray, _opaque, _percentiles, find_ink, remove_ruled_lines
-from model.preprocess import ink_box
-from model.segment import _component_stats, components, is_one_of
+from model.inference.ink import _border, _gray, _opaque, _percentiles, find_ink, remove_ruled_lines
+from model.inference.preprocess import ink_box
+from model.inference.segment import _component_stats, components, is_one_of
 
 
 def _plain_blend(rgba):

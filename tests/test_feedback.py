@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model.data import read_idx_images, read_idx_labels
+from model.data.mnist import read_idx_images, read_idx_labels
 from model.errors import FeedbackError
-from model.feedback import FeedbackStore, crop_png, default_path, png_bytes
+from model.operations.feedback import FeedbackStore, crop_png, default_path, png_bytes
 
 PROCESSES = 8
 ADDS_PER_PROCESS = 50

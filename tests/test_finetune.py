@@ -8,10 +8,10 @@ import pytest
 
 from model import paths
 from model.cli import main
-from model.data import load_mnist
-from model.feedback import FeedbackStore
-from model.finetune import feedback_repeats, finetune, holdout_mask
-from model.registry import Registry
+from model.data.mnist import load_mnist
+from model.operations.feedback import FeedbackStore
+from model.operations.registry import Registry
+from model.training.finetune import feedback_repeats, finetune, holdout_mask
 
 FEEDBACK_COUNT = 300
 

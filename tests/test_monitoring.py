@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from model.feedback import Sample
+from model.operations.feedback import Sample
 from ui.monitoring import (
     accuracy_over_time,
     confused_pairs,

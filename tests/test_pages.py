@@ -10,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 from support import ROOT
 
 from model import paths
-from model.feedback import FeedbackStore
-from model.registry import VERSION_FILES, Registry
+from model.operations.feedback import FeedbackStore
+from model.operations.registry import VERSION_FILES, Registry
 
 PAGES = ["app.py", *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "pages").glob("*.py"))]
 

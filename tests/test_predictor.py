@@ -6,7 +6,7 @@ from PIL import Image
 from strokes import STROKES, draw_digit
 
 from model import InvalidImageError, Predictor
-from model.data import load_mnist
+from model.data.mnist import load_mnist
 
 
 def _png_bytes(array):

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from strokes import draw_digit
 
-from model.ink import find_ink
-from model.preprocess import to_mnist
-from model.segment import stroke_width
+from model.inference.ink import find_ink
+from model.inference.preprocess import to_mnist
+from model.inference.segment import stroke_width
 
 
 def _bbox(image28):
@@ -61,7 +61,7 @@ def test_thin_pen_on_a_big_canvas_does_not_vanish():
 
 @pytest.mark.parametrize("digit", [0, 3, 4])
 def test_big_thin_strokes_thickened_at_reduced_size_look_as_at_full_size(digit, monkeypatch):
-    from model import preprocess
+    from model.inference import preprocess
 
     picture = draw_digit(digit, canvas_size=1000, width=3)
     reduced = to_mnist(picture)[0].astype(int)
@@ -108,7 +108,7 @@ def test_ink_map_ignores_faint_background_noise():
 def test_ruled_lines_and_shadows_are_ignored(predictor):
     import cv2
 
-    from model.ink import find_ink
+    from model.inference.ink import find_ink
 
     page = draw_digit(7, canvas_size=400, ink=(40, 40, 120, 255))
     for y in (50, 150, 250, 350):
@@ -122,7 +122,7 @@ def test_ruled_lines_and_shadows_are_ignored(predictor):
 
 
 def test_a_two_pixel_wide_stroke_is_centred_by_its_mass():
-    from model.preprocess import place_by_center_of_mass
+    from model.inference.preprocess import place_by_center_of_mass
 
     patch = np.zeros((20, 2), dtype=np.float32)
     patch[:, :] = 1.0

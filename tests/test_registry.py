@@ -12,7 +12,13 @@ from support import ROOT
 from model import paths
 from model.cli import main
 from model.errors import RegistryError, TamperedModelError
-from model.registry import VERSION_FILES, Registry, folder_checksums, sha256_file, write_checksums
+from model.operations.registry import (
+    VERSION_FILES,
+    Registry,
+    folder_checksums,
+    sha256_file,
+    write_checksums,
+)
 
 
 def _add_copy_of_the_bundled_model(registry, activate=True):
@@ -90,7 +96,7 @@ def test_a_tampered_gate_or_a_missing_file_is_refused(tmp_path):
 
 
 def test_the_verified_model_loads_and_predicts(tmp_path, mnist_dir):
-    from model.data import load_mnist
+    from model.data.mnist import load_mnist
 
     registry = Registry(tmp_path)
     _add_copy_of_the_bundled_model(registry)

@@ -5,8 +5,12 @@ import numpy as np
 import pytest
 
 from model import paths
-from model.calibration import apply_temperature, expected_calibration_error, fit_temperature
-from model.negatives import KINDS, negative, negatives
+from model.data.negatives import KINDS, negative, negatives
+from model.inference.calibration import (
+    apply_temperature,
+    expected_calibration_error,
+    fit_temperature,
+)
 
 
 def _canvas():
@@ -86,7 +90,7 @@ def test_the_predictor_uses_the_bundled_calibration_and_gate(predictor):
 
 
 def test_gate_training_smoke(mnist_dir, tmp_path):
-    from model.gate import train_gate
+    from model.training.gate import train_gate
 
     figures = train_gate(mnist_dir, out_dir=tmp_path, epochs=1, limit=300)
     assert (tmp_path / paths.GATE_FILE).is_file() and (tmp_path / paths.GATE_CARD_FILE).is_file()

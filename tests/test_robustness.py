@@ -3,7 +3,7 @@
 import json
 
 from model import paths
-from model.robustness import robustness
+from model.study.robustness import robustness
 
 
 def test_robustness_report_on_a_few_pictures(predictor, mnist_dir):

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image, ImageOps
 from strokes import STROKES
 
-from model.synthetic import (
+from model.data.synthetic import (
     LUMA,
     canvas_digit,
     number_image,

@@ -3,8 +3,8 @@ import json
 import numpy as np
 
 from model import Predictor, paths
-from model.data import load_mnist
-from model.train import train
+from model.data.mnist import load_mnist
+from model.training.cnn import train
 
 
 def test_train_smoke_writes_a_loadable_model_and_its_artifacts(tmp_path, mnist_dir):

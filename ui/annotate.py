@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 
-from model.image_io import fit_within
+from model.inference.image_io import fit_within
 
 SURE = (46, 160, 67)  # green
 UNSURE = (228, 87, 46)  # orange

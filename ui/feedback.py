@@ -5,7 +5,7 @@ import hashlib
 import streamlit as st
 
 from model.errors import FeedbackError
-from model.feedback import FeedbackStore, crop_png
+from model.operations.feedback import FeedbackStore, crop_png
 from ui.versions import active_version
 
 

@@ -1,6 +1,6 @@
 """The monitoring page's figures and tables: pure functions of the feedback samples (no Streamlit).
 
-`samples` are `model.feedback.Sample`s (anything with `created`, `predicted`, `label`,
+`samples` are `model.operations.feedback.Sample`s (anything with `created`, `predicted`, `label`,
 `confidence` and `model_version` will do), newest first as the store returns them.
 """
 

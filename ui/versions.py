@@ -3,7 +3,7 @@
 import streamlit as st
 
 from model.errors import RegistryError
-from model.registry import Registry
+from model.operations.registry import Registry
 from ui.monitoring import version_rows
 
 

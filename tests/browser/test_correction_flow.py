@@ -3,7 +3,7 @@
 from playwright.sync_api import expect
 from support import draw_on_canvas, wait_for_predicted_digit
 
-from model.feedback import FeedbackStore
+from model.operations.feedback import FeedbackStore
 
 
 def _metric(page, label):

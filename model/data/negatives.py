@@ -1,13 +1,13 @@
 """Pictures that are not one digit: scribbles, zigzags, letters, shapes and squeezed pairs.
 
-They teach the digit gate (see `model.gate`) what to doubt. Letters that people also write
+They teach the digit gate (see `model.training.gate`) what to doubt. Letters that people also write
 as digits (O, I, l, S, Z, B, b, g, q, ...) are left out on purpose.
 """
 
 import cv2
 import numpy as np
 
-from model.preprocess import crop_to_mnist, tight_crop
+from model.inference.preprocess import crop_to_mnist, tight_crop
 
 LETTERS = "ACEFHKMNPRTVWXYacdefhkmnprtuvwx"
 FONTS = (

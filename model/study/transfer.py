@@ -8,7 +8,7 @@ download them (about 60 MB for VGG16, 95 MB for ResNet50) on first use, so it ne
 import keras
 from keras import layers
 
-from model.network import INPUT_SHAPE, NUM_CLASSES
+from model.training.network import INPUT_SHAPE, NUM_CLASSES
 
 ARCHITECTURES = ("vgg16", "resnet50")
 WEIGHTS = (None, "imagenet")

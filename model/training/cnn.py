@@ -16,11 +16,11 @@ import numpy as np
 import tensorflow as tf
 
 from model import paths
-from model.data import load_mnist
-from model.evaluate import compute_metrics, misclassified, save_misclassified_images
-from model.inference import Predictor
-from model.network import INPUT_SHAPE, build_model, describe_layers
-from model.preprocess import PREPROCESSING_VERSION
+from model.data.mnist import load_mnist
+from model.inference.predictor import Predictor
+from model.inference.preprocess import PREPROCESSING_VERSION
+from model.training.evaluate import compute_metrics, misclassified, save_misclassified_images
+from model.training.network import INPUT_SHAPE, build_model, describe_layers
 
 SEED = 1337
 EPOCHS = 45

@@ -1,6 +1,6 @@
 """How the predictor does on realistic input, and the confidence calibration fitted on it.
 
-Test sets are made from MNIST test digits (`model.synthetic`), calibration uses the
+Test sets are made from MNIST test digits (`model.data.synthetic`), calibration uses the
 validation split re-drawn the same way, so the test digits never tune anything.
 """
 
@@ -10,13 +10,13 @@ import time
 import numpy as np
 
 from model import paths
-from model.calibration import DEFAULT_THRESHOLD, fit_temperature, report
-from model.data import load_mnist
-from model.image_io import load_image
-from model.negatives import KINDS, negative
-from model.preprocess import locate_digit
-from model.synthetic import SET_NAMES, realistic_sets
-from model.train import SEED as TRAINING_SEED
+from model.data.mnist import load_mnist
+from model.data.negatives import KINDS, negative
+from model.data.synthetic import SET_NAMES, realistic_sets
+from model.inference.calibration import DEFAULT_THRESHOLD, fit_temperature, report
+from model.inference.image_io import load_image
+from model.inference.preprocess import locate_digit
+from model.training.cnn import SEED as TRAINING_SEED
 
 SEED = 2026
 COUNT = 500  # pictures per realistic test set

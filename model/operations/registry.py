@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 
 from model import paths
-from model.checksums import file_checksum, sha256_file
 from model.errors import RegistryError, TamperedModelError
+from model.operations.checksums import file_checksum, sha256_file
 
 try:
     import fcntl
@@ -226,7 +226,7 @@ class Registry:
         Raises:
             TamperedModelError, RegistryError: as for `verify`.
         """
-        from model.inference import Predictor
+        from model.inference.predictor import Predictor
 
         return Predictor.load(self.verify(version), engine)
 

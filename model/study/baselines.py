@@ -1,13 +1,13 @@
 """The comparison's other Keras networks: an MLP, a small CNN and a ResNet-style CNN.
 
-Definitions only, like `model/network.py`. Each takes (N, 28, 28, 1) floats in 0-255, white on
-black, scales them itself and returns (N, 10) probabilities.
+Definitions only, like `model/training/network.py`. Each takes (N, 28, 28, 1) floats in 0-255,
+white on black, scales them itself and returns (N, 10) probabilities.
 """
 
 import keras
 from keras import layers
 
-from model.network import INPUT_SHAPE, NUM_CLASSES
+from model.training.network import INPUT_SHAPE, NUM_CLASSES
 
 
 def build_mlp(hidden_units=(512, 256), dropout_rate=0.2):

@@ -27,8 +27,9 @@ import numpy as np
 import sklearn
 from sklearn.metrics import accuracy_score, f1_score
 
-from model import classical, paths
-from model.data import load_mnist
+from model import paths
+from model.data.mnist import load_mnist
+from model.study import classical
 
 SEED = 1337  # the bundled CNN's seed: the same validation split
 SINGLE_CALLS = 100
@@ -145,7 +146,7 @@ def _train_hog_svm(data, options):
 
 
 def _train_network(name, build, epochs, data, options, batch_size=128, learning_rate=1e-3):
-    from model.fitting import compiled_classifier, fit_network, save_for_inference
+    from model.training.recipe import compiled_classifier, fit_network, save_for_inference
 
     epochs = options.epochs or epochs
     model = build()
@@ -176,19 +177,19 @@ def _train_network(name, build, epochs, data, options, batch_size=128, learning_
 
 
 def _train_mlp(data, options):
-    from model.baselines import build_mlp
+    from model.study.baselines import build_mlp
 
     return _train_network("mlp", build_mlp, 20, data, options)
 
 
 def _train_small_cnn(data, options):
-    from model.baselines import build_small_cnn
+    from model.study.baselines import build_small_cnn
 
     return _train_network("small_cnn", build_small_cnn, 12, data, options)
 
 
 def _train_resnet(data, options):
-    from model.baselines import build_resnet
+    from model.study.baselines import build_resnet
 
     return _train_network("resnet", build_resnet, 8, data, options)
 
@@ -204,7 +205,7 @@ class _Split:
 
 
 def _train_transfer(architecture, data, options):
-    from model.transfer import build_transfer_model
+    from model.study.transfer import build_transfer_model
 
     size = min(len(data.x_train), TRANSFER_TRAIN_SIZE)
     subsample = _Split(data.x_train[:size], data.y_train[:size], data.x_val, data.y_val)
@@ -237,8 +238,8 @@ def _train_resnet50(data, options):
 
 def _train_bundled_cnn(data, options):
     """The bundled CNN as shipped: loaded and measured, never retrained."""
-    from model.fitting import save_for_inference
-    from model.inference import Predictor
+    from model.inference.predictor import Predictor
+    from model.training.recipe import save_for_inference
 
     # The Keras engine, like every other network here; the app's LiteRT engine is faster still
     # (see bench/ and the README's Performance section).

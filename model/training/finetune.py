@@ -19,12 +19,12 @@ import numpy as np
 import tensorflow as tf
 
 from model import paths
-from model.data import load_mnist
-from model.export import export
-from model.feedback import FeedbackStore
-from model.inference import Predictor
-from model.registry import Registry
-from model.train import BATCH_SIZE, build_augmentation, make_dataset
+from model.data.mnist import load_mnist
+from model.inference.predictor import Predictor
+from model.operations.export import export
+from model.operations.feedback import FeedbackStore
+from model.operations.registry import Registry
+from model.training.cnn import BATCH_SIZE, build_augmentation, make_dataset
 
 SEED = 1337
 EPOCHS = 2

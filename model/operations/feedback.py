@@ -26,9 +26,9 @@ import numpy as np
 from PIL import Image
 
 from model import paths
-from model.data import write_idx
+from model.data.mnist import write_idx
 from model.errors import FeedbackError
-from model.image_io import fit_within
+from model.inference.image_io import fit_within
 
 BUSY_TIMEOUT = 30.0  # seconds an operation waits for other writers before giving up
 CROP_SIDE = 256  # the stored crop is shrunk to at most this many pixels a side
@@ -413,7 +413,7 @@ class FeedbackStore:
         return ids, _stack([_image28(row[1]) for row in rows]), labels
 
     def export_idx(self, folder):
-        """Writes the images and true labels as MNIST-style IDX files (readable by `model.data`).
+        """Writes the images and true labels as MNIST-style IDX files (see `model.data.mnist`).
 
         Args:
             folder: created if missing; gets `feedback-images-idx3-ubyte.gz` and

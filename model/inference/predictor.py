@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 
 from model import paths
-from model.calibration import DEFAULT_THRESHOLD, apply_temperature
-from model.engines import load_engine
 from model.errors import InvalidImageError
-from model.image_io import load_image_scaled
-from model.ink import find_ink
-from model.preprocess import BLANK, locate_digit, source_box
-from model.reader import find_digits
+from model.inference.calibration import DEFAULT_THRESHOLD, apply_temperature
+from model.inference.engines import load_engine
+from model.inference.image_io import load_image_scaled
+from model.inference.ink import find_ink
+from model.inference.preprocess import BLANK, locate_digit, source_box
+from model.inference.reader import find_digits
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Training and fast prediction for the Keras networks of the comparison and the search.
 
-Simpler than `model/train.py` (no augmentation, no artifacts): Adam with cosine decay,
+Simpler than `model/training/cnn.py` (no augmentation, no artifacts): Adam with cosine decay,
 validation after every epoch, and the weights of the best validation epoch kept.
 """
 

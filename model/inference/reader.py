@@ -6,8 +6,8 @@ free of TensorFlow.
 
 import numpy as np
 
-from model.preprocess import crop_to_mnist, ink_box, tight_crop
-from model.segment import SHORT, components, group_digits, shape_problem, split_columns
+from model.inference.preprocess import crop_to_mnist, ink_box, tight_crop
+from model.inference.segment import SHORT, components, group_digits, shape_problem, split_columns
 
 SPLIT_ASPECT = 0.8  # wider than this (width / height) may be several touching digits
 PIECE_ASPECT = 0.4  # the narrowest a digit is assumed to be when counting pieces
@@ -72,7 +72,7 @@ def find_digits(ink, infer):
     mean log-confidence wins, after a prior on how many digits that width usually holds.
 
     Args:
-        ink: an `model.ink.Ink` that is not blank.
+        ink: an `model.inference.ink.Ink` that is not blank.
         infer: function from uint8 (N, 28, 28) images to (N, 10) probabilities and the
             (N,) probabilities that each is a digit at all.
 

@@ -1,6 +1,6 @@
 """Random search over the bundled CNN's hyperparameters, on a fixed and documented budget.
 
-The budget: 12 trials; each trains the bundled network (`model/network.py`) for 3 epochs on
+The budget: 12 trials; each trains the bundled network (`model/training/network.py`) for 3 epochs on
 12,000 training images without augmentation and is scored on the 5,000 validation images
 (its best epoch). Trial 1 is the bundled model's own settings, for reference; trials 2-12
 are drawn at random from `SEARCH_SPACE` with a fixed seed. Only the winner, chosen on
@@ -20,14 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from model import paths
-from model.data import load_mnist
+from model.data.mnist import load_mnist
 
 SEED = 1337
 TRIALS = 12
 EPOCHS = 3
 TRAIN_SIZE = 12_000
 BATCH_NORM_MOMENTUM = 0.9
-# The bundled model's settings (`model/train.py` and `model/network.py`): trial 1.
+# The bundled model's settings (`model/training/cnn.py` and `model/training/network.py`): trial 1.
 BUNDLED_SETTINGS = {"learning_rate": 2e-3, "dropout_rate": 0.4, "filters": 32, "batch_size": 128}
 SEARCH_SPACE = {
     "learning_rate": "log-uniform from 3e-4 to 1e-2",
@@ -98,8 +98,8 @@ def tune(
     """
     import keras
 
-    from model.fitting import compiled_classifier, fit_network
-    from model.network import build_model
+    from model.training.network import build_model
+    from model.training.recipe import compiled_classifier, fit_network
 
     data = load_mnist(mnist_dir, seed=seed)
     train = data.x_train[:train_size], data.y_train[:train_size]
@@ -148,7 +148,7 @@ def tune(
         "method": "random search",
         "command": "python -m model tune --mnist-dir ../shared/mnist",
         "updated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "network": "the bundled CNN (model/network.py), no augmentation, "
+        "network": "the bundled CNN (model/training/network.py), no augmentation, "
         f"batch-norm momentum {BATCH_NORM_MOMENTUM}",
         "budget": {
             "trials": len(plan),

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from model import paths
-from model.checksums import file_checksum
+from model.operations.checksums import file_checksum
 
 KERAS_CHUNK = 2048
 LITERT_BATCH = 256  # batches are run in chunks of this many; the rest one image at a time

@@ -2,7 +2,7 @@
 
 A softmax over ten digits has no way to say "none of these": a scribble or a letter gets a
 confident digit. The gate is trained on MNIST digits (as scanned and re-drawn with a pen)
-against pictures that are not one digit (`model.negatives`), and its probability scales
+against pictures that are not one digit (`model.data.negatives`), and its probability scales
 the predictor's confidence.
 """
 
@@ -14,10 +14,10 @@ import numpy as np
 from keras import layers
 
 from model import paths
-from model.data import load_mnist
-from model.negatives import negatives
-from model.preprocess import locate_digit
-from model.synthetic import canvas_digit, pixel_art
+from model.data.mnist import load_mnist
+from model.data.negatives import negatives
+from model.data.synthetic import canvas_digit, pixel_art
+from model.inference.preprocess import locate_digit
 
 SEED = 1337
 EPOCHS = 5
@@ -75,7 +75,7 @@ def train_gate(mnist_dir=None, out_dir=paths.BUNDLED_DIR, epochs=EPOCHS, seed=SE
     """Trains the gate and writes `gate.keras` and `gate.json` (validation figures).
 
     Args:
-        mnist_dir: folder with the MNIST IDX files (see `model.data.load_mnist`).
+        mnist_dir: folder with the MNIST IDX files (see `model.data.mnist.load_mnist`).
         out_dir: where to write.
         epochs: passes over the training pictures.
         seed: seed for the split, the negatives and the weights.

@@ -1,6 +1,6 @@
 """Cutting ink into digits: connected strokes, specks dropped, detached parts joined.
 
-Works on an ink map (see `model.ink`). Pure numpy/OpenCV.
+Works on an ink map (see `model.inference.ink`). Pure numpy/OpenCV.
 """
 
 from dataclasses import dataclass

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from model import paths
-from model.checksums import sha256_file
-from model.data import load_mnist
-from model.engines import LiteRTEngine, source_files
+from model.data.mnist import load_mnist
+from model.inference.engines import LiteRTEngine, source_files
+from model.operations.checksums import sha256_file
 
 FORMATS = ("litert", "savedmodel")
 TOLERANCE = 1e-5  # largest difference allowed between an export's outputs and Keras's
@@ -121,7 +121,7 @@ def export(export_format, model_path=None, out_dir=None, mnist_dir=None, limit=N
         model_path: the `.keras` digit model; default the bundled one.
         out_dir: where to write; default the model's folder for LiteRT (the app then uses
             it), `runs/savedmodel` for the SavedModel.
-        mnist_dir: MNIST folder (see `model.data.load_mnist`); the check uses its test set.
+        mnist_dir: MNIST folder (see `model.data.mnist.load_mnist`); the check uses its test set.
         limit: check on only the first `limit` test images.
 
     Returns:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from model.image_io import fit_within
+from model.inference.image_io import fit_within
 
 WORKING_SIZE = 1000  # larger images are shrunk to this before any other work
 MIN_CONTRAST = 40  # ink must differ from the background by this much (of 255)

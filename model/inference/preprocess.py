@@ -8,9 +8,9 @@ Pure numpy/OpenCV: no model, no Streamlit.
 import cv2
 import numpy as np
 
-from model.image_io import fit_within
-from model.ink import find_ink
-from model.segment import components, is_one_of, shape_problem, stroke_width
+from model.inference.image_io import fit_within
+from model.inference.ink import find_ink
+from model.inference.segment import components, is_one_of, shape_problem, stroke_width
 
 PREPROCESSING_VERSION = "2"
 MNIST_SIZE = 28
