@@ -5,15 +5,14 @@ import json
 import sys
 from pathlib import Path
 
-from model import paths
-from model.data.mnist import MNIST_DIR_ENV
+from model import config, paths
 from model.errors import FeedbackError, RegistryError
 
 
 def _add_mnist_dir(parser):
     parser.add_argument(
         "--mnist-dir",
-        help=f"folder with the four MNIST IDX .gz files (default: ${MNIST_DIR_ENV}, "
+        help=f"folder with the four MNIST IDX .gz files (default: ${paths.MNIST_DIR_ENV}, "
         "else the standard Keras download)",
     )
 
@@ -285,31 +284,24 @@ def cmd_rollback(args):
 
 
 def build_parser():
-    from model.study import compare as comparison
-    from model.study import tuning
-    from model.study.robustness import COUNT as ROBUSTNESS_COUNT
-    from model.training.cnn import BATCH_SIZE, EPOCHS, SEED
-    from model.training.finetune import EPOCHS as FINETUNE_EPOCHS
-    from model.training.finetune import FEEDBACK_SHARE, LEARNING_RATE, TOLERANCE
-    from model.training.gate import EPOCHS as GATE_EPOCHS
-
+    # Defaults come from model.config alone: building the parser imports no command's module.
     parser = argparse.ArgumentParser(prog="python -m model", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train the CNN and write the model and its artifacts")
     _add_mnist_dir(train)
-    train.add_argument("--epochs", type=int, default=EPOCHS)
-    train.add_argument("--batch-size", type=int, default=BATCH_SIZE)
-    train.add_argument("--seed", type=int, default=SEED)
+    train.add_argument("--epochs", type=int, default=config.CNN_EPOCHS)
+    train.add_argument("--batch-size", type=int, default=config.BATCH_SIZE)
+    train.add_argument("--seed", type=int, default=config.SPLIT_SEED)
     _add_out(train)
     train.add_argument("--limit", type=int, help="use only this many images (smoke tests)")
     train.set_defaults(run=cmd_train)
 
     build = commands.add_parser(
-        "build", help="train, train-gate, calibrate, robustness and export in one go (~40 min)"
+        "build", help="train, train-gate, calibrate, robustness and export in one go"
     )
     _add_mnist_dir(build)
-    build.add_argument("--seed", type=int, default=SEED)
+    build.add_argument("--seed", type=int, default=config.SPLIT_SEED)
     _add_out(build)
     build.set_defaults(run=cmd_build)
 
@@ -317,8 +309,8 @@ def build_parser():
         "train-gate", help="train the digit gate that doubts scribbles and letters"
     )
     _add_mnist_dir(gate)
-    gate.add_argument("--epochs", type=int, default=GATE_EPOCHS)
-    gate.add_argument("--seed", type=int, default=SEED)
+    gate.add_argument("--epochs", type=int, default=config.GATE_EPOCHS)
+    gate.add_argument("--seed", type=int, default=config.SPLIT_SEED)
     _add_out(gate)
     gate.add_argument("--limit", type=int, help="use only this many images (smoke tests)")
     gate.set_defaults(run=cmd_train_gate)
@@ -336,20 +328,20 @@ def build_parser():
     )
     _add_mnist_dir(robust)
     _add_model(robust)
-    robust.add_argument("--count", type=int, default=ROBUSTNESS_COUNT, help="pictures per set")
+    robust.add_argument(
+        "--count", type=int, default=config.ROBUSTNESS_COUNT, help="pictures per set"
+    )
     _add_out(robust, help_text="output folder ('' = none)")
     robust.set_defaults(run=cmd_robustness)
 
     compare = commands.add_parser(
         "compare",
-        help="train and measure classical models and CNNs on one split (~30 min); "
-        "writes comparison.json",
+        help="train and measure classical models and CNNs on one split; writes comparison.json",
     )
     _add_mnist_dir(compare)
     compare.add_argument(
         "--only",
-        help="comma-separated models, whose rows replace theirs in comparison.json: "
-        + ", ".join(comparison.BY_NAME),
+        help="comma-separated model names as in comparison.json, whose rows replace theirs",
     )
     compare.add_argument(
         "--limit", type=int, help="use only this many training and test images (smoke tests)"
@@ -367,7 +359,7 @@ def build_parser():
     compare.add_argument(
         "--input-size", type=int, default=32, help="side the transfer models upscale digits to"
     )
-    compare.add_argument("--seed", type=int, default=comparison.SEED)
+    compare.add_argument("--seed", type=int, default=config.SPLIT_SEED)
     compare.add_argument(
         "--models-dir",
         default=str(paths.RUNS_DIR / "compare"),
@@ -377,15 +369,20 @@ def build_parser():
     compare.set_defaults(run=cmd_compare)
 
     tune = commands.add_parser(
-        "tune", help="random search over the CNN's hyperparameters (~15 min); writes tuning.json"
+        "tune", help="random search over the CNN's hyperparameters; writes tuning.json"
     )
     _add_mnist_dir(tune)
-    tune.add_argument("--trials", type=int, default=tuning.TRIALS)
-    tune.add_argument("--epochs", type=int, default=tuning.EPOCHS, help="epochs of each trial")
+    tune.add_argument("--trials", type=int, default=config.TUNING_TRIALS)
     tune.add_argument(
-        "--train-size", type=int, default=tuning.TRAIN_SIZE, help="training images of each trial"
+        "--epochs", type=int, default=config.TUNING_EPOCHS, help="epochs of each trial"
     )
-    tune.add_argument("--seed", type=int, default=tuning.SEED)
+    tune.add_argument(
+        "--train-size",
+        type=int,
+        default=config.TUNING_TRAIN_SIZE,
+        help="training images of each trial",
+    )
+    tune.add_argument("--seed", type=int, default=config.SPLIT_SEED)
     _add_out(tune)
     tune.set_defaults(run=cmd_tune)
 
@@ -427,24 +424,24 @@ def build_parser():
         help=f"the feedback database (default: ${paths.FEEDBACK_DB_ENV}, else data/feedback.db)",
     )
     _add_registry(finetune)
-    finetune.add_argument("--epochs", type=int, default=FINETUNE_EPOCHS)
+    finetune.add_argument("--epochs", type=int, default=config.FINETUNE_EPOCHS)
     finetune.add_argument(
         "--limit", type=int, help="train on this many MNIST images (default: all 55,000)"
     )
     finetune.add_argument(
         "--tolerance",
         type=float,
-        default=TOLERANCE,
+        default=config.FINETUNE_TOLERANCE,
         help="largest MNIST test accuracy drop accepted, 0-1 (default: %(default)s)",
     )
-    finetune.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
+    finetune.add_argument("--learning-rate", type=float, default=config.FINETUNE_LEARNING_RATE)
     finetune.add_argument(
         "--feedback-share",
         type=float,
-        default=FEEDBACK_SHARE,
+        default=config.FEEDBACK_SHARE,
         help="part of each epoch that is feedback, 0-1 (default: %(default)s)",
     )
-    finetune.add_argument("--seed", type=int, default=SEED)
+    finetune.add_argument("--seed", type=int, default=config.SPLIT_SEED)
     finetune.add_argument(
         "--keep-active", action="store_true", help="register the new version, do not activate it"
     )

@@ -20,6 +20,7 @@ CHECKSUMS_FILE = "checksums.json"  # sha256 of the files above, for the bundled 
 # Feedback and model versions live outside the package, in the repo's (gitignored) data folder,
 # unless $DIGITS_FEEDBACK_DB and $DIGITS_REGISTRY say otherwise.
 DATA_DIR = BUNDLED_DIR.parents[1] / "data"
+MNIST_DIR_ENV = "MNIST_DIR"  # the MNIST folder, when --mnist-dir is not given
 FEEDBACK_DB_ENV = "DIGITS_FEEDBACK_DB"
 REGISTRY_ENV = "DIGITS_REGISTRY"
 MANIFEST_FILE = "manifest.json"

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-MNIST_DIR_ENV = "MNIST_DIR"
+from model import config, paths
+
+MNIST_DIR_ENV = paths.MNIST_DIR_ENV
 FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
     "train_labels": "train-labels-idx1-ubyte.gz",
@@ -17,7 +19,7 @@ FILES = {
 }
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
-VALIDATION_SIZE = 5000
+VALIDATION_SIZE = config.VALIDATION_SIZE
 
 
 class MnistFormatError(ValueError):
@@ -163,7 +165,7 @@ def _load_keras_download():
     return arrays, checksums
 
 
-def load_mnist(mnist_dir=None, validation_size=VALIDATION_SIZE, seed=1337):
+def load_mnist(mnist_dir=None, validation_size=VALIDATION_SIZE, seed=config.SPLIT_SEED):
     """Loads MNIST and holds out a stratified validation split from the training set.
 
     Args:

@@ -2,7 +2,9 @@
 
 import numpy as np
 
-DEFAULT_THRESHOLD = 0.5  # below this calibrated confidence a reading is flagged uncertain
+from model import config
+
+DEFAULT_THRESHOLD = config.UNSURE_THRESHOLD
 BINS = 15
 
 

@@ -9,17 +9,16 @@ import time
 
 import numpy as np
 
-from model import paths
+from model import config, paths
 from model.data.mnist import load_mnist
 from model.data.negatives import KINDS, negative
 from model.data.synthetic import SET_NAMES, realistic_sets
 from model.inference.calibration import DEFAULT_THRESHOLD, fit_temperature, report
 from model.inference.image_io import load_image
 from model.inference.preprocess import locate_digit
-from model.training.cnn import SEED as TRAINING_SEED
 
 SEED = 2026
-COUNT = 500  # pictures per realistic test set
+COUNT = config.ROBUSTNESS_COUNT
 CALIBRATION_COUNT = 600  # validation digits re-drawn per style for calibration
 NEGATIVE_COUNT = 100  # pictures of each non-digit kind
 
@@ -42,7 +41,7 @@ def calibrate(predictor, mnist_dir=None, out_dir=paths.BUNDLED_DIR, seed=SEED):
         The calibration written to `calibration.json`.
     """
     # The validation split the model was trained without: the same seed as its training.
-    data = load_mnist(mnist_dir, seed=predictor.card.get("seed", TRAINING_SEED))
+    data = load_mnist(mnist_dir, seed=predictor.card.get("seed", config.SPLIT_SEED))
     sets = realistic_sets(
         data.x_val, data.y_val, CALIBRATION_COUNT, seed, names=("canvas", "pixel_art", "photo")
     )

@@ -19,16 +19,21 @@ from pathlib import Path
 
 import numpy as np
 
-from model import paths
+from model import config, paths
 from model.data.mnist import load_mnist
 
-SEED = 1337
-TRIALS = 12
-EPOCHS = 3
-TRAIN_SIZE = 12_000
+SEED = config.SPLIT_SEED
+TRIALS = config.TUNING_TRIALS
+EPOCHS = config.TUNING_EPOCHS
+TRAIN_SIZE = config.TUNING_TRAIN_SIZE
 BATCH_NORM_MOMENTUM = 0.9
 # The bundled model's settings (`model/training/cnn.py` and `model/training/network.py`): trial 1.
-BUNDLED_SETTINGS = {"learning_rate": 2e-3, "dropout_rate": 0.4, "filters": 32, "batch_size": 128}
+BUNDLED_SETTINGS = {
+    "learning_rate": config.CNN_PEAK_LEARNING_RATE,
+    "dropout_rate": config.CNN_DROPOUT_RATE,
+    "filters": config.CNN_FILTERS,
+    "batch_size": config.BATCH_SIZE,
+}
 SEARCH_SPACE = {
     "learning_rate": "log-uniform from 3e-4 to 1e-2",
     "dropout_rate": "uniform from 0.1 to 0.5",

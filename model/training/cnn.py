@@ -1,8 +1,8 @@
 """Training the bundled CNN and writing its evaluation artifacts.
 
-Reads top to bottom: load the data, build the augmentation and the network, train with a
-cosine learning-rate schedule keeping the best epoch on validation, evaluate on the test set,
-write the model and its artifacts.
+Reads top to bottom as short steps: the data (MNIST plus other writing styles), the fit (the
+one recipe in `recipe.py`: cosine schedule, best epoch on validation), the evaluation on the
+test set, and the written model and artifacts.
 """
 
 import datetime
@@ -15,85 +15,59 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from model import paths
+from model import config, paths
 from model.data.mnist import load_mnist
 from model.inference.predictor import Predictor
 from model.inference.preprocess import PREPROCESSING_VERSION
+from model.training import styles
 from model.training.evaluate import compute_metrics, misclassified, save_misclassified_images
 from model.training.network import INPUT_SHAPE, build_model, describe_layers
+from model.training.recipe import (
+    BestOnValidation,
+    LearningRateLogger,
+    build_augmentation,
+    cosine_schedule,
+    fit_classifier,
+    make_dataset,
+    seed_everything,
+)
 
-SEED = 1337
-EPOCHS = 45
-BATCH_SIZE = 128
-PEAK_LEARNING_RATE = 2e-3
-
-
-def build_augmentation(seed=SEED):
-    """Digit-safe augmentation: small rotations, zoom and shifts; never flips."""
-    return keras.Sequential(
-        [
-            layers_random("RandomRotation", factor=10 / 360, seed=seed),
-            layers_random("RandomZoom", height_factor=0.1, seed=seed + 1),
-            layers_random("RandomTranslation", height_factor=0.1, width_factor=0.1, seed=seed + 2),
-        ],
-        name="augmentation",
-    )
-
-
-def layers_random(name, seed, **kwargs):
-    # Digits are white on black, so new pixels must be black (0), not reflected ink.
-    return getattr(keras.layers, name)(fill_mode="constant", fill_value=0.0, seed=seed, **kwargs)
+STYLED_VARIANTS = 2  # restyled copies of each training digit, one drawn per epoch
+SEGMENT_SHARE = 0.1  # straight-stroke digits added, as a part of the MNIST training images
+AUGMENTATION = (
+    f"rotation ±{config.ROTATION_DEGREES}°, zoom ±{config.ZOOM:.0%}, shift ±{config.SHIFT:.0%} "
+    f"(no flips); each epoch {config.STYLED_SHARE:.0%} of the digits in another style (wide or "
+    "narrow, thin pen or marker, elastic wobble; model/training/styles.py); "
+    f"{SEGMENT_SHARE:.0%} more digits made of straight strokes (square, seven-segment-like)"
+)
 
 
-def make_dataset(images, labels, batch_size, augmentation=None, seed=SEED):
-    """A shuffled, batched tf.data pipeline of (N, 28, 28, 1) float images in 0-255."""
-    images = images[..., None].astype("float32")
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels.astype("int32")))
-    if augmentation is not None:
-        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
-    if augmentation is not None:
-        dataset = dataset.map(
-            lambda x, y: (augmentation(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE
-        )
-    return dataset.prefetch(tf.data.AUTOTUNE)
+def training_data(data, seed, limit=None):
+    """The training digits with their styled copies, and the validation and test splits.
 
-
-class BestOnValidation(keras.callbacks.Callback):
-    """Saves the model whenever validation accuracy improves (lower val loss breaks ties).
-
-    Validation accuracy on 5,000 images moves in steps of 0.02%, so ties are common; the
-    tie-break keeps the later, better-calibrated epoch instead of the first lucky one.
+    Returns:
+        (x_train, styled, y_train), (x_val, y_val), (x_test, y_test) as uint8 arrays.
     """
-
-    def __init__(self, path):
-        super().__init__()
-        self.path = str(path)
-        self.best = (-1.0, float("inf"))
-        self.best_epoch = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        score = (logs["val_accuracy"], logs["val_loss"])
-        if score[0] > self.best[0] or (score[0] == self.best[0] and score[1] < self.best[1]):
-            self.best, self.best_epoch = score, epoch + 1
-            self.model.save(self.path)
-
-
-class LearningRateLogger(keras.callbacks.Callback):
-    """Adds the learning rate in use at the end of each epoch to the history."""
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs["learning_rate"] = float(
-            keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
-        )
+    x_train, y_train = data.x_train, data.y_train
+    x_val, y_val, x_test, y_test = data.x_val, data.y_val, data.x_test, data.y_test
+    if limit:
+        x_train, y_train = x_train[:limit], y_train[:limit]
+        x_val, y_val = x_val[: max(limit // 5, 10)], y_val[: max(limit // 5, 10)]
+        x_test, y_test = x_test[:limit], y_test[:limit]
+    rng = np.random.default_rng(seed)
+    x_segments, y_segments = styles.segment_digits(int(len(x_train) * SEGMENT_SHARE), rng)
+    x_train = np.concatenate([x_train, x_segments])
+    y_train = np.concatenate([y_train, y_segments])
+    styled = np.stack([styles.styled_copies(x_train, rng) for _ in range(STYLED_VARIANTS)], axis=1)
+    return (x_train, styled, y_train), (x_val, y_val), (x_test, y_test)
 
 
 def train(
     mnist_dir=None,
     out_dir=paths.BUNDLED_DIR,
-    epochs=EPOCHS,
-    batch_size=BATCH_SIZE,
-    seed=SEED,
+    epochs=config.CNN_EPOCHS,
+    batch_size=config.BATCH_SIZE,
+    seed=config.SPLIT_SEED,
     limit=None,
     verbose="auto",
 ):
@@ -104,7 +78,7 @@ def train(
         out_dir: where the .keras file, history, metrics, misclassified list and model card go.
         epochs: training epochs.
         batch_size: images per step.
-        seed: seeds the split, weights, shuffling and augmentation.
+        seed: seeds the split, weights, shuffling, styles and augmentation.
         limit: train on the first `limit` training images and test on as many test images
             (for smoke tests); None uses everything.
         verbose: Keras progress output ("auto" shows a progress bar).
@@ -113,44 +87,38 @@ def train(
         The test metrics dict.
     """
     started = time.time()
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    seed_everything(seed)
     data = load_mnist(mnist_dir, seed=seed)
-    x_train, y_train, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
-    x_val, y_val = data.x_val, data.y_val
-    if limit:
-        x_train, y_train = x_train[:limit], y_train[:limit]
-        x_val, y_val = x_val[: max(limit // 5, 10)], y_val[: max(limit // 5, 10)]
-        x_test, y_test = x_test[:limit], y_test[:limit]
-
+    (x_train, styled, y_train), (x_val, y_val), (x_test, y_test) = training_data(data, seed, limit)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / paths.MODEL_FILE
 
-    train_ds = make_dataset(x_train, y_train, batch_size, build_augmentation(seed), seed)
-    val_ds = make_dataset(x_val, y_val, 1024)
-    steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=PEAK_LEARNING_RATE / 20,
-        warmup_target=PEAK_LEARNING_RATE,
-        warmup_steps=steps_per_epoch,
-        decay_steps=max(steps_per_epoch * (epochs - 1), 1),
-        alpha=0.005,
-    )
     model = build_model()
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=schedule),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
     checkpoint = BestOnValidation(model_path)
-    history = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=epochs,
-        shuffle=False,  # the tf.data pipeline shuffles
-        verbose=verbose,
+    history = fit_classifier(
+        model,
+        make_dataset(
+            x_train,
+            y_train,
+            batch_size,
+            build_augmentation(seed),
+            seed,
+            styled=styled,
+            share=config.STYLED_SHARE,
+        ),
+        make_dataset(x_val, y_val, config.EVAL_BATCH_SIZE),
+        epochs,
+        cosine_schedule(
+            config.CNN_PEAK_LEARNING_RATE,
+            steps=steps_per_epoch * epochs,
+            warmup_steps=steps_per_epoch,
+            start_fraction=1 / 20,
+            alpha=0.005,
+        ),
         callbacks=[LearningRateLogger(), checkpoint],
+        verbose=verbose,
     )
     training_seconds = time.time() - started
 
@@ -181,6 +149,7 @@ def train(
             "source": data.source,
             "md5_uncompressed": data.checksums,
             "train": len(x_train),
+            "of_which_straight_stroke": len(x_train) - len(data.x_train[:limit]),
             "validation": len(x_val),
             "test": len(x_test),
         },
@@ -188,8 +157,9 @@ def train(
         "epochs": epochs_run,
         "best_epoch": checkpoint.best_epoch,
         "batch_size": batch_size,
-        "optimizer": f"Adam, cosine decay with 1-epoch warm-up to {PEAK_LEARNING_RATE}",
-        "augmentation": "rotation ±10°, zoom ±10%, shift ±10% (no flips)",
+        "optimizer": f"Adam, cosine decay with 1-epoch warm-up to {config.CNN_PEAK_LEARNING_RATE}",
+        "augmentation": AUGMENTATION,
+        "config": config.as_dict(),
         "parameters": int(model.count_params()),
         "layers": describe_layers(model),
         "test_accuracy": metrics["accuracy"],

@@ -16,22 +16,27 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from model import paths
+from model import config, paths
 from model.data.mnist import load_mnist
 from model.inference.predictor import Predictor
 from model.operations.export import export
 from model.operations.feedback import FeedbackStore
 from model.operations.registry import Registry
-from model.training.cnn import BATCH_SIZE, build_augmentation, make_dataset
+from model.training.recipe import (
+    build_augmentation,
+    cosine_schedule,
+    fit_classifier,
+    make_dataset,
+    seed_everything,
+)
 
-SEED = 1337
-EPOCHS = 2
-LEARNING_RATE = 1e-4
-TOLERANCE = 0.002  # the largest MNIST test accuracy drop accepted: 0.2 points, 20 of 10,000
+SEED = config.SPLIT_SEED
+EPOCHS = config.FINETUNE_EPOCHS
+LEARNING_RATE = config.FINETUNE_LEARNING_RATE
+TOLERANCE = config.FINETUNE_TOLERANCE
 HOLDOUT_FRACTION = 0.2
-FEEDBACK_SHARE = 0.1  # the part of each epoch's images that are feedback (less if capped)
+FEEDBACK_SHARE = config.FEEDBACK_SHARE
 MAX_REPEATS = 50  # each feedback image appears at most this many times an epoch
 
 
@@ -111,7 +116,7 @@ def finetune(
     seed=SEED,
     learning_rate=LEARNING_RATE,
     feedback_share=FEEDBACK_SHARE,
-    batch_size=BATCH_SIZE,
+    batch_size=config.BATCH_SIZE,
     activate=True,
     report=None,
 ):
@@ -151,8 +156,7 @@ def finetune(
         raise ValueError(f"feedback_share must be between 0 and 1, not {feedback_share}")
     started = time.time()
     report = report or (lambda event: None)
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    seed_everything(seed)
 
     registry = Registry(registry_folder)
     parent = registry.active
@@ -197,24 +201,17 @@ def finetune(
     steps = epochs * int(np.ceil(len(x_mix) / batch_size))
     # A short warm-up (Adam's first steps are as large as the learning rate whatever the
     # gradient), then cosine decay to zero, so the last steps barely move the weights.
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=learning_rate / 10,
-        warmup_target=learning_rate,
-        warmup_steps=max(steps // 10, 1),
-        decay_steps=max(steps - steps // 10, 1),
+    schedule = cosine_schedule(
+        learning_rate, steps=steps, warmup_steps=steps // 10, start_fraction=1 / 10
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=schedule),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    model.fit(
+    fit_classifier(
+        model,
         make_dataset(x_mix, y_mix, batch_size, build_augmentation(seed), seed),
-        validation_data=make_dataset(x_val, y_val, 1024),
-        epochs=epochs,
-        shuffle=False,  # the tf.data pipeline shuffles
-        verbose=0,
+        make_dataset(x_val, y_val, config.EVAL_BATCH_SIZE),
+        epochs,
+        schedule,
         callbacks=[ReportEpochs(report)],
+        verbose=0,
     )
 
     staged = registry.staging_folder()

@@ -13,15 +13,15 @@ import keras
 import numpy as np
 from keras import layers
 
-from model import paths
+from model import config, paths
 from model.data.mnist import load_mnist
 from model.data.negatives import negatives
 from model.data.synthetic import canvas_digit, pixel_art
 from model.inference.preprocess import locate_digit
+from model.training.recipe import build_augmentation
 
-SEED = 1337
-EPOCHS = 5
-BATCH_SIZE = 128
+SEED = config.SPLIT_SEED
+EPOCHS = config.GATE_EPOCHS
 REDRAWN = 20_000  # training digits also re-drawn as canvas strokes or pixel art
 
 
@@ -88,13 +88,7 @@ def train_gate(mnist_dir=None, out_dir=paths.BUNDLED_DIR, epochs=EPOCHS, seed=SE
     started = time.time()
     data = load_mnist(mnist_dir, seed=seed)
     (x_train, y_train), (x_val, y_val) = gate_data(data, seed, limit)
-    augment = keras.Sequential(
-        [
-            layers.RandomRotation(0.04, fill_mode="constant", seed=seed),
-            layers.RandomZoom(0.1, fill_mode="constant", seed=seed),
-            layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed),
-        ]
-    )
+    augment = build_augmentation(seed)
     gate = build_gate()
     inputs = keras.Input(shape=(28, 28, 1))
     trainer = keras.Model(inputs, gate(augment(inputs)))
@@ -102,7 +96,7 @@ def train_gate(mnist_dir=None, out_dir=paths.BUNDLED_DIR, epochs=EPOCHS, seed=SE
     trainer.fit(
         x_train[..., None].astype("float32"),
         y_train,
-        batch_size=BATCH_SIZE,
+        batch_size=config.BATCH_SIZE,
         epochs=epochs,
         validation_data=(x_val[..., None].astype("float32"), y_val),
         verbose=2,

@@ -3,8 +3,10 @@
 import keras
 from keras import layers
 
-INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
+from model import config
+
+INPUT_SHAPE = config.INPUT_SHAPE
+NUM_CLASSES = config.NUM_CLASSES
 
 
 def _conv_bn(x, filters, kernel_size, strides=1, padding="valid"):
@@ -13,7 +15,7 @@ def _conv_bn(x, filters, kernel_size, strides=1, padding="valid"):
     return layers.Activation("relu")(x)
 
 
-def build_model(dropout_rate=0.4, filters=32):
+def build_model(dropout_rate=config.CNN_DROPOUT_RATE, filters=config.CNN_FILTERS):
     """Builds the CNN: conv blocks with batch norm and dropout, strided convs instead of pooling.
 
     The layout follows the best-known single-CNN recipe for MNIST (two 3x3 convs, then a

@@ -1,0 +1,51 @@
+"""The shared defaults, in one place: every module and the CLI's defaults read them from here.
+
+Plain constants, no TensorFlow, so the fast CLI and the inference path can import it. The model
+card records `as_dict()` so a bundled model says which settings made it.
+"""
+
+# The data split: the same validation images for every model trained here.
+SPLIT_SEED = 1337
+VALIDATION_SIZE = 5000
+
+# The network's input: MNIST's 28x28 grey images, white digit on black, 0-255.
+IMAGE_SIZE = 28
+INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
+NUM_CLASSES = 10
+
+# Training.
+BATCH_SIZE = 128
+EVAL_BATCH_SIZE = 1024
+CNN_EPOCHS = 30
+CNN_PEAK_LEARNING_RATE = 2e-3
+CNN_DROPOUT_RATE = 0.4
+CNN_FILTERS = 32
+GATE_EPOCHS = 5
+ROTATION_DEGREES = 10  # augmentation: rotation, zoom and shift ranges; never flips
+ZOOM = 0.1
+SHIFT = 0.1
+STYLED_SHARE = 0.4  # part of each epoch's digits drawn in another style (see training/styles.py)
+
+# Fine-tuning on feedback.
+FINETUNE_EPOCHS = 2
+FINETUNE_LEARNING_RATE = 1e-4
+FINETUNE_TOLERANCE = 0.002  # the largest MNIST test accuracy drop accepted: 20 of 10,000
+FEEDBACK_SHARE = 0.1  # the part of each epoch's images that are feedback (less if capped)
+
+# Reading: below this calibrated confidence a reading is flagged uncertain.
+UNSURE_THRESHOLD = 0.5
+
+# The study.
+ROBUSTNESS_COUNT = 500  # pictures per synthetic robustness set
+TUNING_TRIALS = 12
+TUNING_EPOCHS = 3
+TUNING_TRAIN_SIZE = 12_000
+
+
+def as_dict():
+    """The settings above as a JSON-ready dict (for the model card)."""
+    return {
+        name.lower(): list(value) if isinstance(value, tuple) else value
+        for name, value in globals().items()
+        if name.isupper()
+    }

@@ -1,0 +1,113 @@
+"""The package's import rules: reading a picture never pulls in TensorFlow, training or the study.
+
+Checked twice: statically, on every module's import statements, and for real, on `sys.modules`
+in a fresh process after importing the predictor, rendering the app's pages and running the
+CLI's reading commands.
+"""
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("tensorflow", "keras")
+NOT_FOR_INFERENCE = (*HEAVY, "model.training", "model.study")
+
+
+def _imports(path, top_level_only):
+    """The modules a file imports (absolute names), at module level or anywhere."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    names = []
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+            names += [f"{node.module}.{alias.name}" for alias in node.names]
+    return names
+
+
+def _breaks(names, forbidden):
+    return sorted(
+        {name for name in names if any(name == f or name.startswith(f + ".") for f in forbidden)}
+    )
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "model" / "inference").glob("*.py")), ids=lambda path: path.name
+)
+def test_inference_modules_never_import_training_study_or_tensorflow(path):
+    # Anywhere in the file for training and the study; TF and Keras only at module level,
+    # since the Keras engine imports Keras inside the function that a caller asks for.
+    assert _breaks(_imports(path, top_level_only=False), ("model.training", "model.study")) == []
+    assert _breaks(_imports(path, top_level_only=True), HEAVY) == []
+
+
+def test_nothing_but_the_cli_imports_the_study():
+    offenders = {}
+    for path in ROOT.rglob("*.py"):
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] in (".venv", "tests") or relative.parts[:2] == ("model", "study"):
+            continue
+        if relative == Path("model/cli.py"):
+            continue
+        broken = _breaks(_imports(path, top_level_only=False), ("model.study",))
+        if broken:
+            offenders[str(relative)] = broken
+    assert offenders == {}
+
+
+def test_the_rules_checker_sees_a_broken_rule(tmp_path):
+    module = tmp_path / "leak.py"
+    module.write_text("import numpy\n\ndef f():\n    from model.training.cnn import train\n")
+    assert _breaks(_imports(module, False), ("model.training",)) == [
+        "model.training.cnn",
+        "model.training.cnn.train",
+    ]
+    assert _breaks(_imports(module, True), ("model.training",)) == []
+
+
+_CHECK = """
+import json, sys
+from streamlit.testing.v1 import AppTest
+from model import Predictor
+from model.cli import main
+
+predictor = Predictor.load()
+predictor.predict(sys.argv[1])
+assert main(["predict", sys.argv[1]]) == 0
+assert main(["read", sys.argv[1]]) == 0
+for page in sys.argv[2:]:
+    at = AppTest.from_file(page, default_timeout=120).run()
+    assert not at.exception, (page, at.exception)
+loaded = sorted({name.split(".")[0] if not name.startswith("model.") else
+                 ".".join(name.split(".")[:2]) for name in sys.modules})
+print("LOADED " + json.dumps(loaded))
+"""
+
+
+def test_reading_and_every_page_load_no_tensorflow_training_or_study(tmp_path):
+    pages = ["app.py", *sorted(str(path.relative_to(ROOT)) for path in ROOT.glob("pages/*.py"))]
+    env = {
+        "DIGITS_FEEDBACK_DB": str(tmp_path / "feedback.db"),
+        "DIGITS_REGISTRY": str(tmp_path / "registry"),
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _CHECK, "assets/samples/pen-4.jpg", *pages],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("LOADED "))
+    loaded = json.loads(line.removeprefix("LOADED "))
+    assert "model.inference" in loaded and "streamlit" in loaded  # the check saw the imports
+    assert [name for name in loaded if name in NOT_FOR_INFERENCE] == []
