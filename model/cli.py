@@ -6,7 +6,13 @@ import sys
 from pathlib import Path
 
 from model import config, paths
-from model.errors import FeedbackError, RegistryError
+from model.errors import (
+    FeedbackError,
+    InvalidImageError,
+    MnistFormatError,
+    RegistryError,
+    UsageError,
+)
 
 
 def _add_mnist_dir(parser):
@@ -53,7 +59,7 @@ def _add_registry(parser):
 
 def _record_checksums(folder):
     """Refreshes the folder's checksums.json after a command rewrote its model files."""
-    from model.operations.registry import write_checksums
+    from model.operations.checksums import write_checksums
 
     if (Path(folder) / paths.MODEL_FILE).is_file():
         write_checksums(folder)
@@ -97,7 +103,7 @@ def cmd_train_gate(args):
 
 def cmd_calibrate(args):
     from model.inference.predictor import Predictor
-    from model.study.robustness import calibrate
+    from model.training.calibration import calibrate
 
     calibration = calibrate(Predictor.load(args.model, args.engine), args.mnist_dir, Path(args.out))
     _record_checksums(args.out)
@@ -123,7 +129,8 @@ def cmd_build(args):
     report and the LiteRT export."""
     from model.inference.predictor import Predictor
     from model.operations.export import export
-    from model.study.robustness import calibrate, robustness
+    from model.study.robustness import robustness
+    from model.training.calibration import calibrate
     from model.training.cnn import train
     from model.training.gate import train_gate
 
@@ -466,6 +473,14 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (FileNotFoundError, ValueError, FeedbackError, RegistryError) as error:
+    # The errors a user can cause and mend; anything else is a bug and keeps its traceback.
+    except (
+        FileNotFoundError,
+        FeedbackError,
+        InvalidImageError,
+        MnistFormatError,
+        RegistryError,
+        UsageError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -18,3 +18,12 @@ class RegistryError(RuntimeError):
 
 class TamperedModelError(RegistryError):
     """A model version's file is missing or does not match the checksum in the manifest."""
+
+
+class UsageError(ValueError):
+    """A command or function was asked for something it cannot do (a bad option, a refused
+    output folder); the message says what to give instead."""
+
+
+class MnistFormatError(ValueError):
+    """An MNIST IDX file is missing, truncated or not what its name says."""

@@ -11,8 +11,8 @@ from ui.monitoring import (
     feedback_confusion,
     sample_rows,
     summary,
-    version_rows,
 )
+from ui.versions import version_rows
 
 
 def _sample(row_id, predicted, label, confidence=0.9, version="v1", day=1):

@@ -12,13 +12,13 @@ from support import ROOT
 from model import paths
 from model.cli import main
 from model.errors import RegistryError, TamperedModelError
-from model.operations.registry import (
+from model.operations.checksums import (
     VERSION_FILES,
-    Registry,
     folder_checksums,
     sha256_file,
     write_checksums,
 )
+from model.operations.registry import Registry
 
 
 def _add_copy_of_the_bundled_model(registry, activate=True):

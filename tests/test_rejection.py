@@ -6,7 +6,7 @@ import pytest
 
 from model import paths
 from model.data.negatives import KINDS, negative, negatives
-from model.inference.calibration import (
+from model.training.calibration import (
     apply_temperature,
     expected_calibration_error,
     fit_temperature,

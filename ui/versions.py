@@ -4,7 +4,6 @@ import streamlit as st
 
 from model.errors import RegistryError
 from model.operations.registry import Registry
-from ui.monitoring import version_rows
 
 
 def active_model_file():
@@ -109,3 +108,35 @@ def versions_panel(key):
         f"Registry: `{registry.folder}` (set `DIGITS_REGISTRY` to move it). Every file of a "
         "version is checked against the sha256 in its manifest before it is loaded."
     )
+
+
+def version_rows(versions, active, statuses):
+    """The model versions table: one row per version, newest first.
+
+    Args:
+        versions: the registry manifest's entries.
+        active: the active version's id.
+        statuses: version id -> "ok" or why it cannot be loaded.
+    """
+
+    def percent(value):
+        return None if value is None else round(100 * value, 2)
+
+    rows = []
+    for entry in reversed(versions):
+        metrics = entry.get("metrics", {})
+        mnist = metrics.get("mnist_test_accuracy", {})
+        feedback = metrics.get("feedback_held_out_accuracy", {})
+        rows.append(
+            {
+                "version": entry["id"] + (" (active)" if entry["id"] == active else ""),
+                "parent": entry.get("parent") or "",
+                "created": (entry.get("created") or "")[:16].replace("T", " "),
+                "MNIST test %": percent(mnist.get("after")),
+                "MNIST before %": percent(mnist.get("before")),
+                "feedback held-out before %": percent(feedback.get("before")),
+                "feedback held-out after %": percent(feedback.get("after")),
+                "files": "ok" if statuses[entry["id"]] == "ok" else "TAMPERED or missing",
+            }
+        )
+    return rows

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from model import config, paths
+from model.errors import MnistFormatError
 
 MNIST_DIR_ENV = paths.MNIST_DIR_ENV
 FILES = {
@@ -20,10 +21,6 @@ FILES = {
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
 VALIDATION_SIZE = config.VALIDATION_SIZE
-
-
-class MnistFormatError(ValueError):
-    """An IDX file is missing, truncated or not what its name says."""
 
 
 @dataclass

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from model import paths
+from model.errors import UsageError
 from model.operations.checksums import file_checksum
 
 KERAS_CHUNK = 2048
@@ -189,7 +190,7 @@ def load_engine(model_path, engine="auto"):
         FileNotFoundError: engine="litert" without a current export.
     """
     if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+        raise UsageError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if engine == "litert" or (engine == "auto" and litert_is_current(model_path)):
         return LiteRTEngine.load(model_path)
     return KerasEngine.load(model_path)

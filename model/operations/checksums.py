@@ -1,7 +1,21 @@
 """File checksums: how exports and model versions tell their files have not changed."""
 
 import hashlib
+import json
 import os
+from pathlib import Path
+
+from model import paths
+
+# The files of a model version, checksummed in the manifest (v1: in model/bundled/checksums.json).
+VERSION_FILES = (
+    paths.MODEL_FILE,
+    paths.GATE_FILE,
+    paths.CALIBRATION_FILE,
+    paths.CARD_FILE,
+    paths.LITERT_FILE,
+    paths.LITERT_CARD_FILE,
+)
 
 
 def sha256_file(path):
@@ -28,3 +42,20 @@ def file_checksum(path):
     checksum = sha256_file(path)
     _checked[str(path)] = (stamp, checksum)
     return checksum
+
+
+def folder_checksums(folder):
+    """The sha256 of each version file present in a folder."""
+    folder = Path(folder)
+    return {name: sha256_file(folder / name) for name in VERSION_FILES if (folder / name).is_file()}
+
+
+def write_checksums(folder):
+    """Records a model folder's checksums in `checksums.json`.
+
+    The bundled model's are committed with it: a bundled file that differs from them is
+    refused, while a new bundled model (a pull, a rebuild) brings its own.
+    """
+    checksums = folder_checksums(folder)
+    (Path(folder) / paths.CHECKSUMS_FILE).write_text(json.dumps(checksums, indent=1) + "\n")
+    return checksums

@@ -15,6 +15,7 @@ import numpy as np
 
 from model import paths
 from model.data.mnist import load_mnist
+from model.errors import UsageError
 from model.inference.engines import LiteRTEngine, source_files
 from model.operations.checksums import sha256_file
 
@@ -133,14 +134,14 @@ def export(export_format, model_path=None, out_dir=None, mnist_dir=None, limit=N
             earlier export is left as it was.
     """
     if export_format not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {export_format!r}")
+        raise UsageError(f"format must be one of {', '.join(FORMATS)}, not {export_format!r}")
     model_path = Path(model_path) if model_path else paths.BUNDLED_DIR / paths.MODEL_FILE
     default_out = model_path.parent if export_format == "litert" else SAVEDMODEL_DIR
     out_dir = Path(out_dir) if out_dir else default_out
     out_dir.mkdir(parents=True, exist_ok=True)
     holds_other_things = any(out_dir.iterdir()) and not (out_dir / "saved_model.pb").is_file()
     if export_format == "savedmodel" and holds_other_things:
-        raise ValueError(f"{out_dir} is not empty and holds no SavedModel: refusing to replace it")
+        raise UsageError(f"{out_dir} is not empty and holds no SavedModel: refusing to replace it")
     images = load_mnist(mnist_dir, validation_size=0).x_test[:limit]
     images = images.astype(np.float32)[..., None]
 

@@ -17,7 +17,10 @@ from pathlib import Path
 
 from model import paths
 from model.errors import RegistryError, TamperedModelError
-from model.operations.checksums import file_checksum, sha256_file
+from model.operations.checksums import (
+    file_checksum,
+    folder_checksums,
+)
 
 try:
     import fcntl
@@ -26,14 +29,6 @@ except ImportError:  # Windows: manifest updates are still atomic, only not seri
 
 BUNDLED_VERSION = "v1"
 BUNDLED_FOLDER = "bundled"  # the manifest's name for model/bundled
-VERSION_FILES = (
-    paths.MODEL_FILE,
-    paths.GATE_FILE,
-    paths.CALIBRATION_FILE,
-    paths.CARD_FILE,
-    paths.LITERT_FILE,
-    paths.LITERT_CARD_FILE,
-)
 LOCK_FILE = ".lock"
 
 
@@ -44,23 +39,6 @@ def default_folder():
 
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
-def folder_checksums(folder):
-    """The sha256 of each version file present in a folder."""
-    folder = Path(folder)
-    return {name: sha256_file(folder / name) for name in VERSION_FILES if (folder / name).is_file()}
-
-
-def write_checksums(folder):
-    """Records a model folder's checksums in `checksums.json`.
-
-    The bundled model's are committed with it: a bundled file that differs from them is
-    refused, while a new bundled model (a pull, a rebuild) brings its own.
-    """
-    checksums = folder_checksums(folder)
-    (Path(folder) / paths.CHECKSUMS_FILE).write_text(json.dumps(checksums, indent=1) + "\n")
-    return checksums
 
 
 def bundled_checksums():
@@ -102,11 +80,8 @@ class Registry:
         self.manifest_path = self.folder / paths.MANIFEST_FILE
         self.manifest = self._read()
         if self.manifest is None:
+            # Nothing is written until a version is added or activated (`_update`).
             self.manifest = {"active": BUNDLED_VERSION, "versions": [_bundled_version()]}
-            with contextlib.suppress(OSError), self._locked():
-                if not self.manifest_path.is_file():
-                    self._write(self.manifest)
-            self.manifest = self._read() or self.manifest
 
     def _read(self):
         if not self.manifest_path.is_file():

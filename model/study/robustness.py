@@ -1,7 +1,7 @@
-"""How the predictor does on realistic input, and the confidence calibration fitted on it.
+"""How the predictor does on realistic input re-drawn from MNIST test digits, and on non-digits.
 
-Test sets are made from MNIST test digits (`model.data.synthetic`), calibration uses the
-validation split re-drawn the same way, so the test digits never tune anything.
+Test sets are made from MNIST test digits (`model.data.synthetic`); the calibration
+(`model.training.calibration`) uses the validation split, so the test digits never tune anything.
 """
 
 import json
@@ -13,53 +13,10 @@ from model import config, paths
 from model.data.mnist import load_mnist
 from model.data.negatives import KINDS, negative
 from model.data.synthetic import SET_NAMES, realistic_sets
-from model.inference.calibration import DEFAULT_THRESHOLD, fit_temperature, report
-from model.inference.image_io import load_image
-from model.inference.preprocess import locate_digit
 
 SEED = 2026
 COUNT = config.ROBUSTNESS_COUNT
-CALIBRATION_COUNT = 600  # validation digits re-drawn per style for calibration
 NEGATIVE_COUNT = 100  # pictures of each non-digit kind
-
-
-def _mnist_images(items):
-    """MNIST-format images and labels of single-digit items; pictures with no digit dropped."""
-    images, labels = [], []
-    for picture, text in items:
-        image28, _, _ = locate_digit(load_image(picture))
-        if image28 is not None:
-            images.append(image28)
-            labels.append(int(text))
-    return np.stack(images), np.array(labels)
-
-
-def calibrate(predictor, mnist_dir=None, out_dir=paths.BUNDLED_DIR, seed=SEED):
-    """Fits the temperature on validation digits, as scanned and re-drawn; writes it.
-
-    Returns:
-        The calibration written to `calibration.json`.
-    """
-    # The validation split the model was trained without: the same seed as its training.
-    data = load_mnist(mnist_dir, seed=predictor.card.get("seed", config.SPLIT_SEED))
-    sets = realistic_sets(
-        data.x_val, data.y_val, CALIBRATION_COUNT, seed, names=("canvas", "pixel_art", "photo")
-    )
-    parts = {"mnist": (data.x_val, data.y_val)}
-    parts.update({name: _mnist_images(items) for name, items in sets.items()})
-    outputs = {name: predictor.raw_outputs(images)[0] for name, (images, _) in parts.items()}
-    everything = np.concatenate(list(outputs.values()))
-    labels = np.concatenate([labels for _, labels in parts.values()])
-    temperature = fit_temperature(everything, labels)
-    calibration = {
-        "temperature": temperature,
-        "threshold": DEFAULT_THRESHOLD,
-        "fitted_on": "MNIST validation split, plain and re-drawn (canvas, pixel art, photo)",
-        "all": report(everything, labels, temperature),
-        **{name: report(outputs[name], labels, temperature) for name, (_, labels) in parts.items()},
-    }
-    (out_dir / paths.CALIBRATION_FILE).write_text(json.dumps(calibration, indent=1))
-    return calibration
 
 
 def _digit_set_figures(predictor, items):

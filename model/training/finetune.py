@@ -19,6 +19,7 @@ import numpy as np
 
 from model import config, paths
 from model.data.mnist import load_mnist
+from model.errors import UsageError
 from model.inference.predictor import Predictor
 from model.operations.export import export
 from model.operations.feedback import FeedbackStore
@@ -149,11 +150,11 @@ def finetune(
             version cannot be used.
     """
     if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, not {epochs}")
+        raise UsageError(f"epochs must be at least 1, not {epochs}")
     if not 0 <= tolerance < 1:
-        raise ValueError(f"tolerance is an accuracy drop between 0 and 1, not {tolerance}")
+        raise UsageError(f"tolerance is an accuracy drop between 0 and 1, not {tolerance}")
     if not 0 < feedback_share < 1:
-        raise ValueError(f"feedback_share must be between 0 and 1, not {feedback_share}")
+        raise UsageError(f"feedback_share must be between 0 and 1, not {feedback_share}")
     started = time.time()
     report = report or (lambda event: None)
     seed_everything(seed)
@@ -168,7 +169,7 @@ def finetune(
     x_feedback, y_feedback = images[~held_out], labels[~held_out]
     x_holdout, y_holdout = images[held_out], labels[held_out]
     if len(x_feedback) == 0:
-        raise ValueError(
+        raise UsageError(
             f"no feedback to learn from: {len(ids)} samples in the database, "
             f"{int(held_out.sum())} of them held out for evaluation"
         )

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from model import config
+from model.errors import UsageError
 
 PREDICT_CHUNK = 2048
 
@@ -184,7 +185,7 @@ def fit_network(
     """
     (x_train, y_train), (x_val, y_val) = train, validation
     if len(x_train) == 0 or epochs < 1:
-        raise ValueError(f"need training images and epochs >= 1, got {len(x_train)}, {epochs}")
+        raise UsageError(f"need training images and epochs >= 1, got {len(x_train)}, {epochs}")
     seed_everything(seed)
     steps = int(np.ceil(len(x_train) / batch_size)) * epochs
     model.compile(
