@@ -41,6 +41,9 @@ def _tamper(path):
 def test_a_new_registry_starts_with_the_bundled_model_as_v1(tmp_path):
     registry = Registry(tmp_path / "registry")
     assert registry.active == "v1" and [v["id"] for v in registry.versions] == ["v1"]
+    # Opening a registry (every rerun of a page does) writes nothing; the first change does.
+    assert not (tmp_path / "registry").exists()
+    registry.activate("v1")
     manifest = json.loads((tmp_path / "registry" / "manifest.json").read_text())
     files = manifest["versions"][0]["files"]
     assert set(files) == set(VERSION_FILES)
@@ -118,7 +121,9 @@ def test_a_broken_manifest_is_reported_and_left_untouched(tmp_path):
 
 def test_the_default_folder_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITS_REGISTRY", str(tmp_path / "elsewhere"))
-    assert Registry().manifest_path == tmp_path / "elsewhere" / "manifest.json"
+    registry = Registry()
+    assert registry.manifest_path == tmp_path / "elsewhere" / "manifest.json"
+    registry.activate("v1")
     assert (tmp_path / "elsewhere" / "manifest.json").is_file()
 
 

@@ -10,6 +10,7 @@ import time
 import numpy as np
 
 from model import config, paths
+from model.data.hard import hard_sets
 from model.data.mnist import load_mnist
 from model.data.negatives import KINDS, negative
 from model.data.synthetic import SET_NAMES, realistic_sets
@@ -72,6 +73,8 @@ def robustness(predictor, mnist_dir=None, out_dir=paths.BUNDLED_DIR, count=COUNT
     """
     data = load_mnist(mnist_dir, validation_size=0)
     sets = realistic_sets(data.x_test, data.y_test, count, seed, names=SET_NAMES)
+    # The harder kinds: how real pictures broke the pipeline (tight crops, blur, markers...).
+    sets.update(hard_sets(data.x_test, data.y_test, count, seed))
     figures = {"seed": seed, "threshold": predictor.threshold, "sets": {}}
     for name, items in sets.items():
         if name == "numbers":

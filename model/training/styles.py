@@ -9,6 +9,7 @@ Nothing here looks at USPS or the real pictures: the styles come from how people
 import cv2
 import numpy as np
 
+from model.data.segments import segment_picture
 from model.inference.preprocess import crop_to_mnist, tight_crop
 
 WORK_SIZE = 84  # styles are applied at 3x MNIST's size, so thin strokes survive the resampling
@@ -16,31 +17,6 @@ ASPECTS = (0.55, 1.7)  # the narrowest and widest a restyled digit is made, widt
 PEN_RADII = (-2, 3)  # erosion (thinner pen) to dilation (marker), in pixels at WORK_SIZE
 ELASTIC_ALPHA = 34 * 3  # Simard et al.'s elastic distortion, scaled to WORK_SIZE
 ELASTIC_SIGMA = 4 * 3
-
-# Seven-segment layout on a unit box (x right, y down): each segment is a line between 2 corners.
-CORNERS = {"tl": (0, 0), "tr": (1, 0), "ml": (0, 0.5), "mr": (1, 0.5), "bl": (0, 1), "br": (1, 1)}
-SEGMENTS = {
-    "a": ("tl", "tr"),
-    "b": ("tr", "mr"),
-    "c": ("mr", "br"),
-    "d": ("bl", "br"),
-    "e": ("ml", "bl"),
-    "f": ("tl", "ml"),
-    "g": ("ml", "mr"),
-}
-# Each digit's usual segment sets; several where people write it several ways.
-DIGIT_SEGMENTS = {
-    0: ("abcdef",),
-    1: ("bc",),
-    2: ("abged",),
-    3: ("abgcd",),
-    4: ("fgbc",),
-    5: ("afgcd",),
-    6: ("afgedc", "fgedc"),
-    7: ("abc", "fabc"),
-    8: ("abcdefg",),
-    9: ("abcdfg", "abcfg"),
-}
 
 
 def _ink(image):
@@ -112,7 +88,8 @@ def restyle(image, rng):
         # A log-uniform aspect between the narrowest and the widest, at most 2.5x away from
         # the digit's own; a slim 1 stays slim (a wide bar is not a 1 anyone writes).
         target = float(np.exp(rng.uniform(*np.log(ASPECTS))))
-        target = min(max(target, aspect / 2.5), aspect * 2.5, max(aspect, 0.35))
+        widest = aspect * 2.5 if aspect >= 0.35 else 0.35
+        target = min(max(target, aspect / 2.5), widest)
         ink = stretched(ink, target)
     if rng.random() < 0.6:
         ink = repenned(ink, int(rng.integers(PEN_RADII[0], PEN_RADII[1] + 1)))
@@ -121,44 +98,8 @@ def restyle(image, rng):
 
 
 def segment_digit(digit, rng):
-    """A digit drawn with a few straight strokes, like a seven-segment display or a square hand.
-
-    Args:
-        digit: 0-9.
-        rng: a numpy Generator.
-
-    Returns:
-        uint8 (28, 28) in MNIST format.
-    """
-    pattern = DIGIT_SEGMENTS[digit][int(rng.integers(len(DIGIT_SEGMENTS[digit])))]
-    height = 160
-    aspect = rng.uniform(0.45, 1.0) if digit != 1 else rng.uniform(0.05, 0.4)
-    width = height * aspect
-    slant = rng.uniform(-0.25, 0.25)  # x shift per unit of height going up
-    jitter = height * 0.04
-    corners = {}
-    for name, (x, y) in CORNERS.items():
-        px = 40 + x * width + (1 - y) * slant * height + rng.normal(0, jitter)
-        py = 20 + y * height + rng.normal(0, jitter)
-        corners[name] = (px, py)
-    thickness = int(rng.integers(4, 26))
-    canvas = np.zeros((height + 40, int(width + 80 + abs(slant) * height)), np.float32)
-    gap = rng.random() < 0.3  # segment displays and quick hands leave gaps at the corners
-    for letter in pattern.replace(" ", ""):
-        start, end = (np.array(corners[name]) for name in SEGMENTS[letter])
-        if gap:
-            shrink = rng.uniform(0.05, 0.15)
-            start, end = start + (end - start) * shrink, end - (end - start) * shrink
-        cv2.line(canvas, _point(start), _point(end), 1.0, thickness, cv2.LINE_AA)
-    if digit == 1 and rng.random() < 0.4:  # the flag at the top of a 1
-        top = np.array(corners["tr"])
-        flag = top + (-height * 0.2, height * 0.15)
-        cv2.line(canvas, _point(top), _point(flag), 1.0, thickness, cv2.LINE_AA)
-    return _reframed(canvas)
-
-
-def _point(xy):
-    return int(round(xy[0])), int(round(xy[1]))
+    """A digit drawn with a few straight strokes (see `model.data.segments`), in MNIST format."""
+    return _reframed(segment_picture(digit, rng))
 
 
 def segment_digits(count, rng):

@@ -1,0 +1,125 @@
+"""Harder synthetic test pictures: the ways real pictures broke the pipeline.
+
+Tight crops (ink touching the frame, tiny, grey levels, either polarity), small blurry photos,
+blur that closes loops, thick markers, wide and narrow digits, and square straight-stroke
+digits. Made from MNIST test digits (or, for the square ones, `model.data.segments`), never
+from USPS or the real pictures, which stay an honest measure.
+"""
+
+import cv2
+import numpy as np
+
+from model.data import synthetic
+from model.data.segments import segment_picture
+
+HARD_SET_NAMES = ("tight_crop", "small_photo", "blurred", "thick_marker", "wide", "square")
+
+
+def _grey_picture(coverage, rng):
+    """Ink coverage (0-1) as a grey picture: random grey levels, either polarity, some noise."""
+    contrast = rng.uniform(70, 230)
+    background = (
+        rng.uniform(contrast, 255) if rng.random() < 0.7 else rng.uniform(0, 255 - contrast)
+    )
+    ink = background - contrast if background >= contrast else background + contrast
+    image = background + (ink - background) * coverage
+    image = image + rng.normal(0, rng.uniform(0, 4), coverage.shape)
+    return np.clip(np.round(image), 0, 255).astype(np.uint8)
+
+
+def _drawn(digit28, rng, height, pen_fraction):
+    """The digit re-drawn `height` px tall with a pen `pen_fraction` of that, coverage 0-1."""
+    brush = max(1, int(round(pen_fraction * height)))
+    centre_line = synthetic._centre_line(digit28)
+    return synthetic._draw(centre_line, height, brush).astype(np.float32) / 255.0
+
+
+def tight_crop(digit28, rng):
+    """A digit cropped to its ink (up to 2 px into it), shrunk to 12-40 px, grey levels."""
+    coverage = _drawn(digit28, rng, 160, rng.uniform(0.06, 0.16))
+    cut = rng.integers(0, 3, size=4)  # rows or columns cut off each side, at 1/4 scale
+    height, width = coverage.shape
+    coverage = coverage[cut[0] * 4 : height - cut[1] * 4, cut[2] * 4 : width - cut[3] * 4]
+    long_side = int(rng.integers(12, 41))
+    scale = long_side / max(coverage.shape)
+    size = (max(2, round(coverage.shape[1] * scale)), max(2, round(coverage.shape[0] * scale)))
+    return _grey_picture(cv2.resize(coverage, size, interpolation=cv2.INTER_AREA), rng)
+
+
+def small_photo(digit28, rng):
+    """A phone photo of the digit, cropped loosely around it and shrunk to 24-64 px."""
+    image, ink = synthetic.photo_pixels(
+        digit28, rng, long_side=int(rng.integers(300, 700)), height_fraction=rng.uniform(0.3, 0.6)
+    )
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    margin = int(rng.uniform(0.05, 0.3) * (rows[-1] - rows[0]))
+    top, left = max(rows[0] - margin, 0), max(columns[0] - margin, 0)
+    crop = image[top : rows[-1] + margin + 1, left : columns[-1] + margin + 1]
+    scale = int(rng.integers(24, 65)) / max(crop.shape[:2])
+    size = (max(2, round(crop.shape[1] * scale)), max(2, round(crop.shape[0] * scale)))
+    return cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+
+
+def blurred(digit28, rng):
+    """A drawn digit on a 60-200 px picture, blurred by up to 0.6 pen widths."""
+    height = int(rng.integers(45, 150))
+    pen = rng.uniform(0.07, 0.14)
+    coverage = np.pad(_drawn(digit28, rng, height, pen), int(height * 0.15))
+    sigma = rng.uniform(0.3, 0.6) * pen * height
+    return _grey_picture(cv2.GaussianBlur(coverage, (0, 0), sigma), rng)
+
+
+def thick_marker(digit28, rng):
+    """A digit drawn with a marker 16-28% of its height, on a 28-160 px canvas."""
+    height = int(rng.integers(24, 140))
+    coverage = _drawn(digit28, rng, height, rng.uniform(0.16, 0.28))
+    return _grey_picture(np.pad(coverage, int(rng.integers(1, 12))), rng)
+
+
+def wide(digit28, rng):
+    """A drawn digit stretched 1.5-2.2x wider, or squeezed to 0.45-0.65 of its width."""
+    coverage = _drawn(digit28, rng, int(rng.integers(60, 200)), rng.uniform(0.05, 0.12))
+    factor = rng.uniform(1.5, 2.2) if rng.random() < 0.6 else rng.uniform(0.45, 0.65)
+    size = (max(2, round(coverage.shape[1] * factor)), coverage.shape[0])
+    coverage = cv2.resize(coverage, size, interpolation=cv2.INTER_LINEAR)
+    return _grey_picture(np.pad(coverage, int(rng.integers(4, 30))), rng)
+
+
+def square(digit, rng):
+    """A square, straight-stroke digit (`model.data.segments`) drawn 40-200 px tall."""
+    coverage = segment_picture(int(digit), rng, height=int(rng.integers(40, 200)))
+    return _grey_picture(coverage, rng)
+
+
+MAKERS = {
+    "tight_crop": tight_crop,
+    "small_photo": small_photo,
+    "blurred": blurred,
+    "thick_marker": thick_marker,
+    "wide": wide,
+}
+
+
+def hard_sets(images, labels, count, seed=0, names=HARD_SET_NAMES):
+    """Test sets of the harder kinds, `count` pictures each, like `synthetic.realistic_sets`.
+
+    Returns:
+        {name: [(image, text), ...]}; item i of a set is made from images[i % len(images)]
+        (for "square", digit labels[i % len(labels)] drawn anew).
+    """
+    images, labels = np.asarray(images), np.asarray(labels)
+    sets = {}
+    for position, name in enumerate(HARD_SET_NAMES):
+        if name not in names:
+            continue
+        rng = np.random.default_rng([seed, 100 + position])
+        items = []
+        for item in range(count):
+            index = item % len(images)
+            if name == "square":
+                picture = square(labels[index], rng)
+            else:
+                picture = MAKERS[name](images[index], rng)
+            items.append((picture, str(int(labels[index]))))
+        sets[name] = items
+    return sets
