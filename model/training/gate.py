@@ -18,7 +18,12 @@ from model.data.mnist import load_mnist
 from model.data.negatives import negatives
 from model.data.synthetic import canvas_digit, pixel_art
 from model.inference.preprocess import locate_digit
-from model.training.recipe import build_augmentation
+from model.training.recipe import (
+    build_augmentation,
+    fit_classifier,
+    make_dataset,
+    seed_everything,
+)
 
 SEED = config.SPLIT_SEED
 EPOCHS = config.GATE_EPOCHS
@@ -84,21 +89,18 @@ def train_gate(mnist_dir=None, out_dir=paths.BUNDLED_DIR, epochs=EPOCHS, seed=SE
     Returns:
         The figures written to `gate.json`.
     """
-    keras.utils.set_random_seed(seed)
+    seed_everything(seed)
     started = time.time()
     data = load_mnist(mnist_dir, seed=seed)
     (x_train, y_train), (x_val, y_val) = gate_data(data, seed, limit)
-    augment = build_augmentation(seed)
     gate = build_gate()
-    inputs = keras.Input(shape=(28, 28, 1))
-    trainer = keras.Model(inputs, gate(augment(inputs)))
-    trainer.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
-    trainer.fit(
-        x_train[..., None].astype("float32"),
-        y_train,
-        batch_size=config.BATCH_SIZE,
-        epochs=epochs,
-        validation_data=(x_val[..., None].astype("float32"), y_val),
+    fit_classifier(
+        gate,
+        make_dataset(x_train, y_train, config.BATCH_SIZE, build_augmentation(seed), seed),
+        make_dataset(x_val, y_val, config.EVAL_BATCH_SIZE),
+        epochs,
+        schedule=1e-3,
+        loss="binary_crossentropy",
         verbose=2,
     )
     scores = gate.predict(x_val[..., None].astype("float32"), verbose=0)[:, 0]

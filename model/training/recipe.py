@@ -125,8 +125,17 @@ def seed_everything(seed):
     tf.config.experimental.enable_op_determinism()
 
 
-def fit_classifier(model, train, validation, epochs, schedule, callbacks=(), verbose="auto"):
-    """Compiles `model` for digit classification with Adam on `schedule` and fits it.
+def fit_classifier(
+    model,
+    train,
+    validation,
+    epochs,
+    schedule,
+    callbacks=(),
+    verbose="auto",
+    loss="sparse_categorical_crossentropy",
+):
+    """Compiles `model` with Adam on `schedule` and fits it, reporting accuracy each epoch.
 
     Args:
         model: a Keras model from (N, 28, 28, 1) 0-255 floats to (N, 10) probabilities.
@@ -135,13 +144,14 @@ def fit_classifier(model, train, validation, epochs, schedule, callbacks=(), ver
         schedule: the learning rate (a float or a Keras schedule).
         callbacks: extra Keras callbacks (progress, `BestOnValidation`).
         verbose: Keras progress output.
+        loss: the digits' sparse categorical cross-entropy; the gate's binary one.
 
     Returns:
         The Keras History.
     """
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=schedule),
-        loss="sparse_categorical_crossentropy",
+        loss=loss,
         metrics=["accuracy"],
     )
     return model.fit(
