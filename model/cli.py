@@ -1,4 +1,8 @@
-"""The `python -m model` commands. TensorFlow is imported only by the commands that need it."""
+"""The `python -m model` commands. TensorFlow is imported only by the commands that need it.
+
+The parser imports no training module (each imports TensorFlow): the training options default
+to None, and a command passes on only the options given, so each function keeps its own default.
+"""
 
 import argparse
 import json
@@ -33,6 +37,7 @@ def _add_model(parser, default="the bundled model"):
 
 
 ACTIVE_VERSION = "the registry's active version, its checksums verified"
+RECIPE = "default: the training function's own"
 
 
 def _load_predictor(model_file, engine="auto"):
@@ -52,6 +57,11 @@ def _add_registry(parser):
     )
 
 
+def _given(args, *names):
+    """The options among `names` given on the command line, as keyword arguments."""
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
 def _record_checksums(folder):
     """Refreshes the folder's checksums.json after a command rewrote its model files."""
     from model.operations.registry import write_checksums
@@ -66,10 +76,8 @@ def cmd_train(args):
     metrics = train(
         args.mnist_dir,
         out_dir=args.out,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        seed=args.seed,
         limit=args.limit,
+        **_given(args, "epochs", "batch_size", "seed"),
     )
     print(
         json.dumps(
@@ -89,7 +97,7 @@ def cmd_train_gate(args):
     from model.training.gate import train_gate
 
     figures = train_gate(
-        args.mnist_dir, out_dir=Path(args.out), epochs=args.epochs, seed=args.seed, limit=args.limit
+        args.mnist_dir, out_dir=Path(args.out), limit=args.limit, **_given(args, "epochs", "seed")
     )
     _record_checksums(args.out)
     print(json.dumps(figures))
@@ -111,11 +119,8 @@ def cmd_robustness(args):
     from model.study.robustness import robustness
 
     out = Path(args.out) if args.out else None
-    print(
-        json.dumps(
-            robustness(Predictor.load(args.model, args.engine), args.mnist_dir, out, args.count)
-        )
-    )
+    predictor = Predictor.load(args.model, args.engine)
+    print(json.dumps(robustness(predictor, args.mnist_dir, out, **_given(args, "count"))))
     return 0
 
 
@@ -129,8 +134,8 @@ def cmd_build(args):
     from model.training.gate import train_gate
 
     out = Path(args.out)
-    train(args.mnist_dir, out_dir=out, seed=args.seed)
-    train_gate(args.mnist_dir, out_dir=out, seed=args.seed)
+    train(args.mnist_dir, out_dir=out, **_given(args, "seed"))
+    train_gate(args.mnist_dir, out_dir=out, **_given(args, "seed"))
     calibrate(Predictor.load(out / paths.MODEL_FILE), args.mnist_dir, out)
     figures = robustness(Predictor.load(out / paths.MODEL_FILE), args.mnist_dir, out)
     export("litert", out / paths.MODEL_FILE, out, args.mnist_dir)
@@ -238,14 +243,10 @@ def cmd_finetune(args):
         args.mnist_dir,
         args.feedback,
         args.registry,
-        epochs=args.epochs,
         limit=args.limit,
-        tolerance=args.tolerance,
-        seed=args.seed,
-        learning_rate=args.learning_rate,
-        feedback_share=args.feedback_share,
         activate=not args.keep_active,
         report=report,
+        **_given(args, "epochs", "tolerance", "seed", "learning_rate", "feedback_share"),
     )
     report({"event": "result", **result})
     return 0
@@ -287,20 +288,15 @@ def cmd_rollback(args):
 def build_parser():
     from model.study import compare as comparison
     from model.study import tuning
-    from model.study.robustness import COUNT as ROBUSTNESS_COUNT
-    from model.training.cnn import BATCH_SIZE, EPOCHS, SEED
-    from model.training.finetune import EPOCHS as FINETUNE_EPOCHS
-    from model.training.finetune import FEEDBACK_SHARE, LEARNING_RATE, TOLERANCE
-    from model.training.gate import EPOCHS as GATE_EPOCHS
 
     parser = argparse.ArgumentParser(prog="python -m model", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train the CNN and write the model and its artifacts")
     _add_mnist_dir(train)
-    train.add_argument("--epochs", type=int, default=EPOCHS)
-    train.add_argument("--batch-size", type=int, default=BATCH_SIZE)
-    train.add_argument("--seed", type=int, default=SEED)
+    train.add_argument("--epochs", type=int, help=RECIPE)
+    train.add_argument("--batch-size", type=int, help=RECIPE)
+    train.add_argument("--seed", type=int, help=RECIPE)
     _add_out(train)
     train.add_argument("--limit", type=int, help="use only this many images (smoke tests)")
     train.set_defaults(run=cmd_train)
@@ -309,7 +305,7 @@ def build_parser():
         "build", help="train, train-gate, calibrate, robustness and export in one go (~40 min)"
     )
     _add_mnist_dir(build)
-    build.add_argument("--seed", type=int, default=SEED)
+    build.add_argument("--seed", type=int, help=RECIPE)
     _add_out(build)
     build.set_defaults(run=cmd_build)
 
@@ -317,8 +313,8 @@ def build_parser():
         "train-gate", help="train the digit gate that doubts scribbles and letters"
     )
     _add_mnist_dir(gate)
-    gate.add_argument("--epochs", type=int, default=GATE_EPOCHS)
-    gate.add_argument("--seed", type=int, default=SEED)
+    gate.add_argument("--epochs", type=int, help=RECIPE)
+    gate.add_argument("--seed", type=int, help=RECIPE)
     _add_out(gate)
     gate.add_argument("--limit", type=int, help="use only this many images (smoke tests)")
     gate.set_defaults(run=cmd_train_gate)
@@ -336,7 +332,9 @@ def build_parser():
     )
     _add_mnist_dir(robust)
     _add_model(robust)
-    robust.add_argument("--count", type=int, default=ROBUSTNESS_COUNT, help="pictures per set")
+    robust.add_argument(
+        "--count", type=int, help="pictures per set (default: COUNT in model/study/robustness.py)"
+    )
     _add_out(robust, help_text="output folder ('' = none)")
     robust.set_defaults(run=cmd_robustness)
 
@@ -427,24 +425,24 @@ def build_parser():
         help=f"the feedback database (default: ${paths.FEEDBACK_DB_ENV}, else data/feedback.db)",
     )
     _add_registry(finetune)
-    finetune.add_argument("--epochs", type=int, default=FINETUNE_EPOCHS)
+    finetune.add_argument("--epochs", type=int, help=RECIPE)
     finetune.add_argument(
         "--limit", type=int, help="train on this many MNIST images (default: all 55,000)"
     )
     finetune.add_argument(
         "--tolerance",
         type=float,
-        default=TOLERANCE,
-        help="largest MNIST test accuracy drop accepted, 0-1 (default: %(default)s)",
+        help="largest MNIST test accuracy drop accepted, 0-1 (default: TOLERANCE in "
+        "model/training/finetune.py)",
     )
-    finetune.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
+    finetune.add_argument("--learning-rate", type=float, help=RECIPE)
     finetune.add_argument(
         "--feedback-share",
         type=float,
-        default=FEEDBACK_SHARE,
-        help="part of each epoch that is feedback, 0-1 (default: %(default)s)",
+        help="part of each epoch that is feedback, 0-1 (default: FEEDBACK_SHARE in "
+        "model/training/finetune.py)",
     )
-    finetune.add_argument("--seed", type=int, default=SEED)
+    finetune.add_argument("--seed", type=int, help=RECIPE)
     finetune.add_argument(
         "--keep-active", action="store_true", help="register the new version, do not activate it"
     )
