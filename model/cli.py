@@ -6,11 +6,14 @@ to None, and a command passes on only the options given, so each function keeps 
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
 from model import paths
 from model.data.mnist import MNIST_DIR_ENV
+from model.data.realworld import REALWORLD_DIR_ENV
+from model.data.usps import USPS_DIR_ENV
 from model.errors import FeedbackError, RegistryError
 
 
@@ -121,6 +124,29 @@ def cmd_robustness(args):
     out = Path(args.out) if args.out else None
     predictor = Predictor.load(args.model, args.engine)
     print(json.dumps(robustness(predictor, args.mnist_dir, out, **_given(args, "count"))))
+    return 0
+
+
+def cmd_realworld(args):
+    from model.inference.predictor import Predictor
+    from model.study.realworld import realworld
+
+    report = realworld(
+        Predictor.load(args.model, args.engine),
+        args.usps_dir,
+        args.realworld_dir,
+        Path(args.out) if args.out else None,
+        usps_limit=args.usps_limit,
+        model_file=args.model,
+        command=shlex.join(["python", "-m", "model", *args.argv]),
+    )
+    summary = {
+        name: {"right": figures["right"], "count": figures["count"]}
+        | ({"naive": figures["naive"]["right"]} if "naive" in figures else {})
+        for name, figures in report["sets"].items()
+    }
+    out = str(Path(args.out) / paths.REALWORLD_FILE) if args.out else None
+    print(json.dumps({"sets": summary, "out": out}))
     return 0
 
 
@@ -338,6 +364,25 @@ def build_parser():
     _add_out(robust, help_text="output folder ('' = none)")
     robust.set_defaults(run=cmd_robustness)
 
+    real = commands.add_parser(
+        "realworld",
+        help="how it reads real handwriting (USPS, photos, scans, drawings, numbers) beside a "
+        "naive resize; writes realworld.json (~1 min)",
+    )
+    real.add_argument(
+        "--usps-dir",
+        help=f"folder of zip.train.gz (default: ${USPS_DIR_ENV}, else ../shared/usps)",
+    )
+    real.add_argument(
+        "--realworld-dir",
+        help=f"folder of manifest.tsv and images/ (default: ${REALWORLD_DIR_ENV}, "
+        "else ../shared/realworld)",
+    )
+    real.add_argument("--usps-limit", type=int, help="read only the first N USPS digits")
+    _add_model(real)
+    _add_out(real, help_text="output folder ('' = none)")
+    real.set_defaults(run=cmd_realworld)
+
     compare = commands.add_parser(
         "compare",
         help="train and measure classical models and CNNs on one split (~30 min); "
@@ -464,7 +509,9 @@ def build_parser():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         return args.run(args)
     except (FileNotFoundError, ValueError, FeedbackError, RegistryError) as error:
