@@ -1,5 +1,5 @@
 """The real-handwriting report: the USPS and manifest readers, the naive baseline, the command
-end to end on data the test writes, and the full report on ../shared."""
+end to end on data the test writes, the full report on ../shared, and the page's table rows."""
 
 import gzip
 import json
@@ -21,6 +21,13 @@ from model.data import usps
 from model.data.realworld import ManifestError, read_manifest
 from model.data.usps import UspsFormatError, read_usps
 from model.study.realworld import MISREAD_CAP, naive_mnist, realworld, white_ink_gray
+from ui.artifacts import (
+    escape_markdown,
+    misread_caption,
+    realworld_digit_rows,
+    realworld_misread_rows,
+    realworld_rows,
+)
 
 USPS_DIGITS = [0, 1, 2, 3, 4, 5, 7, 1, 2, 7]  # the digits tests/strokes.py draws
 HEADER = "file\tlabel\tkind\trepo\tpath\tnote\n"
@@ -256,3 +263,69 @@ def test_bundled_report_covers_every_real_picture():
     assert report["data"]["realworld"]["pictures"] == 243
     for figures in report["sets"].values():
         _check_consistent(figures)
+
+
+REPORT = {
+    "sets": {
+        "usps": {
+            "count": 4,
+            "right": 3,
+            "accuracy": 0.75,
+            "unsure": 1,
+            "unsure_rate": 0.25,
+            "no_digit": 0,
+            "median_ms": 1.234,
+            "per_digit": {
+                "1": {"count": 2, "right": 2, "accuracy": 1.0},
+                "7": {"count": 2, "right": 1, "accuracy": 0.5},
+            },
+            "naive": {
+                "right": 4,
+                "accuracy": 1.0,
+                "per_digit": {
+                    "1": {"count": 2, "right": 2, "accuracy": 1.0},
+                    "7": {"count": 2, "right": 2, "accuracy": 1.0},
+                },
+            },
+            "misread_count": 1,
+            "misread": [{"index": 3, "label": 7, "read": None, "unsure": False, "naive": 7}],
+        },
+        "multi": {
+            "count": 2,
+            "right": 1,
+            "accuracy": 0.5,
+            "unsure": 1,
+            "unsure_rate": 0.5,
+            "no_digit": 0,
+            "median_ms": 20.0,
+            "misread_count": 1,
+            "misread": [
+                {"file": "12_[x].png", "label": "12", "read": "17", "unsure": True, "note": "*a*"}
+            ],
+        },
+    }
+}
+
+
+def test_realworld_rows_set_ours_beside_the_naive_resize():
+    usps_row, multi_row = realworld_rows(REPORT)
+    assert usps_row["set"] == "USPS as given" and usps_row["read right"] == "3/4"
+    assert (usps_row["ours %"], usps_row["naive resize %"], usps_row["unsure %"]) == (75, 100, 25)
+    assert (usps_row["no digit"], usps_row["ms each"]) == (0, 1.2)
+    assert multi_row["set"] == "Numbers" and multi_row["naive resize %"] is None
+    assert [row["naive right"] for row in realworld_digit_rows(REPORT["sets"]["usps"])] == [2, 2]
+
+
+def test_misread_rows_and_their_escaped_captions():
+    (usps_row,) = realworld_misread_rows(REPORT["sets"]["usps"])
+    assert usps_row == {
+        "picture": "#3",
+        "label": "7",
+        "read": "no digit",
+        "naive": "7",
+        "unsure": False,
+        "note": "",
+    }
+    (number_row,) = realworld_misread_rows(REPORT["sets"]["multi"])
+    assert misread_caption(number_row) == r"12\_\[x\]\.png\: 12 read as 17 \(unsure\) — \*a\*"
+    assert escape_markdown(":red[x] $y$ <b>") == r"\:red\[x\] \$y\$ \<b\>"
