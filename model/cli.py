@@ -1,7 +1,12 @@
-"""The `python -m model` commands. TensorFlow is imported only by the commands that need it."""
+"""The `python -m model` commands. TensorFlow is imported only by the commands that need it.
+
+The parser imports no command's module (the training ones import TensorFlow): every default
+comes from `model.config` or `model.paths`.
+"""
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -57,6 +62,11 @@ def _add_registry(parser):
     )
 
 
+def _given(args, *names):
+    """The options among `names` given on the command line, as keyword arguments."""
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
 def _record_checksums(folder):
     """Refreshes the folder's checksums.json after a command rewrote its model files."""
     from model.operations.checksums import write_checksums
@@ -71,10 +81,8 @@ def cmd_train(args):
     metrics = train(
         args.mnist_dir,
         out_dir=args.out,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        seed=args.seed,
         limit=args.limit,
+        **_given(args, "epochs", "batch_size", "seed"),
     )
     print(
         json.dumps(
@@ -94,7 +102,7 @@ def cmd_train_gate(args):
     from model.training.gate import train_gate
 
     figures = train_gate(
-        args.mnist_dir, out_dir=Path(args.out), epochs=args.epochs, seed=args.seed, limit=args.limit
+        args.mnist_dir, out_dir=Path(args.out), limit=args.limit, **_given(args, "epochs", "seed")
     )
     _record_checksums(args.out)
     print(json.dumps(figures))
@@ -116,11 +124,31 @@ def cmd_robustness(args):
     from model.study.robustness import robustness
 
     out = Path(args.out) if args.out else None
-    print(
-        json.dumps(
-            robustness(Predictor.load(args.model, args.engine), args.mnist_dir, out, args.count)
-        )
+    predictor = Predictor.load(args.model, args.engine)
+    print(json.dumps(robustness(predictor, args.mnist_dir, out, **_given(args, "count"))))
+    return 0
+
+
+def cmd_realworld(args):
+    from model.inference.predictor import Predictor
+    from model.study.realworld import realworld
+
+    report = realworld(
+        Predictor.load(args.model, args.engine),
+        args.usps_dir,
+        args.realworld_dir,
+        Path(args.out) if args.out else None,
+        usps_limit=args.usps_limit,
+        model_file=args.model,
+        command=shlex.join(["python", "-m", "model", *args.argv]),
     )
+    summary = {
+        name: {"right": figures["right"], "count": figures["count"]}
+        | ({"naive": figures["naive"]["right"]} if "naive" in figures else {})
+        for name, figures in report["sets"].items()
+    }
+    out = str(Path(args.out) / paths.REALWORLD_FILE) if args.out else None
+    print(json.dumps({"sets": summary, "out": out}))
     return 0
 
 
@@ -135,8 +163,8 @@ def cmd_build(args):
     from model.training.gate import train_gate
 
     out = Path(args.out)
-    train(args.mnist_dir, out_dir=out, seed=args.seed)
-    train_gate(args.mnist_dir, out_dir=out, seed=args.seed)
+    train(args.mnist_dir, out_dir=out, **_given(args, "seed"))
+    train_gate(args.mnist_dir, out_dir=out, **_given(args, "seed"))
     calibrate(Predictor.load(out / paths.MODEL_FILE), args.mnist_dir, out)
     figures = robustness(Predictor.load(out / paths.MODEL_FILE), args.mnist_dir, out)
     export("litert", out / paths.MODEL_FILE, out, args.mnist_dir)
@@ -244,14 +272,10 @@ def cmd_finetune(args):
         args.mnist_dir,
         args.feedback,
         args.registry,
-        epochs=args.epochs,
         limit=args.limit,
-        tolerance=args.tolerance,
-        seed=args.seed,
-        learning_rate=args.learning_rate,
-        feedback_share=args.feedback_share,
         activate=not args.keep_active,
         report=report,
+        **_given(args, "epochs", "tolerance", "seed", "learning_rate", "feedback_share"),
     )
     report({"event": "result", **result})
     return 0
@@ -340,6 +364,25 @@ def build_parser():
     )
     _add_out(robust, help_text="output folder ('' = none)")
     robust.set_defaults(run=cmd_robustness)
+
+    real = commands.add_parser(
+        "realworld",
+        help="how it reads real handwriting (USPS, photos, scans, drawings, numbers) beside a "
+        "naive resize; writes realworld.json (~1 min)",
+    )
+    real.add_argument(
+        "--usps-dir",
+        help=f"folder of zip.train.gz (default: ${paths.USPS_DIR_ENV}, else ../shared/usps)",
+    )
+    real.add_argument(
+        "--realworld-dir",
+        help=f"folder of manifest.tsv and images/ (default: ${paths.REALWORLD_DIR_ENV}, "
+        "else ../shared/realworld)",
+    )
+    real.add_argument("--usps-limit", type=int, help="read only the first N USPS digits")
+    _add_model(real)
+    _add_out(real, help_text="output folder ('' = none)")
+    real.set_defaults(run=cmd_realworld)
 
     compare = commands.add_parser(
         "compare",
@@ -470,7 +513,9 @@ def build_parser():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         return args.run(args)
     # The errors a user can cause and mend; anything else is a bug and keeps its traceback.

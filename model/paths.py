@@ -11,6 +11,7 @@ MISCLASSIFIED_IMAGES_FILE = "misclassified.npz"
 CARD_FILE = "model_card.json"
 CALIBRATION_FILE = "calibration.json"
 ROBUSTNESS_FILE = "robustness.json"
+REALWORLD_FILE = "realworld.json"  # how it reads real handwriting (USPS and pictures people made)
 GATE_FILE = "gate.keras"
 GATE_CARD_FILE = "gate.json"
 LITERT_FILE = "digits.tflite"  # the digit model and the gate in one LiteRT flat buffer
@@ -24,6 +25,11 @@ MNIST_DIR_ENV = "MNIST_DIR"  # the MNIST folder, when --mnist-dir is not given
 FEEDBACK_DB_ENV = "DIGITS_FEEDBACK_DB"
 REGISTRY_ENV = "DIGITS_REGISTRY"
 MANIFEST_FILE = "manifest.json"
+
+# The evaluation sets (USPS, real handwriting) lie beside the repository, never inside it.
+USPS_DIR_ENV = "USPS_DIR"
+REALWORLD_DIR_ENV = "REALWORLD_DIR"
+SHARED_DIR = BUNDLED_DIR.parents[2] / "shared"
 
 COMPARISON_FILE = "comparison.json"
 TUNING_FILE = "tuning.json"

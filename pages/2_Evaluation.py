@@ -1,10 +1,25 @@
-"""How the bundled model was trained and how it does on the 10,000 MNIST test digits."""
+"""How the bundled model reads real handwriting, and how it was trained and does on the 10,000
+MNIST test digits."""
 
 import streamlit as st
 
-from ui.artifacts import mistakes_of, per_class_rows, robustness_rows
+from model import paths
+from ui.artifacts import (
+    REAL_SETS,
+    misread_caption,
+    mistakes_of,
+    per_class_rows,
+    realworld_digit_rows,
+    realworld_misread_rows,
+    realworld_rows,
+    robustness_rows,
+)
 from ui.figures import confusion_heatmap, training_curves
-from ui.loaders import load_bundled_artifacts
+from ui.loaders import (
+    load_bundled_artifacts,
+    load_misread_pictures,
+    load_realworld_report,
+)
 from ui.navigation import through_the_app
 from ui.versions import active_version_entry, fine_tune_note
 
@@ -15,13 +30,57 @@ st.title("How good is the model?")
 artifacts = load_bundled_artifacts()
 metrics, card = artifacts.metrics, artifacts.card
 
-st.caption(
-    f"Everything here was written by `python -m model train` on {card['trained_at'][:10]} and is "
-    "measured on the 10,000 MNIST test digits, which training never saw."
-)
 note = fine_tune_note(active_version_entry())
 if note:
     st.info(note, icon=":material/model_training:")
+
+st.subheader("Real handwriting")
+report = load_realworld_report(str(paths.BUNDLED_DIR / paths.REALWORLD_FILE))
+if report is None:
+    st.info(
+        "No real-handwriting report yet: run `python -m model realworld --usps-dir ../shared/usps "
+        "--realworld-dir ../shared/realworld`."
+    )
+else:
+    st.caption(
+        f"Pictures nobody here made, read as a user's would be (`{report['command']}`, "
+        f"{report['created'][:10]}): the USPS digits and pictures people made for their own "
+        "digit recognizers. *Naive resize* is the same network on the whole picture simply "
+        "resized into 20×20 and padded: where it wins, the preprocessing is to blame. "
+        "Nothing was trained or tuned on these sets."
+    )
+    st.dataframe(realworld_rows(report), hide_index=True, width="stretch")
+    names = list(report["sets"])
+    labels = {name: REAL_SETS.get(name, (name,))[0] for name in names}
+    with st.expander("Per digit"):
+        chosen = st.selectbox(
+            "Set",
+            [name for name in names if "per_digit" in report["sets"][name]],
+            format_func=labels.get,
+            key="eval_real_digits_set",
+        )
+        st.dataframe(realworld_digit_rows(report["sets"][chosen]), hide_index=True, width="stretch")
+    with st.expander("What it still misreads"):
+        chosen = st.selectbox("Set", names, format_func=labels.get, key="eval_real_misread_set")
+        figures = report["sets"][chosen]
+        rows = realworld_misread_rows(figures)
+        shown = f", the first {len(rows)} listed" if len(rows) < figures["misread_count"] else ""
+        st.caption(f"{figures['misread_count']} of {figures['count']:,} misread{shown}.")
+        images = load_misread_pictures(chosen, figures["misread"])
+        if any(image is not None for image in images):
+            columns = st.columns(6)
+            for position, (row, image) in enumerate(zip(rows, images, strict=True)):
+                if image is not None:
+                    columns[position % 6].image(image, caption=misread_caption(row), width=96)
+        else:
+            st.caption("The pictures are not here (../shared): their names only.")
+        st.dataframe(rows, hide_index=True, width="stretch")
+
+st.subheader("MNIST")
+st.caption(
+    f"Written by `python -m model train` on {card['trained_at'][:10]} and measured on the "
+    "10,000 MNIST test digits, which training never saw."
+)
 accuracy, errors, macro_f1, parameters, minutes = st.columns(5)
 accuracy.metric("Test accuracy", f"{metrics['accuracy']:.2%}")
 errors.metric(f"Mistakes of {metrics['count']:,}", metrics["errors"])

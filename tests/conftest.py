@@ -1,13 +1,28 @@
-"""Shared fixtures: the real MNIST folder and the bundled predictor."""
+"""Shared fixtures: the real MNIST, USPS and real-handwriting folders and the bundled predictor."""
 
 import pytest
-from support import MNIST_DIR, require
+from support import MNIST_DIR, REALWORLD_DIR, USPS_DIR, require
 
 
 @pytest.fixture(scope="session")
 def mnist_dir():
     require((MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file(), f"MNIST is missing at {MNIST_DIR}")
     return MNIST_DIR
+
+
+@pytest.fixture(scope="session")
+def usps_dir():
+    require((USPS_DIR / "zip.train.gz").is_file(), f"USPS is missing at {USPS_DIR}")
+    return USPS_DIR
+
+
+@pytest.fixture(scope="session")
+def realworld_dir():
+    require(
+        (REALWORLD_DIR / "manifest.tsv").is_file(),
+        f"the real-handwriting set is missing at {REALWORLD_DIR}",
+    )
+    return REALWORLD_DIR
 
 
 @pytest.fixture(scope="session")

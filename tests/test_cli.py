@@ -70,3 +70,16 @@ def test_read_prints_the_number_per_image(tmp_path):
     assert run.returncode == 0, run.stderr
     assert line["text"] == "204" and [d["digit"] for d in line["digits"]] == [2, 0, 4]
     assert all(len(d["box"]) == 4 for d in line["digits"])
+
+
+def test_the_parser_imports_no_tensorflow():
+    # Commands that only read pictures (predict, read, realworld) run on LiteRT alone.
+    check = (
+        "import sys; from model.cli import build_parser; build_parser().parse_args(['versions']); "
+        "print(sorted({'tensorflow', 'keras'} & set(sys.modules)))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 from support import ROOT
 
 from model import paths
 from model.operations.feedback import FeedbackStore
 from model.operations.registry import VERSION_FILES, Registry
+from ui.artifacts import escape_markdown, realworld_rows
 
 PAGES = ["app.py", *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "pages").glob("*.py"))]
 
@@ -193,3 +195,53 @@ def test_comparison_page_shows_the_committed_study():
     assert any("not bundled" in info.value for info in app.info)
     app.radio(key="compare_latency").set_value("batched").run()
     assert not app.exception
+
+
+def _image_captions(app):
+    return [image.proto.imgs[0].caption for image in app.get("image")]
+
+
+def _evaluation():
+    return AppTest.from_file(str(ROOT / "pages" / "2_Evaluation.py"), default_timeout=120)
+
+
+def test_evaluation_page_shows_the_real_sets_first_with_names_when_the_data_is_away(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("USPS_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("REALWORLD_DIR", str(tmp_path / "nowhere"))
+    report = json.loads((paths.BUNDLED_DIR / paths.REALWORLD_FILE).read_text())
+    app = _evaluation().run()
+    assert not app.exception, app.exception
+    assert [header.value for header in app.subheader][:2] == ["Real handwriting", "MNIST"]
+    table = app.dataframe[0].value
+    assert list(table["set"]) == [row["set"] for row in realworld_rows(report)]
+    assert list(table["read right"])[2] == f"{report['sets']['photo']['right']}/86"
+    app.selectbox(key="eval_real_misread_set").select("photo").run()
+    misread = [row["file"] for row in report["sets"]["photo"]["misread"]]
+    assert list(app.dataframe[2].value["picture"]) == misread
+    assert any("their names only" in caption.value for caption in app.caption)
+    assert not [caption for caption in _image_captions(app) if "read as" in caption]
+
+
+def test_evaluation_page_shows_thumbnails_of_the_misread_pictures(tmp_path, monkeypatch):
+    report = json.loads((paths.BUNDLED_DIR / paths.REALWORLD_FILE).read_text())
+    misread = report["sets"]["photo"]["misread"]
+    (tmp_path / "images").mkdir()
+    for row in misread:
+        Image.new("L", (40, 60), 255).save(tmp_path / "images" / row["file"])
+    monkeypatch.setenv("REALWORLD_DIR", str(tmp_path))
+    app = _evaluation().run()
+    app.selectbox(key="eval_real_misread_set").select("photo").run()
+    assert not app.exception, app.exception
+    captions = [caption for caption in _image_captions(app) if "read as" in caption]
+    assert len(captions) == len(misread)
+    assert captions[0].startswith(escape_markdown(misread[0]["file"]) + r"\: ")
+
+
+def test_evaluation_page_without_the_real_report_names_the_command(monkeypatch):
+    monkeypatch.setattr(paths, "REALWORLD_FILE", "not-there.json")
+    app = _evaluation().run()
+    assert not app.exception, app.exception
+    assert any("python -m model realworld" in info.value for info in app.info)
+    assert {metric.label for metric in app.metric} >= {"Test accuracy"}

@@ -1,12 +1,18 @@
 """Reading what training wrote beside the model (no Streamlit: the pages cache this)."""
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from model import paths
+from model.data.realworld import IMAGES, resolve_realworld_dir
+from model.data.usps import FILE as USPS_FILE
+from model.data.usps import read_usps, resolve_usps_dir
+from model.errors import InvalidImageError
+from model.inference.image_io import fit_within, load_image
 
 
 @dataclass
@@ -112,3 +118,127 @@ def robustness_rows(robustness):
             }
         )
     return rows
+
+
+def load_realworld(path=None):
+    """The real-handwriting report (`python -m model realworld`), or None when not there."""
+    path = Path(path) if path else paths.BUNDLED_DIR / paths.REALWORLD_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+REAL_SETS = {
+    "usps": ("USPS as given", "digits scanned from US mail, 16x16, white ink on black"),
+    "usps_inverted": ("USPS inverted", "the same digits, black ink on white"),
+    "photo": ("Photos", "photos of digits on paper"),
+    "scan": ("Scans", "scanned digits, small crops of forms"),
+    "drawn": ("Drawings", "paint programs and web canvases"),
+    "multi": ("Numbers", "3-10 digits read whole, exact matches only"),
+}
+
+
+def _percent(value):
+    return None if value is None else round(100 * value, 1)
+
+
+def realworld_rows(report):
+    """One row per real set: how many it reads right, beside the naive resize; unsure, no digit."""
+    rows = []
+    for name, figures in report["sets"].items():
+        label, what = REAL_SETS.get(name, (name, ""))
+        naive = figures.get("naive")
+        rows.append(
+            {
+                "set": label,
+                "what it is": what,
+                "read right": f"{figures['right']:,}/{figures['count']:,}",
+                "ours %": _percent(figures["accuracy"]),
+                "naive resize %": _percent(naive["accuracy"]) if naive else None,
+                "unsure %": _percent(figures["unsure_rate"]),
+                "no digit": figures["no_digit"],
+                "ms each": None if figures["median_ms"] is None else round(figures["median_ms"], 1),
+            }
+        )
+    return rows
+
+
+def realworld_digit_rows(figures):
+    """One row per digit of a single-digit set: ours beside the naive resize."""
+    naive = figures["naive"]["per_digit"]
+    return [
+        {
+            "digit": int(digit),
+            "pictures": row["count"],
+            "ours right": row["right"],
+            "ours %": _percent(row["accuracy"]),
+            "naive right": naive[digit]["right"],
+            "naive %": _percent(naive[digit]["accuracy"]),
+        }
+        for digit, row in figures["per_digit"].items()
+    ]
+
+
+def _shown(value):
+    return "no digit" if value is None or value == "" else str(value)
+
+
+def realworld_misread_rows(figures):
+    """What a set still misreads: the picture (file or USPS index), its label, what was read."""
+    return [
+        {
+            "picture": row["file"] if "file" in row else f"#{row['index']}",
+            "label": str(row["label"]),
+            "read": _shown(row["read"]),
+            **({"naive": _shown(row["naive"])} if "naive" in row else {}),
+            "unsure": row["unsure"],
+            "note": row.get("error") or row.get("note", ""),
+        }
+        for row in figures["misread"]
+    ]
+
+
+def misread_caption(row):
+    """A gallery caption for a misread row, Markdown-escaped (file names and notes are data)."""
+    text = f"{row['picture']}: {row['label']} read as {row['read']}"
+    if row["unsure"]:
+        text += " (unsure)"
+    if row["note"]:
+        text += f" — {row['note']}"
+    return escape_markdown(text)
+
+
+def escape_markdown(text):
+    """Text shown literally where Streamlit renders Markdown: every ASCII punctuation escaped."""
+    return re.sub(r"([!-/:-@\\[-`{-~])", r"\\\1", str(text))
+
+
+def realworld_images_dir(realworld_dir=None):
+    """The real pictures' folder when it is here ($REALWORLD_DIR, else ../shared/realworld)."""
+    try:
+        folder = resolve_realworld_dir(realworld_dir) / IMAGES
+    except FileNotFoundError:
+        return None
+    return folder if folder.is_dir() else None
+
+
+def thumbnail(path, side=160):
+    """A picture shrunk so its longer side is at most `side` pixels, for a gallery; None when
+    it cannot be read."""
+    try:
+        return fit_within(load_image(path), side)
+    except InvalidImageError:
+        return None
+
+
+def usps_dir_here(usps_dir=None):
+    """The USPS folder when its file is here ($USPS_DIR, else ../shared/usps), else None."""
+    try:
+        folder = resolve_usps_dir(usps_dir)
+    except FileNotFoundError:
+        return None
+    return folder if (folder / USPS_FILE).is_file() else None
+
+
+def usps_pictures(indices, usps_dir):
+    """{index: uint8 (16, 16)} of the USPS digits at `indices`, white on black."""
+    images, _ = read_usps(usps_dir)
+    return {index: images[index] for index in indices if 0 <= index < len(images)}

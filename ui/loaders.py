@@ -3,7 +3,15 @@
 import streamlit as st
 
 from model import Predictor
-from ui.artifacts import load_artifacts, load_study
+from ui.artifacts import (
+    load_artifacts,
+    load_realworld,
+    load_study,
+    realworld_images_dir,
+    thumbnail,
+    usps_dir_here,
+    usps_pictures,
+)
 from ui.versions import active_model_file
 
 
@@ -25,3 +33,34 @@ def load_bundled_artifacts():
 @st.cache_data(show_spinner=False)
 def load_comparison_study():
     return load_study()
+
+
+@st.cache_data(show_spinner=False)
+def load_realworld_report(path):
+    return load_realworld(path)
+
+
+def load_misread_pictures(set_name, misread):
+    """The pictures of a real set's misread rows, read from ../shared (or $USPS_DIR,
+    $REALWORLD_DIR) at run time; None for each when the data is not here."""
+    if set_name.startswith("usps"):
+        folder = usps_dir_here()
+        if folder is None:
+            return [None] * len(misread)
+        pictures = _usps_pictures(tuple(row["index"] for row in misread), str(folder))
+        images = [pictures.get(row["index"]) for row in misread]
+        if set_name == "usps_inverted":
+            images = [None if image is None else 255 - image for image in images]
+        return images
+    folder = realworld_images_dir()
+    return [_thumbnail(str(folder / row["file"])) if folder else None for row in misread]
+
+
+@st.cache_data(show_spinner=False, max_entries=400)
+def _thumbnail(path):
+    return thumbnail(path)
+
+
+@st.cache_data(show_spinner=False)
+def _usps_pictures(indices, usps_dir):
+    return usps_pictures(indices, usps_dir)

@@ -1,0 +1,89 @@
+"""Reading the real-handwriting set (`manifest.tsv` and `images/`): pictures people made, labelled
+by eye. A development set for measuring, never for training or fitting thresholds."""
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from model import paths
+
+REALWORLD_DIR_ENV = paths.REALWORLD_DIR_ENV
+MANIFEST = "manifest.tsv"
+IMAGES = "images"
+DEFAULT_DIR = paths.SHARED_DIR / "realworld"
+SINGLE_KINDS = ("photo", "scan", "drawn")  # one digit a picture, read with `predict`
+KINDS = (*SINGLE_KINDS, "multi")  # multi: a whole number, read with `read`
+COLUMNS = ("file", "label", "kind", "repo", "path", "note")
+
+
+class ManifestError(ValueError):
+    """The manifest is missing, or a line of it is not a picture with a valid label and kind."""
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One line of the manifest: `file` lies in `images/`; `label` is a digit or a number."""
+
+    file: str
+    label: str
+    kind: str
+    repo: str
+    path: str
+    note: str
+
+
+def resolve_realworld_dir(realworld_dir=None):
+    """The folder given, else $REALWORLD_DIR, else `../shared/realworld` beside the repository.
+
+    Raises:
+        FileNotFoundError: none was given and the default folder does not exist.
+    """
+    folder = realworld_dir or os.environ.get(REALWORLD_DIR_ENV)
+    if folder:
+        return Path(folder)
+    if DEFAULT_DIR.is_dir():
+        return DEFAULT_DIR
+    raise FileNotFoundError(
+        f"no real-handwriting folder: give --realworld-dir or set ${REALWORLD_DIR_ENV} "
+        f"(looked in {DEFAULT_DIR})"
+    )
+
+
+def read_manifest(realworld_dir=None):
+    """Reads `manifest.tsv`.
+
+    Args:
+        realworld_dir: the folder holding `manifest.tsv` and `images/`.
+
+    Returns:
+        A list of `Picture`, in the manifest's order.
+
+    Raises:
+        FileNotFoundError: no folder was given and the default one does not exist.
+        ManifestError: the manifest is missing, lacks a column, or a line has an unknown kind,
+            a label that is not digits (one digit for a single picture), or a missing picture.
+    """
+    folder = resolve_realworld_dir(realworld_dir)
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise ManifestError(f"{path}: file not found")
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    if rows and set(COLUMNS) - set(rows[0]):
+        raise ManifestError(f"{path}: missing columns {sorted(set(COLUMNS) - set(rows[0]))}")
+    pictures = []
+    for number, row in enumerate(rows, start=2):
+        picture = Picture(**{column: (row[column] or "").strip() for column in COLUMNS})
+        where = f"{path}, line {number} ({picture.file})"
+        if picture.kind not in KINDS:
+            raise ManifestError(f"{where}: kind {picture.kind!r} is not one of {KINDS}")
+        if Path(picture.file).name != picture.file:
+            raise ManifestError(f"{where}: a file name, not a path, is expected")
+        digits = picture.label.isascii() and picture.label.isdigit()
+        if not digits or (picture.kind != "multi" and len(picture.label) != 1):
+            raise ManifestError(f"{where}: label {picture.label!r} is not a digit")
+        if not (folder / IMAGES / picture.file).is_file():
+            raise ManifestError(f"{where}: no such picture in {folder / IMAGES}")
+        pictures.append(picture)
+    return pictures

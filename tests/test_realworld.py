@@ -1,0 +1,331 @@
+"""The real-handwriting report: the USPS and manifest readers, the naive baseline, the command
+end to end on data the test writes, the full report on ../shared, and the page's table rows."""
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from strokes import draw_digit, draw_number
+from support import ROOT
+
+from model import paths
+from model.cli import main
+from model.data import realworld as realworld_data
+from model.data import usps
+from model.data.realworld import ManifestError, read_manifest
+from model.data.usps import UspsFormatError, read_usps
+from model.study.realworld import MISREAD_CAP, naive_mnist, realworld, white_ink_gray
+from ui.artifacts import (
+    escape_markdown,
+    misread_caption,
+    realworld_digit_rows,
+    realworld_misread_rows,
+    realworld_rows,
+)
+
+USPS_DIGITS = [0, 1, 2, 3, 4, 5, 7, 1, 2, 7]  # the digits tests/strokes.py draws
+HEADER = "file\tlabel\tkind\trepo\tpath\tnote\n"
+
+
+def _usps_values(digit):
+    """A synthetic USPS line's 256 values: the digit drawn, white on black, squeezed to 16x16."""
+    gray = cv2.cvtColor(draw_digit(digit, width=36), cv2.COLOR_RGBA2GRAY)
+    small = cv2.resize(255 - gray, (16, 16), interpolation=cv2.INTER_AREA)
+    return small.astype(np.float64) / 255 * 2 - 1
+
+
+def _write_usps(folder, digits=USPS_DIGITS):
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [
+        " ".join([f"{digit:.4f}", *(f"{value:.4f}" for value in _usps_values(digit).ravel())])
+        for digit in digits
+    ]
+    with gzip.open(folder / usps.FILE, "wt") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return folder
+
+
+def _write_realworld(folder):
+    """Three single digits (a photo-like one, a drawing, white-on-black) and one number."""
+    images = folder / "images"
+    images.mkdir(parents=True)
+    Image.fromarray(draw_digit(3)[:, :, :3]).save(images / "3_001.jpg", quality=90)
+    Image.fromarray(draw_digit(7)).save(images / "7_002.png")
+    white_on_black = 255 - cv2.cvtColor(draw_digit(4), cv2.COLOR_RGBA2GRAY)
+    Image.fromarray(white_on_black).save(images / "4_003.png")
+    Image.fromarray(draw_number((2, 0, 4))).save(images / "204_004.png")
+    rows = [
+        "3_001.jpg\t3\tphoto\tsome/repo\tdigits/3.jpg\tblack pen, JPEG",
+        "7_002.png\t7\tdrawn\tsome/repo\tsamples/7.png\tcanvas drawing",
+        "4_003.png\t1\tdrawn\tsome/repo\tsamples/4.png\tlabelled 1 on purpose: a misread",
+        "204_004.png\t204\tmulti\tsome/repo\tnumbers/204.png\tthree digits",
+    ]
+    (folder / "manifest.tsv").write_text(HEADER + "\n".join(rows) + "\n")
+    return folder
+
+
+def _check_consistent(figures):
+    """Every set's figures agree with each other: right/count, per digit, misread list."""
+    count, right = figures["count"], figures["right"]
+    assert figures["accuracy"] == pytest.approx(right / count)
+    assert figures["misread_count"] == count - right
+    assert figures["unsure_rate"] == pytest.approx(figures["unsure"] / count)
+    assert 0 <= figures["no_digit"] <= count - right
+    assert figures["median_ms"] > 0
+    for row in figures["misread"]:
+        assert str(row["read"]) != str(row["label"])
+    if "per_digit" in figures:
+        assert sum(row["count"] for row in figures["per_digit"].values()) == count
+        assert sum(row["right"] for row in figures["per_digit"].values()) == right
+        naive = figures["naive"]
+        assert 0 <= naive["right"] <= count
+        assert naive["accuracy"] == pytest.approx(naive["right"] / count)
+        assert sum(row["right"] for row in naive["per_digit"].values()) == naive["right"]
+        assert 0 <= figures["sure_and_wrong"] <= count - right
+
+
+def test_read_usps_scales_to_white_ink_on_black(tmp_path):
+    values = np.full(256, -1.0)
+    values[:16] = 1.0
+    values[16] = 0.0
+    line = " ".join(["7.0000", *(f"{value:.4f}" for value in values)])
+    with gzip.open(tmp_path / usps.FILE, "wt") as handle:
+        handle.write(line + "\n" + line + "\n")
+    images, labels = read_usps(tmp_path)
+    assert images.shape == (2, 16, 16) and images.dtype == np.uint8
+    assert labels.tolist() == [7, 7]
+    assert images[0, 0].tolist() == [255] * 16 and images[0, 1, 0] == 128
+    assert images[0, 2:].max() == 0
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [("3.0 0.5 0.5", "holds 3 values"), ("12.0" + " 0.0" * 256, "not a digit 0-9")],
+)
+def test_read_usps_refuses_a_malformed_line(tmp_path, line, message):
+    with gzip.open(tmp_path / usps.FILE, "wt") as handle:
+        handle.write(line + "\n")
+    with pytest.raises(UspsFormatError, match=message):
+        read_usps(tmp_path)
+
+
+def test_data_folders_come_from_the_flag_the_environment_or_an_existing_default(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("USPS_DIR", str(tmp_path / "from-env"))
+    assert usps.resolve_usps_dir(tmp_path / "given") == tmp_path / "given"
+    assert usps.resolve_usps_dir() == tmp_path / "from-env"
+    monkeypatch.delenv("USPS_DIR")
+    monkeypatch.delenv("REALWORLD_DIR", raising=False)
+    monkeypatch.setattr(usps, "DEFAULT_DIR", tmp_path / "nowhere")
+    monkeypatch.setattr(realworld_data, "DEFAULT_DIR", tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="give --usps-dir or set \\$USPS_DIR"):
+        usps.resolve_usps_dir()
+    with pytest.raises(FileNotFoundError, match="give --realworld-dir or set \\$REALWORLD_DIR"):
+        realworld_data.resolve_realworld_dir()
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("3_001.jpg\t3\tsketch\tr\tp\tn", "kind 'sketch'"),
+        ("3_001.jpg\t34\tphoto\tr\tp\tn", "label '34' is not a digit"),
+        ("missing.png\t3\tphoto\tr\tp\tn", "no such picture"),
+        ("../3_001.jpg\t3\tphoto\tr\tp\tn", "a file name, not a path"),
+    ],
+)
+def test_read_manifest_refuses_a_bad_line(tmp_path, row, message):
+    (tmp_path / "images").mkdir()
+    Image.new("L", (8, 8)).save(tmp_path / "images" / "3_001.jpg")
+    (tmp_path / "manifest.tsv").write_text(HEADER + row + "\n")
+    with pytest.raises(ManifestError, match=message):
+        read_manifest(tmp_path)
+
+
+def test_naive_baseline_fits_the_whole_picture_in_20x20_keeping_its_aspect():
+    square = naive_mnist(np.full((16, 16), 200, np.uint8))
+    assert square[4:24, 4:24].min() == 200 and square.sum() == 200 * 400
+    tall = naive_mnist(np.full((40, 20), 255, np.uint8))
+    rows, columns = np.nonzero(tall)
+    assert (rows.min(), rows.max(), columns.min(), columns.max()) == (4, 23, 9, 18)
+
+
+def test_naive_baseline_turns_dark_ink_on_light_paper_white_on_black(tmp_path):
+    Image.fromarray(draw_digit(5)).save(tmp_path / "five.png")
+    gray = white_ink_gray(tmp_path / "five.png")
+    assert gray[0, 0] == 0 and gray.max() == 255
+
+
+def test_report_end_to_end_through_the_cli_in_a_subprocess(tmp_path):
+    usps_dir, real_dir = _write_usps(tmp_path / "usps"), _write_realworld(tmp_path / "real")
+    out = tmp_path / "out"
+    out.mkdir()
+    # The folders come from the environment; the command must not need TensorFlow.
+    script = (
+        "import sys; from model.cli import main; code = main(['realworld', '--out', sys.argv[1]]); "
+        "print(sorted({'tensorflow', 'keras'} & set(sys.modules))); sys.exit(code)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **os.environ,
+            "USPS_DIR": str(usps_dir),
+            "REALWORLD_DIR": str(real_dir),
+        },
+    )
+    assert run.returncode == 0, run.stderr
+    summary_line, modules_line = run.stdout.strip().splitlines()[-2:]
+    assert modules_line == "[]"
+    summary = json.loads(summary_line)
+    assert summary["out"] == str(out / paths.REALWORLD_FILE)
+
+    report = json.loads((out / paths.REALWORLD_FILE).read_text())
+    assert report["schema_version"] == 1 and report["command"].startswith("python -m model")
+    assert report["model"]["engine"] == "litert" and report["model"]["name"] == "digit_cnn"
+    assert report["data"]["usps"]["digits"] == len(USPS_DIGITS)
+    assert report["data"]["realworld"]["pictures"] == 4
+    sets = report["sets"]
+    assert list(sets) == ["usps", "usps_inverted", "photo", "scan", "drawn", "multi"]
+    for name in ("usps", "usps_inverted", "photo", "drawn", "multi"):
+        _check_consistent(sets[name])
+        assert summary["sets"][name]["right"] == sets[name]["right"]
+    assert sets["scan"]["count"] == 0
+    assert sets["usps"]["count"] == sets["usps_inverted"]["count"] == len(USPS_DIGITS)
+    # The naive baseline is given white-on-black USPS digits in both polarities.
+    assert sets["usps"]["naive"] == sets["usps_inverted"]["naive"]
+    assert sets["usps"]["naive"]["right"] >= len(USPS_DIGITS) - 2
+    assert (sets["photo"]["right"], sets["photo"]["count"]) == (1, 1)
+    assert (sets["drawn"]["right"], sets["drawn"]["count"]) == (1, 2)
+    (misread,) = sets["drawn"]["misread"]
+    assert set(misread) == {"file", "note", "label", "read", "unsure", "naive"}
+    assert (misread["file"], misread["label"], misread["read"]) == ("4_003.png", 1, 4)
+    assert misread["note"] == "labelled 1 on purpose: a misread"
+    assert (sets["multi"]["right"], sets["multi"]["misread"]) == (1, [])
+    # Only names, labels and readings: no pixels of the sets.
+    assert len((out / paths.REALWORLD_FILE).read_text()) < 20_000
+
+
+def test_a_missing_usps_folder_is_a_clear_error(tmp_path, capsys):
+    real_dir = _write_realworld(tmp_path / "real")
+    code = main(
+        ["realworld", "--usps-dir", str(tmp_path / "nowhere"), "--realworld-dir", str(real_dir)]
+    )
+    assert code == 2
+    assert "zip.train.gz: file not found" in capsys.readouterr().err
+
+
+def test_report_on_the_real_sets_is_consistent(predictor, usps_dir, realworld_dir):
+    report = realworld(predictor, usps_dir, realworld_dir, out_dir=None, usps_limit=400)
+    sets = report["sets"]
+    for figures in sets.values():
+        _check_consistent(figures)
+    assert sets["usps"]["count"] == 400
+    assert len(sets["usps"]["misread"]) == min(MISREAD_CAP, sets["usps"]["misread_count"])
+    images, labels = read_usps(usps_dir)
+    for row in sets["usps"]["misread"][:5]:
+        assert row["label"] == labels[row["index"]]
+        assert predictor.predict(images[row["index"]]).digit == row["read"]
+    counts = {name: sets[name]["count"] for name in ("photo", "scan", "drawn", "multi")}
+    assert counts == {"photo": 86, "scan": 25, "drawn": 100, "multi": 32}
+    pictures = {picture.file: picture for picture in read_manifest(realworld_dir)}
+    for name in ("photo", "scan", "drawn"):
+        assert len(sets[name]["misread"]) == sets[name]["count"] - sets[name]["right"]
+        for row in sets[name]["misread"]:
+            picture = pictures[row["file"]]
+            assert (picture.kind, int(picture.label), picture.note) == (
+                name,
+                row["label"],
+                row["note"],
+            )
+            found = predictor.predict(realworld_dir / "images" / row["file"]).digit
+            assert found == row["read"]
+    # The committed report is the current code's: re-run `python -m model realworld` when
+    # a change alters what is read.
+    committed = json.loads((paths.BUNDLED_DIR / paths.REALWORLD_FILE).read_text())
+    assert committed["data"]["realworld"]["sha256"] == report["data"]["realworld"]["sha256"]
+    for name in ("photo", "scan", "drawn", "multi"):
+        assert committed["sets"][name]["misread"] == sets[name]["misread"], name
+
+
+def test_bundled_report_covers_every_real_picture():
+    report = json.loads((paths.BUNDLED_DIR / paths.REALWORLD_FILE).read_text())
+    assert report["data"]["usps"]["digits"] == 7291 and report["data"]["usps"]["limit"] is None
+    assert report["data"]["realworld"]["pictures"] == 243
+    for figures in report["sets"].values():
+        _check_consistent(figures)
+
+
+REPORT = {
+    "sets": {
+        "usps": {
+            "count": 4,
+            "right": 3,
+            "accuracy": 0.75,
+            "unsure": 1,
+            "unsure_rate": 0.25,
+            "no_digit": 0,
+            "median_ms": 1.234,
+            "per_digit": {
+                "1": {"count": 2, "right": 2, "accuracy": 1.0},
+                "7": {"count": 2, "right": 1, "accuracy": 0.5},
+            },
+            "naive": {
+                "right": 4,
+                "accuracy": 1.0,
+                "per_digit": {
+                    "1": {"count": 2, "right": 2, "accuracy": 1.0},
+                    "7": {"count": 2, "right": 2, "accuracy": 1.0},
+                },
+            },
+            "misread_count": 1,
+            "misread": [{"index": 3, "label": 7, "read": None, "unsure": False, "naive": 7}],
+        },
+        "multi": {
+            "count": 2,
+            "right": 1,
+            "accuracy": 0.5,
+            "unsure": 1,
+            "unsure_rate": 0.5,
+            "no_digit": 0,
+            "median_ms": 20.0,
+            "misread_count": 1,
+            "misread": [
+                {"file": "12_[x].png", "label": "12", "read": "17", "unsure": True, "note": "*a*"}
+            ],
+        },
+    }
+}
+
+
+def test_realworld_rows_set_ours_beside_the_naive_resize():
+    usps_row, multi_row = realworld_rows(REPORT)
+    assert usps_row["set"] == "USPS as given" and usps_row["read right"] == "3/4"
+    assert (usps_row["ours %"], usps_row["naive resize %"], usps_row["unsure %"]) == (75, 100, 25)
+    assert (usps_row["no digit"], usps_row["ms each"]) == (0, 1.2)
+    assert multi_row["set"] == "Numbers" and multi_row["naive resize %"] is None
+    assert [row["naive right"] for row in realworld_digit_rows(REPORT["sets"]["usps"])] == [2, 2]
+
+
+def test_misread_rows_and_their_escaped_captions():
+    (usps_row,) = realworld_misread_rows(REPORT["sets"]["usps"])
+    assert usps_row == {
+        "picture": "#3",
+        "label": "7",
+        "read": "no digit",
+        "naive": "7",
+        "unsure": False,
+        "note": "",
+    }
+    (number_row,) = realworld_misread_rows(REPORT["sets"]["multi"])
+    assert misread_caption(number_row) == r"12\_\[x\]\.png\: 12 read as 17 \(unsure\) — \*a\*"
+    assert escape_markdown(":red[x] $y$ <b>") == r"\:red\[x\] \$y\$ \<b\>"
