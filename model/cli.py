@@ -12,9 +12,9 @@ from pathlib import Path
 
 from model import config, paths
 from model.errors import (
+    DatasetError,
     FeedbackError,
     InvalidImageError,
-    MnistFormatError,
     RegistryError,
     UsageError,
 )
@@ -520,10 +520,10 @@ def main(argv=None):
         return args.run(args)
     # The errors a user can cause and mend; anything else is a bug and keeps its traceback.
     except (
+        DatasetError,
         FileNotFoundError,
         FeedbackError,
         InvalidImageError,
-        MnistFormatError,
         RegistryError,
         UsageError,
     ) as error:

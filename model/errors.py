@@ -25,5 +25,9 @@ class UsageError(ValueError):
     output folder); the message says what to give instead."""
 
 
-class MnistFormatError(ValueError):
+class DatasetError(ValueError):
+    """A data set's file is missing, truncated or not what its name says."""
+
+
+class MnistFormatError(DatasetError):
     """An MNIST IDX file is missing, truncated or not what its name says."""

@@ -11,8 +11,9 @@ from streamlit.testing.v1 import AppTest
 from support import ROOT
 
 from model import paths
+from model.operations.checksums import VERSION_FILES
 from model.operations.feedback import FeedbackStore
-from model.operations.registry import VERSION_FILES, Registry
+from model.operations.registry import Registry
 from ui.artifacts import escape_markdown, realworld_rows
 
 PAGES = ["app.py", *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "pages").glob("*.py"))]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model import paths
+from model.errors import DatasetError
 
 REALWORLD_DIR_ENV = paths.REALWORLD_DIR_ENV
 MANIFEST = "manifest.tsv"
@@ -17,7 +18,7 @@ KINDS = (*SINGLE_KINDS, "multi")  # multi: a whole number, read with `read`
 COLUMNS = ("file", "label", "kind", "repo", "path", "note")
 
 
-class ManifestError(ValueError):
+class ManifestError(DatasetError):
     """The manifest is missing, or a line of it is not a picture with a valid label and kind."""
 
 

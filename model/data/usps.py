@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from model import paths
+from model.errors import DatasetError
 
 USPS_DIR_ENV = paths.USPS_DIR_ENV
 FILE = "zip.train.gz"
@@ -15,7 +16,7 @@ DEFAULT_DIR = paths.SHARED_DIR / "usps"
 SIDE = 16
 
 
-class UspsFormatError(ValueError):
+class UspsFormatError(DatasetError):
     """The USPS file is missing, corrupt or not one label and 256 grey values a line."""
 
 
