@@ -149,12 +149,7 @@ def finetune(
         FeedbackError, RegistryError, TamperedModelError: the database or the active
             version cannot be used.
     """
-    if epochs < 1:
-        raise UsageError(f"epochs must be at least 1, not {epochs}")
-    if not 0 <= tolerance < 1:
-        raise UsageError(f"tolerance is an accuracy drop between 0 and 1, not {tolerance}")
-    if not 0 < feedback_share < 1:
-        raise UsageError(f"feedback_share must be between 0 and 1, not {feedback_share}")
+    _check_options(epochs, tolerance, feedback_share)
     started = time.time()
     report = report or (lambda event: None)
     seed_everything(seed)
@@ -162,57 +157,23 @@ def finetune(
     registry = Registry(registry_folder)
     parent = registry.active
     parent_path = registry.verify(parent)
-    if feedback_db is not None and not Path(feedback_db).is_file():
-        raise FileNotFoundError(f"no feedback database at {feedback_db}")
-    ids, images, labels = FeedbackStore(feedback_db).arrays()
-    held_out = holdout_mask(ids, seed=seed)
-    x_feedback, y_feedback = images[~held_out], labels[~held_out]
-    x_holdout, y_holdout = images[held_out], labels[held_out]
-    if len(x_feedback) == 0:
-        raise UsageError(
-            f"no feedback to learn from: {len(ids)} samples in the database, "
-            f"{int(held_out.sum())} of them held out for evaluation"
-        )
-
     before = Predictor.load(parent_path)
+    (x_feedback, y_feedback), holdout = feedback_split(feedback_db, seed)
     # The validation split the parent was trained without: the seed of its first training.
     data = load_mnist(mnist_dir, seed=before.card.get("seed", SEED))
-    x_mnist, y_mnist, x_val, y_val = data.x_train, data.y_train, data.x_val, data.y_val
-    if limit:
-        x_mnist, y_mnist = x_mnist[:limit], y_mnist[:limit]
-        x_val, y_val = x_val[: max(limit // 5, 100)], y_val[: max(limit // 5, 100)]
-    repeats = feedback_repeats(len(x_feedback), len(x_mnist), feedback_share)
-    x_mix = np.concatenate([x_mnist, np.repeat(x_feedback, repeats, axis=0)])
-    y_mix = np.concatenate([y_mnist, np.repeat(y_feedback, repeats, axis=0)])
-    counts = {
-        "feedback_train": len(x_feedback),
-        "feedback_held_out": len(x_holdout),
-        "feedback_repeats": repeats,
-        "mnist_train": len(x_mnist),
-        "mnist_test": len(data.x_test),
-    }
-    report({"event": "start", "parent": parent, **counts, "epochs": epochs})
-
-    mnist_before = accuracy(before, data.x_test, data.y_test)
-    feedback_before = accuracy(before, x_holdout, y_holdout)
-    report({"event": "before", "mnist_test": mnist_before, "feedback_held_out": feedback_before})
-
-    model = keras.models.load_model(parent_path, compile=False)
-    _freeze_batch_norm(model)
-    steps = epochs * int(np.ceil(len(x_mix) / batch_size))
-    # A short warm-up (Adam's first steps are as large as the learning rate whatever the
-    # gradient), then cosine decay to zero, so the last steps barely move the weights.
-    schedule = cosine_schedule(
-        learning_rate, steps=steps, warmup_steps=steps // 10, start_fraction=1 / 10
+    (x_mix, y_mix), validation, counts = training_mix(
+        data, (x_feedback, y_feedback), len(holdout[1]), feedback_share, limit
     )
-    fit_classifier(
-        model,
-        make_dataset(x_mix, y_mix, batch_size, build_augmentation(seed), seed),
-        make_dataset(x_val, y_val, config.EVAL_BATCH_SIZE),
-        epochs,
-        schedule,
-        callbacks=[ReportEpochs(report)],
-        verbose=0,
+    report({"event": "start", "parent": parent, **counts, "epochs": epochs})
+    test = (data.x_test, data.y_test)
+    accuracy_before = {
+        "mnist_test": accuracy(before, *test),
+        "feedback_held_out": accuracy(before, *holdout),
+    }
+    report({"event": "before", **accuracy_before})
+
+    model = _fit(
+        parent_path, (x_mix, y_mix), validation, epochs, learning_rate, batch_size, seed, report
     )
 
     staged = registry.staging_folder()
@@ -223,12 +184,20 @@ def finetune(
             if (parent_path.parent / name).is_file():
                 shutil.copyfile(parent_path.parent / name, staged / name)
         after = Predictor.load(staged / paths.MODEL_FILE)
-        mnist_after = accuracy(after, data.x_test, data.y_test)
-        feedback_after = accuracy(after, x_holdout, y_holdout)
-        drop = mnist_before - mnist_after
+        accuracy_after = {
+            "mnist_test": accuracy(after, *test),
+            "feedback_held_out": accuracy(after, *holdout),
+        }
+        drop = accuracy_before["mnist_test"] - accuracy_after["mnist_test"]
         metrics = {
-            "mnist_test_accuracy": {"before": mnist_before, "after": mnist_after},
-            "feedback_held_out_accuracy": {"before": feedback_before, "after": feedback_after},
+            "mnist_test_accuracy": {
+                "before": accuracy_before["mnist_test"],
+                "after": accuracy_after["mnist_test"],
+            },
+            "feedback_held_out_accuracy": {
+                "before": accuracy_before["feedback_held_out"],
+                "after": accuracy_after["feedback_held_out"],
+            },
             "mnist_drop": round(drop, 6),
             "tolerance": tolerance,
             **counts,
@@ -240,15 +209,7 @@ def finetune(
         accepted = drop <= tolerance + 1e-9  # accuracies are counts over the same test set
         version = None
         if accepted:
-            card = {
-                **before.card,
-                "test_accuracy": mnist_after,
-                "trained_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                    timespec="seconds"
-                ),
-                "fine_tune": {"parent": parent, **metrics},
-            }
-            (staged / paths.CARD_FILE).write_text(json.dumps(card, indent=1) + "\n")
+            _write_card(staged, before.card, parent, metrics)
             # The new version runs on LiteRT too, checked against Keras like the bundled one.
             export("litert", staged / paths.MODEL_FILE, staged, mnist_dir, limit and 512)
             version = registry.add_version(staged, parent, metrics, activate=activate)
@@ -258,3 +219,84 @@ def finetune(
         registry.discard(staged)
         raise
     return {"accepted": accepted, "version": version, "parent": parent, **metrics}
+
+
+def _check_options(epochs, tolerance, feedback_share):
+    if epochs < 1:
+        raise UsageError(f"epochs must be at least 1, not {epochs}")
+    if not 0 <= tolerance < 1:
+        raise UsageError(f"tolerance is an accuracy drop between 0 and 1, not {tolerance}")
+    if not 0 < feedback_share < 1:
+        raise UsageError(f"feedback_share must be between 0 and 1, not {feedback_share}")
+
+
+def feedback_split(feedback_db, seed):
+    """The feedback to train on and the held-out feedback, as ((images, labels), (images, labels)).
+
+    Raises:
+        FileNotFoundError: no database at `feedback_db`.
+        UsageError: nothing left to train on once the held-out part is set aside.
+    """
+    if feedback_db is not None and not Path(feedback_db).is_file():
+        raise FileNotFoundError(f"no feedback database at {feedback_db}")
+    ids, images, labels = FeedbackStore(feedback_db).arrays()
+    held_out = holdout_mask(ids, seed=seed)
+    if not (~held_out).any():
+        raise UsageError(
+            f"no feedback to learn from: {len(ids)} samples in the database, "
+            f"{int(held_out.sum())} of them held out for evaluation"
+        )
+    return (images[~held_out], labels[~held_out]), (images[held_out], labels[held_out])
+
+
+def training_mix(data, feedback, held_out_count, feedback_share, limit=None):
+    """MNIST with the feedback repeated to about `feedback_share` of it, the validation split,
+    and the counts for the report."""
+    x_feedback, y_feedback = feedback
+    x_mnist, y_mnist, x_val, y_val = data.x_train, data.y_train, data.x_val, data.y_val
+    if limit:
+        x_mnist, y_mnist = x_mnist[:limit], y_mnist[:limit]
+        x_val, y_val = x_val[: max(limit // 5, 100)], y_val[: max(limit // 5, 100)]
+    repeats = feedback_repeats(len(x_feedback), len(x_mnist), feedback_share)
+    x_mix = np.concatenate([x_mnist, np.repeat(x_feedback, repeats, axis=0)])
+    y_mix = np.concatenate([y_mnist, np.repeat(y_feedback, repeats, axis=0)])
+    counts = {
+        "feedback_train": len(x_feedback),
+        "feedback_held_out": held_out_count,
+        "feedback_repeats": repeats,
+        "mnist_train": len(x_mnist),
+        "mnist_test": len(data.x_test),
+    }
+    return (x_mix, y_mix), (x_val, y_val), counts
+
+
+def _fit(parent_path, mix, validation, epochs, learning_rate, batch_size, seed, report):
+    """The parent's weights trained on `mix` through the one recipe, batch norm frozen."""
+    model = keras.models.load_model(parent_path, compile=False)
+    _freeze_batch_norm(model)
+    steps = epochs * int(np.ceil(len(mix[0]) / batch_size))
+    # A short warm-up (Adam's first steps are as large as the learning rate whatever the
+    # gradient), then cosine decay to zero, so the last steps barely move the weights.
+    schedule = cosine_schedule(
+        learning_rate, steps=steps, warmup_steps=steps // 10, start_fraction=1 / 10
+    )
+    fit_classifier(
+        model,
+        make_dataset(*mix, batch_size, build_augmentation(seed), seed),
+        make_dataset(*validation, config.EVAL_BATCH_SIZE),
+        epochs,
+        schedule,
+        callbacks=[ReportEpochs(report)],
+        verbose=0,
+    )
+    return model
+
+
+def _write_card(folder, parent_card, parent, metrics):
+    card = {
+        **parent_card,
+        "test_accuracy": metrics["mnist_test_accuracy"]["after"],
+        "trained_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "fine_tune": {"parent": parent, **metrics},
+    }
+    (folder / paths.CARD_FILE).write_text(json.dumps(card, indent=1) + "\n")
