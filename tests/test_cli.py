@@ -1,20 +1,8 @@
 import json
-import subprocess
-import sys
 
 from PIL import Image
 from strokes import draw_digit
-from support import ROOT
-
-
-def _run(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "model", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from support import run_cli
 
 
 def test_predict_prints_one_json_line_per_image_and_fails_at_the_end(tmp_path):
@@ -23,7 +11,7 @@ def test_predict_prints_one_json_line_per_image_and_fails_at_the_end(tmp_path):
     Image.fromarray(draw_digit(7)[:, :, :3]).save(seven, quality=90)
     not_image = tmp_path / "notes.txt"
     not_image.write_text("hello")
-    run = _run("predict", str(one), str(not_image), str(tmp_path / "missing.png"), str(seven))
+    run = run_cli("predict", str(one), str(not_image), str(tmp_path / "missing.png"), str(seven))
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     assert run.returncode == 1, run.stderr
     assert [line["path"] for line in lines] == [
@@ -41,13 +29,13 @@ def test_predict_prints_one_json_line_per_image_and_fails_at_the_end(tmp_path):
 def test_predict_exits_zero_when_every_file_reads(tmp_path):
     blank = tmp_path / "blank.png"
     Image.new("L", (100, 100), 255).save(blank)
-    run = _run("predict", str(blank))
+    run = run_cli("predict", str(blank))
     line = json.loads(run.stdout)
     assert run.returncode == 0 and line["digit"] is None and "blank" in line["reason"]
 
 
 def test_evaluate_prints_the_test_metrics(mnist_dir):
-    run = _run("evaluate", "--mnist-dir", str(mnist_dir))
+    run = run_cli("evaluate", "--mnist-dir", str(mnist_dir))
     assert run.returncode == 0, run.stderr
     metrics = json.loads(run.stdout)
     assert metrics["count"] == 10000 and metrics["accuracy"] >= 0.996
@@ -56,7 +44,7 @@ def test_evaluate_prints_the_test_metrics(mnist_dir):
 
 
 def test_a_missing_mnist_folder_is_a_clear_error(tmp_path):
-    run = _run("evaluate", "--mnist-dir", str(tmp_path / "nowhere"))
+    run = run_cli("evaluate", "--mnist-dir", str(tmp_path / "nowhere"))
     assert run.returncode == 2 and "does not exist" in run.stderr and "Traceback" not in run.stderr
 
 
@@ -65,7 +53,7 @@ def test_read_prints_the_number_per_image(tmp_path):
 
     number = tmp_path / "number.png"
     Image.fromarray(draw_number((2, 0, 4))).save(number)
-    run = _run("read", str(number))
+    run = run_cli("read", str(number))
     line = json.loads(run.stdout)
     assert run.returncode == 0, run.stderr
     assert line["text"] == "204" and [d["digit"] for d in line["digits"]] == [2, 0, 4]

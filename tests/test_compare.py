@@ -1,12 +1,10 @@
 """The comparison's models, each trained on a tiny subset; the study runner; the CLI."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from support import ROOT
+from support import run_cli
 
 from model import paths
 from model.data.mnist import load_mnist
@@ -218,28 +216,10 @@ def test_compare_refuses_a_subset_study_over_the_bundled_one(mnist_dir):
 
 
 def test_compare_command_runs_two_classical_models(mnist_dir, tmp_path):
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "model",
-            "compare",
-            "--mnist-dir",
-            str(mnist_dir),
-            "--only",
-            "knn,hog_svm",
-            "--limit",
-            "300",
-            "--out",
-            str(tmp_path),
-            "--models-dir",
-            "",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = run_cli(
+        "compare", "--mnist-dir", mnist_dir, "--only", "knn,hog_svm", "--limit", "300",
+        "--out", tmp_path, "--models-dir", "",
+    )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     assert "[1/2] k-nearest neighbours" in run.stdout and "[2/2] HOG + SVM" in run.stdout
     summary = json.loads(run.stdout.splitlines()[-1])

@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 from strokes import draw_digit, draw_number
-from test_cli import _run
+from support import run_cli
 
 from model import Predictor, paths
 from model.data.mnist import load_mnist
@@ -123,11 +123,11 @@ def test_both_engines_read_the_same_digits(predictor):
 
 
 def test_export_command(model_copy, mnist_dir):
-    run = _run(
+    run = run_cli(
         "export", "--format", "litert", "--model", str(model_copy), "--mnist-dir", str(mnist_dir),
         "--limit", "16",
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.splitlines()[-1])["verified"] is True
-    run = _run("predict", "--model", str(model_copy), "--engine", "litert", str(model_copy))
+    run = run_cli("predict", "--model", str(model_copy), "--engine", "litert", str(model_copy))
     assert run.returncode == 1 and "Traceback" not in run.stderr

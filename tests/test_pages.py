@@ -1,17 +1,16 @@
 """AppTest: every page runs without an exception and shows its figures; feedback and versions."""
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
-from support import ROOT
+from support import ROOT, add_bundled_copy
 
 from model import paths
 from model.operations.feedback import FeedbackStore
-from model.operations.registry import VERSION_FILES, Registry
+from model.operations.registry import Registry
 
 PAGES = ["app.py", *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "pages").glob("*.py"))]
 
@@ -103,11 +102,7 @@ def test_monitoring_page_reports_a_corrupt_database_and_leaves_it(private_data):
 
 def _registry_with_a_second_version(metrics=None):
     registry = Registry()
-    staged = registry.staging_folder()
-    for name in VERSION_FILES:
-        shutil.copyfile(paths.BUNDLED_DIR / name, staged / name)
-    metrics = metrics or {"mnist_test_accuracy": {"before": 0.99, "after": 0.99}}
-    registry.add_version(staged, "v1", metrics)
+    add_bundled_copy(registry, metrics)
     return registry
 
 

@@ -2,22 +2,14 @@
 
 import json
 import shutil
-import subprocess
-import sys
 
-from support import ROOT, require
+from support import require, run_python
 
 
 def test_startup_benchmark():
     require(shutil.which("chromium") is not None, "Chromium is not installed")
     # Its own process: Playwright's sync API cannot start inside this session's browser loop.
-    run = subprocess.run(
-        [sys.executable, "-m", "bench.startup", "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = run_python("-m", "bench.startup", "--quick")
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(run.stdout)
     cold = result["cold_start"]
