@@ -1,6 +1,10 @@
 """The benchmarks run, in quick mode, and report what they measure (no timing assertions)."""
 
+import pytest
+
 from bench import batch, latency, memory
+
+pytestmark = pytest.mark.slow
 
 
 def test_latency_benchmark(mnist_dir):

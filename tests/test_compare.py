@@ -85,6 +85,7 @@ def test_k_is_chosen_on_the_validation_split(tiny):
     assert accuracies[best] == max(accuracies.values())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["mlp", "small_cnn", "resnet"])
 def test_each_network_trains_one_epoch_and_predicts(name, tiny, tmp_path):
     import keras
@@ -110,6 +111,7 @@ def test_each_network_trains_one_epoch_and_predicts(name, tiny, tmp_path):
     np.testing.assert_array_equal(compiled_classifier(reloaded)(x_test), predicted)
 
 
+@pytest.mark.slow
 def test_transfer_vgg16_trains_without_imagenet_weights(tiny):
     from model.study.transfer import build_transfer_model
     from model.training.recipe import compiled_classifier, fit_network
@@ -122,6 +124,7 @@ def test_transfer_vgg16_trains_without_imagenet_weights(tiny):
     assert predicted.shape == (8,) and set(predicted) <= set(range(10))
 
 
+@pytest.mark.slow
 def test_transfer_resnet50_builds_without_imagenet_weights(tiny):
     from model.study.transfer import build_transfer_model
 
@@ -181,6 +184,7 @@ def test_the_default_study_is_the_ten_models_of_the_issue():
         choose(["svm"])
 
 
+@pytest.mark.slow
 def test_compare_writes_the_artifact_and_merges_with_only(mnist_dir, tmp_path):
     models = tmp_path / "models"
     first = compare(
@@ -215,6 +219,7 @@ def test_compare_refuses_a_subset_study_over_the_bundled_one(mnist_dir):
         compare(mnist_dir, only=["logistic_regression"], limit=100)
 
 
+@pytest.mark.slow
 def test_compare_command_runs_two_classical_models(mnist_dir, tmp_path):
     run = run_cli(
         "compare", "--mnist-dir", mnist_dir, "--only", "knn,hog_svm", "--limit", "300",

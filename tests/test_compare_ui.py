@@ -85,6 +85,7 @@ def test_per_class_heatmap_has_a_row_per_model_and_a_column_per_digit():
     assert heatmap.text[1][9] == "93.5"
 
 
+@pytest.mark.artifacts
 def test_the_real_artifacts_make_every_table_and_figure():
     study = load_study()
     models = study.comparison["models"]

@@ -89,6 +89,7 @@ print("LOADED " + json.dumps(loaded))
 """
 
 
+@pytest.mark.slow
 def test_reading_and_every_page_load_no_tensorflow_training_or_study(tmp_path):
     pages = ["app.py", *sorted(str(path.relative_to(ROOT)) for path in ROOT.glob("pages/*.py"))]
     env = {

@@ -144,6 +144,7 @@ def test_predict_uses_the_active_version_and_refuses_it_when_tampered(tmp_path, 
     assert run.returncode == 0 and json.loads(run.stdout)["digit"] == 4
 
 
+@pytest.mark.artifacts
 def test_the_bundled_checksums_are_committed_and_current():
     assert json.loads((paths.BUNDLED_DIR / paths.CHECKSUMS_FILE).read_text()) == folder_checksums(
         paths.BUNDLED_DIR

@@ -76,6 +76,7 @@ def test_temperature_scaling_undoes_overconfidence():
     )
 
 
+@pytest.mark.artifacts
 def test_the_predictor_uses_the_bundled_calibration_and_gate(predictor):
     import json
 
@@ -89,6 +90,7 @@ def test_the_predictor_uses_the_bundled_calibration_and_gate(predictor):
     assert probabilities.shape == (1, 10) and is_digit.shape == (1,) and is_digit[0] > 0.5
 
 
+@pytest.mark.slow
 def test_gate_training_smoke(mnist_dir, tmp_path):
     from model.training.gate import train_gate
 
