@@ -1,11 +1,13 @@
 import json
 
+import numpy as np
+import pytest
 from PIL import Image
 from strokes import draw_digit
 from support import run_cli
 
 
-def test_predict_prints_one_json_line_per_image_and_fails_at_the_end(tmp_path):
+def test_predict_prints_one_json_line_per_image_and_fails_at_the_end(tmp_path, predictor):
     one, seven = tmp_path / "one.png", tmp_path / "seven.jpg"
     Image.fromarray(draw_digit(1)).save(one)
     Image.fromarray(draw_digit(7)[:, :, :3]).save(seven, quality=90)
@@ -21,7 +23,11 @@ def test_predict_prints_one_json_line_per_image_and_fails_at_the_end(tmp_path):
         str(seven),
     ]
     assert lines[0]["digit"] == 1 and lines[3]["digit"] == 7
-    assert len(lines[0]["probabilities"]) == 10 and 0 <= lines[0]["confidence"] <= 1
+    # The same reading as the bundled predictor's in this process.
+    for line, path in ((lines[0], one), (lines[3], seven)):
+        expected = predictor.predict(path)
+        assert line["confidence"] == pytest.approx(expected.confidence, abs=1e-6)
+        np.testing.assert_allclose(line["probabilities"], expected.probabilities, atol=1e-6)
     assert "not an image" in lines[1]["error"] and "no such file" in lines[2]["error"]
     assert "Traceback" not in run.stderr
 
