@@ -1,10 +1,32 @@
-"""The documentation's figures: rendered from the artifacts, and current."""
+"""The documentation: its figures are rendered from the artifacts and current, its paths and
+links lead somewhere."""
 
 import json
+import re
 
 import pytest
+from support import ROOT
 
 from bench import report
+
+DOCUMENTS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+# Inline `code` that names a file or folder of the repository.
+_PATH = re.compile(
+    r"`((?:\.{0,2}[\w-]+/)+[\w.-]*|[\w-]+\.(?:py|json|md|toml|txt|keras|tflite|npz|png|jpg))`"
+)
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+# Made when the app or a command runs, never committed.
+RUNTIME = ("data/", "runs/", "../shared/", "/tmp/", "manifest.json", "v2/")
+
+
+def _outside_code_blocks(text):
+    return re.sub(r"^```.*?^```", "", text, flags=re.DOTALL | re.MULTILINE)
+
+
+def _anchors(text):
+    """GitHub's anchors of a Markdown file's headings."""
+    headings = re.findall(r"^#{1,6} (.+)$", _outside_code_blocks(text), re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
 
 
 @pytest.mark.artifacts
@@ -17,6 +39,13 @@ def test_the_rendered_figures_are_current(document, tmp_path):
     assert copy.read_text() == document.read_text(), (
         f"{document.name}: {', '.join(stale)} out of date: run `python -m bench.report`"
     )
+
+
+def test_every_block_is_rendered_somewhere():
+    names = set()
+    for document in report.DOCUMENTS:
+        names |= set(re.findall(r"<!-- results:(\w+) -->", document.read_text()))
+    assert names == set(report.BLOCKS)
 
 
 def test_a_changed_artifact_makes_its_block_stale():
@@ -51,3 +80,34 @@ def test_check_fails_on_a_stale_document_and_the_command_renders_it(tmp_path, mo
     assert report.main([]) == 0
     assert "hand-copied" not in stale.read_text()
     assert report.main(["--check"]) == 0
+
+
+@pytest.mark.artifacts
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.name)
+def test_every_path_the_documents_name_exists(document):
+    text = _outside_code_blocks(document.read_text())
+    missing = []
+    for path in set(_PATH.findall(text)):
+        if path.startswith(RUNTIME):
+            continue
+        if "/" in path:
+            found = (ROOT / path).exists()
+        else:  # a bare file name, such as `metrics.json`: somewhere in the repository
+            found = any(ROOT.glob(f"[!.]*/**/{path}")) or (ROOT / path).exists()
+        if not found:
+            missing.append(path)
+    assert sorted(missing) == []
+
+
+@pytest.mark.artifacts
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.name)
+def test_every_link_leads_to_a_file_and_a_heading(document):
+    broken = []
+    for target in _LINK.findall(_outside_code_blocks(document.read_text())):
+        if re.match(r"[a-z]+:", target):
+            continue  # http:, https:, mailto:
+        path, _, anchor = target.partition("#")
+        linked = (document.parent / path).resolve() if path else document
+        if not linked.exists() or anchor and anchor not in _anchors(linked.read_text()):
+            broken.append(target)
+    assert broken == []
