@@ -11,6 +11,7 @@ from support import ROOT, add_bundled_copy
 from model import paths
 from model.operations.feedback import FeedbackStore
 from model.operations.registry import Registry
+from ui.comparison import engine_note, read_bench_results
 
 PAGES = ["app.py", *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "pages").glob("*.py"))]
 
@@ -186,5 +187,7 @@ def test_comparison_page_shows_the_committed_study():
     tuning = json.loads((paths.BUNDLED_DIR / paths.TUNING_FILE).read_text())
     assert shown["Best trial on the test set"] == f"{tuning['best']['test_accuracy']:.2%}"
     assert any("not bundled" in info.value for info in app.info)
+    note = engine_note(read_bench_results())
+    assert any(note in caption.value for caption in app.caption)
     app.radio(key="compare_latency").set_value("batched").run()
     assert not app.exception

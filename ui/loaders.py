@@ -4,6 +4,7 @@ import streamlit as st
 
 from model import Predictor
 from ui.artifacts import load_artifacts, load_study
+from ui.comparison import read_bench_results
 from ui.versions import active_model_file
 
 
@@ -25,3 +26,8 @@ def load_bundled_artifacts():
 @st.cache_data(show_spinner=False)
 def load_comparison_study():
     return load_study()
+
+
+@st.cache_data(show_spinner=False)
+def load_bench_results():
+    return read_bench_results()
