@@ -111,3 +111,13 @@ def test_every_link_leads_to_a_file_and_a_heading(document):
         if not linked.exists() or anchor and anchor not in _anchors(linked.read_text()):
             broken.append(target)
     assert broken == []
+
+
+@pytest.mark.artifacts
+def test_the_benchmarks_were_measured_on_the_bundled_model():
+    sources = report.load_sources()
+    batch, metrics = sources["bench"]["batch"], sources["metrics"]
+    assert batch["images"] == metrics["count"]
+    assert batch["litert"]["accuracy"] == batch["keras"]["accuracy"] == metrics["accuracy"], (
+        "bench/results.json is from another model: rerun `python -m bench --out bench/results.json`"
+    )
