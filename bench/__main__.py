@@ -1,7 +1,7 @@
 """All benchmarks in one run: `python -m bench [--quick] [--mnist-dir DIR] [--out FILE]`.
 
-Prints one JSON object; with --out, also writes it (bench/results.json is the one the
-README quotes).
+Prints one JSON object; with --out, also writes it (bench/results.json is the one
+`python -m bench.report` renders into docs/results.md and the README).
 """
 
 import json

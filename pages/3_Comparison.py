@@ -6,11 +6,12 @@ from ui.comparison import (
     accuracy_latency_scatter,
     by_accuracy,
     comparison_rows,
+    engine_note,
     per_class_f1_heatmap,
     tuning_rows,
     tuning_scatter,
 )
-from ui.loaders import load_comparison_study
+from ui.loaders import load_bench_results, load_comparison_study
 from ui.navigation import through_the_app
 
 through_the_app("pages/3_Comparison.py")
@@ -49,8 +50,8 @@ subsampled = [row for row in models if row["train_size"] < data["train"]]
 st.caption(
     "Click a column header to sort. Size is the saved model file (pickle or `.keras`); k-NN and "
     "the RBF SVM keep training digits inside, so they are large and not committed. The bundled "
-    "CNN is measured with its digit gate on the Keras engine, like the other networks (the app "
-    "runs it on LiteRT, about 4x faster), and its training time is from its model card."
+    "CNN is measured with its digit gate on the Keras engine, like the other networks "
+    f"({engine_note(load_bench_results())}), and its training time is from its model card."
     + (
         " Trained on a subsample: "
         + ", ".join(f"{row['label']} ({row['train_size']:,})" for row in subsampled)

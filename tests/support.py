@@ -1,6 +1,10 @@
-"""Paths and the skip-or-fail rule shared by the tests."""
+"""What the tests share: paths, the skip-or-fail rule, child processes, registry versions and
+browser strokes."""
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +13,44 @@ ROOT = Path(__file__).resolve().parents[1]
 MNIST_DIR = Path(os.environ.get("MNIST_DIR", ROOT.parent / "shared" / "mnist"))
 USPS_DIR = Path(os.environ.get("USPS_DIR", ROOT.parent / "shared" / "usps"))
 REALWORLD_DIR = Path(os.environ.get("REALWORLD_DIR", ROOT.parent / "shared" / "realworld"))
+
+
+def run_python(*arguments, env=None, timeout=300):
+    """Runs `python ARGUMENTS` in a fresh process in the repository and returns the finished
+    `subprocess.CompletedProcess` (text output captured)."""
+    return subprocess.run(
+        [sys.executable, *map(str, arguments)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def run_cli(*arguments, timeout=300):
+    """Runs `python -m model ARGUMENTS` in a fresh process (see `run_python`)."""
+    return run_python("-m", "model", *arguments, timeout=timeout)
+
+
+def add_bundled_copy(registry, metrics=None, activate=True):
+    """Registers a copy of the bundled model's files as a new version of `registry`, whose
+    parent is the active version.
+
+    Returns:
+        The new version's id.
+    """
+    from model import paths
+    from model.operations.checksums import VERSION_FILES
+
+    staged = registry.staging_folder()
+    for name in VERSION_FILES:
+        shutil.copyfile(paths.BUNDLED_DIR / name, staged / name)
+    metrics = metrics or {
+        "mnist_test_accuracy": {"before": 0.9964, "after": 0.9961},
+        "tolerance": 0.002,
+    }
+    return registry.add_version(staged, registry.active, metrics, activate=activate)
 
 
 def draw_on_canvas(page, digit, box=(0.25, 0.15, 0.5, 0.7)):

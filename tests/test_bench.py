@@ -1,27 +1,85 @@
-"""The benchmarks run, in quick mode, and report what they measure (no timing assertions)."""
+"""The benchmarks run, in quick mode, and what they report agrees with clocks read here.
+
+No target is checked (quick mode makes too few calls), but every figure is bounded by an
+independent measurement: a predictor slowed by a known pause from below, the wall-clock time of
+the whole run from above; the memory of a bare Python process and of the Keras engine.
+"""
+
+import time
+
+import pytest
+from support import run_python
 
 from bench import batch, latency, memory
 
+pytestmark = pytest.mark.slow
 
-def test_latency_benchmark(mnist_dir):
-    result = latency.run(str(mnist_dir), quick=True)
+
+def _timed(call):
+    started = time.perf_counter()
+    result = call()
+    return result, time.perf_counter() - started
+
+
+def _slowed(monkeypatch, method, seconds):
+    """Makes every call of `Predictor.<method>` take at least `seconds` longer."""
+    from model.inference.predictor import Predictor
+
+    original = getattr(Predictor, method)
+
+    def slower(self, *arguments, **options):
+        time.sleep(seconds)
+        return original(self, *arguments, **options)
+
+    monkeypatch.setattr(Predictor, method, slower)
+
+
+def test_latency_benchmark(mnist_dir, monkeypatch):
+    pause_ms = 3
+    _slowed(monkeypatch, "predict", pause_ms / 1000)
+    result, seconds = _timed(lambda: latency.run(str(mnist_dir), quick=True))
     assert result["predict"]["engine"] == "litert" and result["predict"]["calls"] == 20
-    for path in ("predict", "predict_keras_engine", "naive_model_predict"):
-        assert 0 < result[path]["p50_ms"] <= result[path]["p95_ms"]
-    assert result["speedup_p50"] > 0 and result["same_digit_both_engines"] == "20/20"
+    # A predict that sleeps 3 ms is reported at 3 ms or more, on both engines...
+    for path in ("predict", "predict_keras_engine"):
+        assert result[path]["p50_ms"] >= pause_ms, path
+    # ...and every timed call happened inside the run.
+    paths = ("predict", "read_app_canvas", "predict_keras_engine", "naive_model_predict")
+    timed_ms = sum(result[path]["calls"] * result[path]["mean_ms"] for path in paths)
+    assert timed_ms <= 1000 * seconds
+    naive, fast = result["naive_model_predict"]["p50_ms"], result["predict"]["p50_ms"]
+    assert result["speedup_p50"] == pytest.approx(naive / fast, abs=0.05)
+    assert result["same_digit_both_engines"] == "20/20"
     assert result["meets_target"] is None  # quick mode checks no target
 
 
-def test_batch_benchmark(mnist_dir):
-    result = batch.run(str(mnist_dir), quick=True)
+def test_batch_benchmark(mnist_dir, monkeypatch):
+    pause = 0.2
+    _slowed(monkeypatch, "predict_batch", pause)
+    result, seconds = _timed(lambda: batch.run(str(mnist_dir), quick=True))
     assert result["images"] == 1000 and result["default_engine"] == "litert"
     for engine in ("litert", "keras"):
-        assert result[engine]["seconds_best"] > 0 and result[engine]["accuracy"] >= 0.99
+        figures = result[engine]
+        # A predict_batch that sleeps 0.2 s is reported at 0.2 s or more.
+        assert figures["seconds_best"] == min(figures["seconds_all"]) >= pause
+        # seconds_best is rounded to the millisecond.
+        assert figures["images_per_second"] == pytest.approx(1000 / figures["seconds_best"], 0.01)
+        assert figures["accuracy"] >= 0.99
+    assert sum(result["litert"]["seconds_all"] + result["keras"]["seconds_all"]) <= seconds
     assert result["meets_target"] is None
 
 
 def test_memory_benchmark(mnist_dir):
     result = memory.run(str(mnist_dir), quick=True)
-    assert result["litert"]["engine"] == "litert" and not result["litert"]["tensorflow_imported"]
-    assert result["keras"]["tensorflow_imported"]
-    assert result["litert"]["peak_rss_mb"] > 0 and result["litert"]["drawings_read"] == 10
+    litert, keras = result["litert"], result["keras"]
+    assert litert["engine"] == "litert" and not litert["tensorflow_imported"]
+    assert keras["tensorflow_imported"] and litert["drawings_read"] == 10
+    # A bare Python process with NumPy, measured the same way (VmHWM), is the floor; the
+    # Keras engine, which loads TensorFlow, needs more than LiteRT.
+    bare = run_python(
+        "-c",
+        "import numpy\n"
+        "print(next(int(line.split()[1]) for line in open('/proc/self/status')"
+        " if line.startswith('VmHWM:')))",
+    )
+    bare_mb = int(bare.stdout) / 1024
+    assert bare_mb < litert["peak_rss_mb"] < keras["peak_rss_mb"]

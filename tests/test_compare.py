@@ -1,17 +1,25 @@
 """The comparison's models, each trained on a tiny subset; the study runner; the CLI."""
 
 import json
-import subprocess
-import sys
+import time
 
 import numpy as np
 import pytest
-from support import ROOT
+from support import run_cli
 
 from model import paths
 from model.data.mnist import load_mnist
 from model.study import classical
-from model.study.compare import BY_NAME, CANDIDATES, Options, choose, compare, measure
+from model.study.compare import (
+    BY_NAME,
+    CANDIDATES,
+    SINGLE_CALLS,
+    Options,
+    Trained,
+    choose,
+    compare,
+    measure,
+)
 
 TINY = 400
 
@@ -87,6 +95,7 @@ def test_k_is_chosen_on_the_validation_split(tiny):
     assert accuracies[best] == max(accuracies.values())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["mlp", "small_cnn", "resnet"])
 def test_each_network_trains_one_epoch_and_predicts(name, tiny, tmp_path):
     import keras
@@ -101,7 +110,11 @@ def test_each_network_trains_one_epoch_and_predicts(name, tiny, tmp_path):
     }[name]
     model = build()
     fitted = fit_network(model, tiny["train"], tiny["validation"], epochs=1, verbose=0)
-    assert fitted["best_epoch"] == 1 and 0 <= fitted["val_accuracy"] <= 1
+    # The recorded validation accuracy is what the trained model scores on those images.
+    x_val, y_val = tiny["validation"]
+    assert fitted["val_accuracy"] == pytest.approx(
+        (compiled_classifier(model)(x_val) == y_val).mean(), abs=1e-6
+    )
     x_test = tiny["test"][0]
     predicted = compiled_classifier(model, chunk=64)(x_test)
     assert predicted.shape == (len(x_test),)
@@ -112,6 +125,29 @@ def test_each_network_trains_one_epoch_and_predicts(name, tiny, tmp_path):
     np.testing.assert_array_equal(compiled_classifier(reloaded)(x_test), predicted)
 
 
+@pytest.mark.slow
+def test_fit_network_keeps_the_best_validation_epoch(tiny):
+    import keras
+
+    from model.training.recipe import compiled_classifier, fit_network
+
+    # A linear model with a learning rate far too high: its validation accuracy jumps around,
+    # so the best epoch is not simply the last one.
+    keras.utils.set_random_seed(0)  # the initial weights
+    layers = [keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+    model = keras.Sequential([keras.Input((28, 28, 1)), *layers])
+    x_val, y_val = tiny["validation"]
+    fitted = fit_network(model, tiny["train"], (x_val, y_val), 4, 32, 2.0, verbose=0)
+    history = fitted["history"]["val_accuracy"]
+    assert len(history) == 4  # here the best of the four is epoch 3
+    assert fitted["best_epoch"] == int(np.argmax(history)) + 1
+    assert fitted["val_accuracy"] == max(history)
+    # The model keeps that epoch's weights, not the last epoch's.
+    restored = (compiled_classifier(model)(x_val) == y_val).mean()
+    assert restored == pytest.approx(max(history), abs=1e-6)
+
+
+@pytest.mark.slow
 def test_transfer_vgg16_trains_without_imagenet_weights(tiny):
     from model.study.transfer import build_transfer_model
     from model.training.recipe import compiled_classifier, fit_network
@@ -124,6 +160,7 @@ def test_transfer_vgg16_trains_without_imagenet_weights(tiny):
     assert predicted.shape == (8,) and set(predicted) <= set(range(10))
 
 
+@pytest.mark.slow
 def test_transfer_resnet50_builds_without_imagenet_weights(tiny):
     from model.study.transfer import build_transfer_model
 
@@ -149,19 +186,26 @@ def test_measure_scores_a_known_predictor():
     labels = np.arange(100) % 10
     images = np.zeros((100, 28, 28), np.uint8)
     images[:, 0, 0] = labels
+    pause = 0.002  # every call takes at least 2 ms
 
     def predict(batch):
+        time.sleep(pause)
         guesses = batch[:, 0, 0].astype(int)
         return np.where(guesses == 3, 5, guesses)  # every 3 read as a 5
 
-    from model.study.compare import Trained
-
+    started = time.perf_counter()
     scores = measure(Trained(predict, None, 1.0, 100), images, labels)
+    elapsed_ms = 1000 * (time.perf_counter() - started)
     assert scores["accuracy"] == 0.9 and scores["errors"] == 10
     assert scores["per_class_f1"][3] == 0 and scores["per_class_f1"][0] == 1
     assert scores["per_class_f1"][5] == pytest.approx(2 * 0.5 * 1 / 1.5)
     assert scores["macro_f1"] == pytest.approx(np.mean(scores["per_class_f1"]))
-    assert scores["latency_single_ms"] > 0 and scores["latency_batched_ms"] > 0
+    # The median call took at least the pause, and half the calls took at least the median.
+    assert 1000 * pause <= scores["latency_single_ms"] <= elapsed_ms / (SINGLE_CALLS / 2)
+    # One batched call on the 100 images, in milliseconds per image: it took at least the
+    # pause, and at most what the single calls (each at least the pause) left of the time.
+    batch_ms = 100 * scores["latency_batched_ms"]
+    assert 1000 * pause <= batch_ms <= elapsed_ms - SINGLE_CALLS * 1000 * pause
 
 
 def test_the_default_study_is_the_ten_models_of_the_issue():
@@ -183,6 +227,7 @@ def test_the_default_study_is_the_ten_models_of_the_issue():
         choose(["svm"])
 
 
+@pytest.mark.slow
 def test_compare_writes_the_artifact_and_merges_with_only(mnist_dir, tmp_path):
     models = tmp_path / "models"
     first = compare(
@@ -217,29 +262,12 @@ def test_compare_refuses_a_subset_study_over_the_bundled_one(mnist_dir):
         compare(mnist_dir, only=["logistic_regression"], limit=100)
 
 
+@pytest.mark.slow
 def test_compare_command_runs_two_classical_models(mnist_dir, tmp_path):
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "model",
-            "compare",
-            "--mnist-dir",
-            str(mnist_dir),
-            "--only",
-            "knn,hog_svm",
-            "--limit",
-            "300",
-            "--out",
-            str(tmp_path),
-            "--models-dir",
-            "",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = run_cli(
+        "compare", "--mnist-dir", mnist_dir, "--only", "knn,hog_svm", "--limit", "300",
+        "--out", tmp_path, "--models-dir", "",
+    )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     assert "[1/2] k-nearest neighbours" in run.stdout and "[2/2] HOG + SVM" in run.stdout
     summary = json.loads(run.stdout.splitlines()[-1])

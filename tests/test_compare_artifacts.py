@@ -40,6 +40,7 @@ def tuning():
     return json.loads((paths.BUNDLED_DIR / paths.TUNING_FILE).read_text())
 
 
+@pytest.mark.artifacts
 def test_comparison_covers_every_default_model_on_the_whole_split(comparison):
     assert comparison["schema_version"] == 1
     assert comparison["data"] | {"source": None, "md5_uncompressed": None} == {
@@ -64,6 +65,7 @@ def test_comparison_covers_every_default_model_on_the_whole_split(comparison):
         assert row["train_seconds"] > 0 and row["size_bytes"] > 0
 
 
+@pytest.mark.artifacts
 def test_comparison_meets_the_published_ranges(comparison):
     rows = {row["name"]: row for row in comparison["models"]}
     for name, row in rows.items():
@@ -77,6 +79,7 @@ def test_comparison_meets_the_published_ranges(comparison):
     assert rows["bundled_cnn"]["accuracy"] == metrics["accuracy"]
 
 
+@pytest.mark.artifacts
 def test_tuning_records_its_budget_and_its_winner(tuning):
     budget = tuning["budget"]
     assert len(tuning["trials"]) == budget["trials"]
@@ -103,6 +106,7 @@ def test_search_plan_is_fixed_by_its_seed():
         search_plan(0)
 
 
+@pytest.mark.slow
 def test_tune_smoke_writes_its_artifact(mnist_dir, tmp_path):
     artifact = tune(mnist_dir, out_dir=tmp_path, trials=2, epochs=1, train_size=128, log=print)
     saved = json.loads((tmp_path / paths.TUNING_FILE).read_text())

@@ -7,8 +7,10 @@ from ui.artifacts import load_study
 from ui.comparison import (
     accuracy_latency_scatter,
     comparison_rows,
+    engine_note,
     label_positions,
     per_class_f1_heatmap,
+    read_bench_results,
     tuning_rows,
     tuning_scatter,
 )
@@ -85,6 +87,7 @@ def test_per_class_heatmap_has_a_row_per_model_and_a_column_per_digit():
     assert heatmap.text[1][9] == "93.5"
 
 
+@pytest.mark.artifacts
 def test_the_real_artifacts_make_every_table_and_figure():
     study = load_study()
     models = study.comparison["models"]
@@ -98,3 +101,24 @@ def test_the_real_artifacts_make_every_table_and_figure():
     scatter = tuning_scatter(study.tuning).data[0]
     assert len(scatter.x) == len(trials)
     assert list(scatter.marker.symbol).count("star") == 1
+
+
+def test_the_engine_note_quotes_the_benchmarks_ratio(tmp_path):
+    results = {
+        "latency": {
+            "predict": {"engine": "litert", "p50_ms": 0.5},
+            "predict_keras_engine": {"p50_ms": 2.1},
+        }
+    }
+    note = engine_note(results)
+    assert "LiteRT: 0.5 ms a drawing" in note and "against 2.1 ms on Keras" in note
+    assert note.endswith("4.2x faster")
+    assert engine_note(None) == engine_note({"batch": {}}) == "the app runs it on LiteRT"
+    assert read_bench_results(tmp_path / "missing.json") is None
+
+
+@pytest.mark.artifacts
+def test_the_engine_note_reads_the_committed_benchmarks():
+    latency = read_bench_results()["latency"]
+    ratio = latency["predict_keras_engine"]["p50_ms"] / latency["predict"]["p50_ms"]
+    assert engine_note(read_bench_results()).endswith(f"{ratio:.1f}x faster")

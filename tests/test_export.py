@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 from strokes import draw_digit, draw_number
-from test_cli import _run
+from support import run_cli
 
 from model import Predictor, paths
 from model.data.mnist import load_mnist
@@ -22,6 +22,7 @@ def model_copy(tmp_path):
     return tmp_path / paths.MODEL_FILE
 
 
+@pytest.mark.slow
 def test_litert_export_round_trip(model_copy, mnist_dir):
     assert Predictor.load(model_copy).engine.name == "keras"  # nothing exported yet
     report = export("litert", model_copy, mnist_dir=mnist_dir, limit=64)
@@ -40,6 +41,7 @@ def test_litert_export_round_trip(model_copy, mnist_dir):
         np.testing.assert_allclose(litert_output, keras_output, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_savedmodel_export_round_trip(model_copy, mnist_dir, tmp_path):
     import tensorflow as tf
 
@@ -53,6 +55,7 @@ def test_savedmodel_export_round_trip(model_copy, mnist_dir, tmp_path):
     np.testing.assert_allclose(outputs["is_digit"].numpy()[:, 0], expected[1], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_an_export_that_differs_from_keras_is_refused_and_removed(
     model_copy, mnist_dir, monkeypatch
 ):
@@ -90,6 +93,7 @@ def test_a_savedmodel_export_never_replaces_a_folder_of_something_else(model_cop
     assert (other / "todo.txt").read_text() == "keep me"
 
 
+@pytest.mark.slow
 def test_a_stale_or_damaged_export_is_not_used(model_copy, mnist_dir):
     export("litert", model_copy, mnist_dir=mnist_dir, limit=16)
     flat_buffer = model_copy.parent / paths.LITERT_FILE
@@ -106,6 +110,7 @@ def test_a_stale_or_damaged_export_is_not_used(model_copy, mnist_dir):
         Predictor.load(model_copy, engine="onnx")
 
 
+@pytest.mark.artifacts
 def test_the_bundled_export_is_current_and_is_the_default_engine(predictor):
     assert litert_is_current(paths.BUNDLED_DIR / paths.MODEL_FILE)
     assert predictor.engine.name == "litert"
@@ -122,12 +127,13 @@ def test_both_engines_read_the_same_digits(predictor):
     assert predictor.read(number).text == keras.read(number).text == "4712"
 
 
+@pytest.mark.slow
 def test_export_command(model_copy, mnist_dir):
-    run = _run(
+    run = run_cli(
         "export", "--format", "litert", "--model", str(model_copy), "--mnist-dir", str(mnist_dir),
         "--limit", "16",
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.splitlines()[-1])["verified"] is True
-    run = _run("predict", "--model", str(model_copy), "--engine", "litert", str(model_copy))
+    run = run_cli("predict", "--model", str(model_copy), "--engine", "litert", str(model_copy))
     assert run.returncode == 1 and "Traceback" not in run.stderr

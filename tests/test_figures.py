@@ -42,6 +42,7 @@ def test_confusion_heatmap_counts_percentages_and_hidden_diagonal():
     assert np.isnan(percent.z[4][4]) and percent.text[4][4] == ""
 
 
+@pytest.mark.artifacts
 def test_bundled_artifacts_agree_with_each_other():
     artifacts = load_artifacts()
     metrics = artifacts.metrics
@@ -67,6 +68,7 @@ def test_number_probabilities_has_a_row_per_digit():
     assert heatmap.text[1][7] == "100%" and heatmap.text[1][0] == ""
 
 
+@pytest.mark.artifacts
 def test_robustness_rows_cover_every_set():
     from ui.artifacts import load_artifacts, robustness_rows
 

@@ -59,6 +59,7 @@ def test_feedback_repeats_aim_at_a_share_of_each_epoch():
     assert feedback_repeats(0, 1000) == 0
 
 
+@pytest.mark.slow
 def test_finetune_learns_the_feedback_and_keeps_mnist(boxed_feedback, mnist_dir, tmp_path, capsys):
     registry_folder = tmp_path / "registry"
     arguments = ["finetune", "--mnist-dir", str(mnist_dir), "--feedback", str(boxed_feedback)]
@@ -85,6 +86,7 @@ def test_finetune_learns_the_feedback_and_keeps_mnist(boxed_feedback, mnist_dir,
     assert predictor.temperature > 1.0
 
 
+@pytest.mark.slow
 def test_a_fine_tune_that_hurts_mnist_is_not_registered(boxed_feedback, mnist_dir, tmp_path):
     # A learning rate 100 times too high wrecks the model: the gate must refuse it.
     result = finetune(mnist_dir, boxed_feedback, tmp_path, epochs=1, limit=500, learning_rate=1e-2)

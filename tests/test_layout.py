@@ -7,13 +7,11 @@ CLI's reading commands.
 
 import ast
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support import ROOT, run_python
 
-ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("tensorflow", "keras")
 NOT_FOR_INFERENCE = (*HEAVY, "model.training", "model.study")
 
@@ -91,6 +89,7 @@ print("LOADED " + json.dumps(loaded))
 """
 
 
+@pytest.mark.slow
 def test_reading_and_every_page_load_no_tensorflow_training_or_study(tmp_path):
     pages = ["app.py", *sorted(str(path.relative_to(ROOT)) for path in ROOT.glob("pages/*.py"))]
     env = {
@@ -98,14 +97,7 @@ def test_reading_and_every_page_load_no_tensorflow_training_or_study(tmp_path):
         "DIGITS_REGISTRY": str(tmp_path / "registry"),
         "PATH": "/usr/bin:/bin",
     }
-    result = subprocess.run(
-        [sys.executable, "-c", _CHECK, "assets/samples/pen-4.jpg", *pages],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = run_python("-c", _CHECK, "assets/samples/pen-4.jpg", *pages, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     line = next(line for line in result.stdout.splitlines() if line.startswith("LOADED "))
     loaded = json.loads(line.removeprefix("LOADED "))

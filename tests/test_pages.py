@@ -1,20 +1,19 @@
 """AppTest: every page runs without an exception and shows its figures; feedback and versions."""
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
-from support import ROOT
+from support import ROOT, add_bundled_copy
 
 from model import paths
-from model.operations.checksums import VERSION_FILES
 from model.operations.feedback import FeedbackStore
 from model.operations.registry import Registry
 from ui.artifacts import escape_markdown, realworld_rows
+from ui.comparison import engine_note, read_bench_results
 
 PAGES = ["app.py", *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "pages").glob("*.py"))]
 
@@ -106,11 +105,7 @@ def test_monitoring_page_reports_a_corrupt_database_and_leaves_it(private_data):
 
 def _registry_with_a_second_version(metrics=None):
     registry = Registry()
-    staged = registry.staging_folder()
-    for name in VERSION_FILES:
-        shutil.copyfile(paths.BUNDLED_DIR / name, staged / name)
-    metrics = metrics or {"mnist_test_accuracy": {"before": 0.99, "after": 0.99}}
-    registry.add_version(staged, "v1", metrics)
+    add_bundled_copy(registry, metrics)
     return registry
 
 
@@ -194,6 +189,8 @@ def test_comparison_page_shows_the_committed_study():
     tuning = json.loads((paths.BUNDLED_DIR / paths.TUNING_FILE).read_text())
     assert shown["Best trial on the test set"] == f"{tuning['best']['test_accuracy']:.2%}"
     assert any("not bundled" in info.value for info in app.info)
+    note = engine_note(read_bench_results())
+    assert any(note in caption.value for caption in app.caption)
     app.radio(key="compare_latency").set_value("batched").run()
     assert not app.exception
 

@@ -120,6 +120,7 @@ def test_save_load_round_trip_gives_identical_predictions(predictor, tmp_path, m
     )
 
 
+@pytest.mark.artifacts
 def test_bundled_model_on_the_mnist_test_set(predictor, mnist_dir):
     data = load_mnist(mnist_dir, validation_size=0)
     accuracy = (predictor.predict_batch(data.x_test).argmax(axis=1) == data.y_test).mean()

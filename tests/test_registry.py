@@ -3,11 +3,9 @@
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
-from support import ROOT
+from support import ROOT, add_bundled_copy, run_cli
 
 from model import paths
 from model.cli import main
@@ -19,14 +17,6 @@ from model.operations.checksums import (
     write_checksums,
 )
 from model.operations.registry import Registry
-
-
-def _add_copy_of_the_bundled_model(registry, activate=True):
-    staged = registry.staging_folder()
-    for name in VERSION_FILES:
-        shutil.copyfile(paths.BUNDLED_DIR / name, staged / name)
-    metrics = {"mnist_test_accuracy": {"before": 0.9964, "after": 0.9961}, "tolerance": 0.002}
-    return registry.add_version(staged, registry.active, metrics, activate=activate)
 
 
 def _tamper(path):
@@ -41,24 +31,24 @@ def _tamper(path):
 def test_a_new_registry_starts_with_the_bundled_model_as_v1(tmp_path):
     registry = Registry(tmp_path / "registry")
     assert registry.active == "v1" and [v["id"] for v in registry.versions] == ["v1"]
-    # Opening a registry (every rerun of a page does) writes nothing; the first change does.
-    assert not (tmp_path / "registry").exists()
-    registry.activate("v1")
-    manifest = json.loads((tmp_path / "registry" / "manifest.json").read_text())
-    files = manifest["versions"][0]["files"]
+    assert not (tmp_path / "registry").exists()  # nothing is written until a version is added
+    files = registry.version("v1")["files"]
     assert set(files) == set(VERSION_FILES)
     assert files[paths.MODEL_FILE] == sha256_file(paths.BUNDLED_DIR / paths.MODEL_FILE)
     assert registry.verify() == paths.BUNDLED_DIR / paths.MODEL_FILE
-    assert manifest["versions"][0]["metrics"]["mnist_test_accuracy"]["after"] > 0.99
+    card = json.loads((paths.BUNDLED_DIR / paths.CARD_FILE).read_text())
+    assert (
+        registry.version("v1")["metrics"]["mnist_test_accuracy"]["after"] == (card["test_accuracy"])
+    )
 
 
 def test_add_activate_and_roll_back(tmp_path):
     registry = Registry(tmp_path)
-    assert _add_copy_of_the_bundled_model(registry) == "v2"
+    assert add_bundled_copy(registry) == "v2"
     assert registry.active == "v2" and registry.version()["parent"] == "v1"
     assert registry.model_path() == tmp_path / "v2" / paths.MODEL_FILE
     assert not list(tmp_path.glob(".staging-*"))
-    assert _add_copy_of_the_bundled_model(registry, activate=False) == "v3"
+    assert add_bundled_copy(registry, activate=False) == "v3"
     assert Registry(tmp_path).active == "v2"
     assert registry.rollback() == "v1"
     assert Registry(tmp_path).active == "v1"
@@ -72,7 +62,7 @@ def test_add_activate_and_roll_back(tmp_path):
 
 def test_a_tampered_model_file_is_refused(tmp_path):
     registry = Registry(tmp_path)
-    _add_copy_of_the_bundled_model(registry)
+    add_bundled_copy(registry)
     assert registry.status("v2") == "ok"
     _tamper(tmp_path / "v2" / paths.MODEL_FILE)
     for attempt in (registry.verify, registry.load_predictor, Registry(tmp_path).verify):
@@ -87,7 +77,7 @@ def test_a_tampered_model_file_is_refused(tmp_path):
 
 def test_a_tampered_gate_or_a_missing_file_is_refused(tmp_path):
     registry = Registry(tmp_path)
-    _add_copy_of_the_bundled_model(registry)
+    add_bundled_copy(registry)
     _tamper(tmp_path / "v2" / paths.GATE_FILE)
     with pytest.raises(TamperedModelError, match="gate.keras"):
         registry.verify()
@@ -102,7 +92,7 @@ def test_the_verified_model_loads_and_predicts(tmp_path, mnist_dir):
     from model.data.mnist import load_mnist
 
     registry = Registry(tmp_path)
-    _add_copy_of_the_bundled_model(registry)
+    add_bundled_copy(registry)
     predictor = registry.load_predictor()
     test = load_mnist(mnist_dir, validation_size=0)
     accuracy = predictor.predict_batch(test.x_test[:500]).argmax(axis=1) == test.y_test[:500]
@@ -123,13 +113,13 @@ def test_the_default_folder_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITS_REGISTRY", str(tmp_path / "elsewhere"))
     registry = Registry()
     assert registry.manifest_path == tmp_path / "elsewhere" / "manifest.json"
-    registry.activate("v1")
-    assert (tmp_path / "elsewhere" / "manifest.json").is_file()
+    add_bundled_copy(registry)
+    assert json.loads(registry.manifest_path.read_text())["active"] == "v2"
 
 
 def test_command_line_versions_activate_rollback_and_tampering(tmp_path, capsys):
     registry = Registry(tmp_path)
-    _add_copy_of_the_bundled_model(registry)
+    add_bundled_copy(registry)
     assert main(["versions", "--registry", str(tmp_path)]) == 0
     listing = json.loads(capsys.readouterr().out)
     assert listing["active"] == "v2" and [v["status"] for v in listing["versions"]] == ["ok"] * 2
@@ -143,18 +133,18 @@ def test_command_line_versions_activate_rollback_and_tampering(tmp_path, capsys)
 
 def test_predict_uses_the_active_version_and_refuses_it_when_tampered(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITS_REGISTRY", str(tmp_path))
-    _add_copy_of_the_bundled_model(Registry())
+    add_bundled_copy(Registry())
     _tamper(tmp_path / "v2" / paths.MODEL_FILE)
-    sample = str(ROOT / "assets" / "samples" / "pen-4.jpg")
-    command = [sys.executable, "-m", "model", "predict", sample]
-    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    sample = ROOT / "assets" / "samples" / "pen-4.jpg"
+    run = run_cli("predict", sample)
     assert run.returncode == 2 and "refusing model version v2" in run.stderr
     assert "Traceback" not in run.stderr
     Registry().rollback()
-    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = run_cli("predict", sample)
     assert run.returncode == 0 and json.loads(run.stdout)["digit"] == 4
 
 
+@pytest.mark.artifacts
 def test_the_bundled_checksums_are_committed_and_current():
     assert json.loads((paths.BUNDLED_DIR / paths.CHECKSUMS_FILE).read_text()) == folder_checksums(
         paths.BUNDLED_DIR

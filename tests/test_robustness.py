@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from model import paths
 from model.study.robustness import robustness
 
@@ -17,6 +19,7 @@ def test_robustness_report_on_a_few_pictures(predictor, mnist_dir):
         assert row["confident_rate"] <= 0.5, kind
 
 
+@pytest.mark.artifacts
 def test_bundled_report_meets_the_targets():
     figures = json.loads((paths.BUNDLED_DIR / paths.ROBUSTNESS_FILE).read_text())
     for name in ("canvas", "pixel_art", "photo"):

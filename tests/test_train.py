@@ -1,10 +1,15 @@
+"""Training the CNN: a small real run writes every artifact, and the seed makes it repeatable."""
+
 import json
 
 import numpy as np
+import pytest
 
 from model import Predictor, paths
 from model.data.mnist import load_mnist
 from model.training.cnn import train
+
+pytestmark = pytest.mark.slow
 
 
 def test_train_smoke_writes_a_loadable_model_and_its_artifacts(tmp_path, mnist_dir):

@@ -1,8 +1,11 @@
 """Tables and plotly figures of the model comparison and the tuning search.
 
-Pure functions of the artifacts (`comparison.json`, `tuning.json`): unit-tested without a
-browser, shown by `pages/3_Comparison.py`.
+Pure functions of the artifacts (`comparison.json`, `tuning.json`, `bench/results.json`):
+unit-tested without a browser, shown by `pages/3_Comparison.py`.
 """
+
+import json
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -11,6 +14,35 @@ from ui.figures import ACCENT, MUTED
 
 FAMILY_COLORS = {"classical": "#3d7ea6", "neural": ACCENT, "transfer": "#7a5195"}
 LATENCY_KEYS = {"single": "latency_single_ms", "batched": "latency_batched_ms"}
+BENCH_RESULTS_FILE = Path(__file__).resolve().parents[1] / "bench" / "results.json"
+ENGINE_NAMES = {"litert": "LiteRT", "keras": "Keras"}
+
+
+def read_bench_results(path=BENCH_RESULTS_FILE):
+    """The benchmarks' results (`python -m bench --out bench/results.json`), or None."""
+    path = Path(path)
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def engine_note(bench_results):
+    """How the app's engine compares with the Keras engine on one drawing, from the benchmarks.
+
+    Returns:
+        A phrase such as "the app runs it on LiteRT: 0.47 ms a drawing against 1.5 ms on
+        Keras in bench/results.json, 3.2x faster", or "the app runs it on LiteRT" without
+        benchmark results.
+    """
+    try:
+        latency = bench_results["latency"]
+        engine = ENGINE_NAMES.get(latency["predict"]["engine"], latency["predict"]["engine"])
+        app_ms = latency["predict"]["p50_ms"]
+        keras_ms = latency["predict_keras_engine"]["p50_ms"]
+    except (KeyError, TypeError):
+        return "the app runs it on LiteRT"
+    return (
+        f"the app runs it on {engine}: {app_ms:.2g} ms a drawing, preprocessing included, against "
+        f"{keras_ms:.2g} ms on Keras in `bench/results.json`, {keras_ms / app_ms:.1f}x faster"
+    )
 
 
 def by_accuracy(models):

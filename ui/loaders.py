@@ -12,6 +12,7 @@ from ui.artifacts import (
     usps_dir_here,
     usps_pictures,
 )
+from ui.comparison import read_bench_results
 from ui.versions import active_model_file
 
 
@@ -64,3 +65,7 @@ def _thumbnail(path):
 @st.cache_data(show_spinner=False)
 def _usps_pictures(indices, usps_dir):
     return usps_pictures(indices, usps_dir)
+
+
+def load_bench_results():
+    return read_bench_results()

@@ -242,7 +242,7 @@ def _train_bundled_cnn(data, options):
     from model.training.recipe import save_for_inference
 
     # The Keras engine, like every other network here; the app's LiteRT engine is faster still
-    # (see bench/ and the README's Performance section).
+    # (see bench/ and docs/performance.md).
     predictor = Predictor.load(paths.BUNDLED_DIR / paths.MODEL_FILE, engine="keras")
     card = predictor.card
     details = {

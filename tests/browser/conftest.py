@@ -3,11 +3,20 @@
 import contextlib
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 from support import require
 
 from bench.startup import CHROMIUM_ARGS, start_streamlit, wait_until_healthy
+
+
+def pytest_collection_modifyitems(items):
+    """Every test here starts a server and a browser: all are slow."""
+    folder = Path(__file__).parent
+    for item in items:
+        if folder in item.path.parents:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

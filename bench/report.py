@@ -1,0 +1,411 @@
+"""The result tables of docs/results.md and the README, rendered from the artifacts.
+
+Figures copied into prose by hand go stale; these are written from the files that measured
+them: `model/bundled/*.json` (what training, the study and the export wrote) and
+`bench/results.json` (`python -m bench --out bench/results.json`). Each table stands between
+`<!-- results:NAME -->` and `<!-- /results:NAME -->`; the text around the markers is left alone.
+Only reads JSON: imports neither TensorFlow nor the model.
+
+    python -m bench.report           # rewrites the marked blocks of README.md and docs/results.md
+    python -m bench.report --check   # exits 1, naming the stale blocks, when they are not current
+"""
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from model import paths
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS_FILE = ROOT / "bench" / "results.json"
+DOCUMENTS = (ROOT / "README.md", ROOT / "docs" / "results.md")
+_BLOCK = re.compile(r"(<!-- results:([a-z_]+) -->\n)(.*?)(<!-- /results:\2 -->)", re.DOTALL)
+_MARKER = re.compile(r"<!-- /?results:([a-z_]+) -->")
+
+SETS = {
+    "canvas": "Canvas drawings (pen 2–40 px, canvas 200–1000 px, any colours or alpha)",
+    "pixel_art": "Pixel art (16–40 px, hard edges, either polarity)",
+    "photo": "Photos of pen on paper (JPEG, 600–3000 px)",
+    "numbers": "Numbers of 3–5 digits, read exactly by `read`",
+}
+ENGINES = {"litert": "LiteRT", "keras": "Keras"}
+NOT_DIGITS = {
+    "scribble": "scribbles",
+    "zigzag": "zigzags",
+    "letter": "letters",
+    "shape": "shapes",
+    "pair": "two digits squeezed into one",
+}
+
+
+def load_sources(bundled=paths.BUNDLED_DIR, bench_results=RESULTS_FILE):
+    """The artifacts the tables are made of, as dicts (the model file only by its size)."""
+    bundled = Path(bundled)
+
+    def read(name):
+        return json.loads((bundled / name).read_text())
+
+    return {
+        "metrics": read(paths.METRICS_FILE),
+        "card": read(paths.CARD_FILE),
+        "comparison": read(paths.COMPARISON_FILE),
+        "tuning": read(paths.TUNING_FILE),
+        "robustness": read(paths.ROBUSTNESS_FILE),
+        "gate": read(paths.GATE_CARD_FILE),
+        "calibration": read(paths.CALIBRATION_FILE),
+        "litert": read(paths.LITERT_CARD_FILE),
+        "model_bytes": (bundled / paths.MODEL_FILE).stat().st_size,
+        "bench": json.loads(Path(bench_results).read_text()),
+    }
+
+
+def _percent(fraction, decimals=2):
+    return f"{100 * fraction:.{decimals}f}%"
+
+
+def _duration(seconds):
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def _size(size_bytes):
+    return f"{size_bytes / 1e3:.0f} kB" if size_bytes < 1e6 else f"{size_bytes / 1e6:.1f} MB"
+
+
+def _target(met):
+    return {True: "met", False: "**missed**", None: "not checked (quick run)"}[met]
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def model_block(sources):
+    """The README's table of the bundled model: how it was trained, how it scores, its speed."""
+    card, metrics, bench = sources["card"], sources["metrics"], sources["bench"]
+    data, latency, batch = card["data"], bench["latency"], bench["batch"]
+    rows = [
+        (
+            "Training",
+            f"{data['train']:,} MNIST images ({data['validation']:,} held out for validation), "
+            f"{card['optimizer']}, {card['epochs']} epochs, batch {card['batch_size']}, "
+            f"seed {card['seed']}",
+        ),
+        ("Augmentation", card["augmentation"]),
+        (
+            "Test accuracy",
+            f"**{_percent(metrics['accuracy'])}** on the {metrics['count']:,} MNIST test images "
+            f"({metrics['errors']} errors, macro F1 {metrics['macro_f1']:.4f}); validation "
+            f"{_percent(card['val_accuracy'])} (epoch {card['best_epoch']} of {card['epochs']})",
+        ),
+        (
+            "Size, time",
+            f"{card['parameters']:,} parameters ({_size(sources['model_bytes'])} `.keras`); "
+            f"{_duration(card['training_seconds'])} of training, {card['trained_at'][:10]}",
+        ),
+        (
+            "Speed",
+            f"`predict` on a 280×280 canvas {latency['predict']['p50_ms']} ms p50 "
+            f"({ENGINES[latency['predict']['engine']]}, preprocessing included); "
+            f"`predict_batch` on the {batch['images']:,} test images "
+            f"{batch['litert']['seconds_best']} s",
+        ),
+    ]
+    return _table(("", ""), rows)
+
+
+def mnist_block(sources):
+    """Test accuracy and the errors of every digit (metrics.json, model_card.json)."""
+    metrics, card = sources["metrics"], sources["card"]
+    matrix = metrics["confusion_matrix"]
+    summary = (
+        f"**{_percent(metrics['accuracy'])}** on the {metrics['count']:,} MNIST test images: "
+        f"{metrics['errors']} errors, macro F1 {metrics['macro_f1']:.4f}; validation "
+        f"{_percent(card['val_accuracy'])} at the kept epoch {card['best_epoch']} of "
+        f"{card['epochs']}. {card['parameters']:,} parameters, trained on "
+        f"{card['trained_at'][:10]} in {_duration(card['training_seconds'])}."
+    )
+    rows = [
+        (
+            row["digit"],
+            f"{row['precision']:.4f}",
+            f"{row['recall']:.4f}",
+            f"{row['f1']:.4f}",
+            f"{row['support']:,}",
+            row["support"] - matrix[row["digit"]][row["digit"]],
+        )
+        for row in metrics["per_class"]
+    ]
+    header = ("Digit", "Precision", "Recall", "F1", "Test images", "Missed")
+    return summary + "\n\n" + _table(header, rows)
+
+
+def comparison_block(sources):
+    """The model comparison (comparison.json), most accurate first."""
+    comparison = sources["comparison"]
+    models = sorted(comparison["models"], key=lambda row: (-row["accuracy"], -row["macro_f1"]))
+    rows = []
+    for row in models:
+        training = _duration(row["train_seconds"])
+        if row["name"] == "bundled_cnn":
+            training += " (model card)"
+        rows.append(
+            (
+                row["label"],
+                f"**{_percent(row['accuracy'])}**",
+                f"{row['macro_f1']:.4f}",
+                training,
+                f"{row['latency_single_ms']:.2f}",
+                f"{row['latency_batched_ms']:.3f}",
+                _size(row["size_bytes"]),
+                f"{row['train_size']:,}",
+            )
+        )
+    header = (
+        "Model",
+        "Test accuracy",
+        "Macro F1",
+        "Training",
+        "ms, one image",
+        "ms per image, batched",
+        "Size",
+        "Training images",
+    )
+    trained = sum(row["train_seconds"] for row in models if row["name"] != "bundled_cnn")
+    note = (
+        f"Written by `{comparison['command']}` on {comparison['updated_at'][:10]}: the models "
+        f"trained here took {_duration(trained)} in all; {comparison['machine']['note']}."
+    )
+    return _table(header, rows) + "\n\n" + note
+
+
+def tuning_block(sources):
+    """The CNN's random search (tuning.json): every trial, best first, and the winner's test."""
+    tuning = sources["tuning"]
+    budget, best = tuning["budget"], tuning["best"]
+    trials = sorted(tuning["trials"], key=lambda trial: -trial["val_accuracy"])
+    rows = []
+    for trial in trials:
+        name = f"**{trial['trial']}**" if trial["trial"] == best["trial"] else str(trial["trial"])
+        if trial["bundled_settings"]:
+            name += " (bundled settings)"
+        rows.append(
+            (
+                name,
+                f"{trial['learning_rate']:.2g}",
+                f"{trial['dropout_rate']:.2g}",
+                trial["filters"],
+                trial["batch_size"],
+                _percent(trial["val_accuracy"]),
+                _duration(trial["seconds"]),
+            )
+        )
+    header = ("Trial", "Learning rate", "Dropout", "Filters", "Batch", "Validation accuracy")
+    header += ("Time",)
+    bundled = next(trial for trial in trials if trial["bundled_settings"])
+    summary = (
+        f"The winner, trial {best['trial']} (learning rate {best['learning_rate']:.2g}, dropout "
+        f"{best['dropout_rate']:.2g}, {best['filters']} filters, batch {best['batch_size']}), "
+        f"reached **{_percent(best['val_accuracy'])}** on validation and "
+        f"**{_percent(best['test_accuracy'])}** on the {best['test_size']:,} test images; the "
+        f"bundled settings reached {_percent(bundled['val_accuracy'])} under the same budget: "
+        f"{budget['trials']} trials of {budget['epochs']} epochs on {budget['train_size']:,} "
+        f"training images, scored on {budget['validation_size']:,} validation images (seed "
+        f"{budget['seed']}). Written by `{tuning['command']}` on {tuning['updated_at'][:10]}."
+    )
+    return _table(header, rows) + "\n\n" + summary
+
+
+def robustness_block(sources):
+    """Re-drawn test digits, non-digits (robustness.json), the gate and the calibration."""
+    robustness, gate = sources["robustness"], sources["gate"]
+    calibration = sources["calibration"]
+    rows = []
+    for name, figures in robustness["sets"].items():
+        if "exact" in figures:
+            right = f"**{_percent(figures['exact'], 1)}** exactly"
+            right += f" ({_percent(figures['right_length'], 1)} of the right length)"
+            flagged = "—"
+        else:
+            right = f"**{_percent(figures['accuracy'], 1)}**"
+            flagged = _percent(figures["flagged_rate"], 1)
+        rows.append(
+            (
+                SETS.get(name, name),
+                figures["count"],
+                right,
+                flagged,
+                f"{figures['milliseconds_per_picture']:.1f}",
+            )
+        )
+    header = ("Test set", "Pictures", "Read right", "Flagged unsure", "ms per picture")
+    not_digits = ", ".join(
+        f"{NOT_DIGITS.get(kind, kind)} {row['confident_rate']:.0%}"
+        for kind, row in robustness["not_digits"].items()
+    )
+    counts = sorted({row["count"] for row in robustness["not_digits"].values()})
+    overall = calibration["all"]
+    lines = [
+        _table(header, rows),
+        "",
+        f"Non-digits ({'/'.join(map(str, counts))} each) read as a confident digit: "
+        f"{not_digits}. Seed {robustness['seed']}; flagged means a calibrated confidence "
+        f"under {robustness['threshold']:.0%}.",
+        "",
+        f"The digit gate (`gate.json`: {gate['epochs']} epochs on {gate['training_pictures']:,} "
+        f"pictures, seed {gate['seed']}) doubts {gate['digits_doubted']:.1%} of the "
+        f"{gate['validation_digits']:,} validation digits and lets "
+        f"{gate['negatives_passed']:.1%} of {gate['validation_negatives']:,} validation "
+        "non-digits through.",
+        "",
+        f"Calibration (`calibration.json`): temperature T = {calibration['temperature']:.2f}, "
+        f"fitted on the {calibration['fitted_on']}; expected calibration error "
+        f"{overall['ece_before']:.4f} → {overall['ece_after']:.4f} on its "
+        f"{overall['count']:,} pictures.",
+    ]
+    return "\n".join(lines)
+
+
+def performance_block(sources):
+    """The benchmarks (bench/results.json) and the LiteRT export's check (litert.json)."""
+    bench, litert = sources["bench"], sources["litert"]
+    latency, batch = bench["latency"], bench["batch"]
+    startup, memory = bench["startup"], bench["memory"]
+    fast, app_read = latency["predict"], latency["read_app_canvas"]
+    imports, cold = startup["predictor_import"], startup["cold_start"]
+    rows = [
+        (
+            f"`predict` on a {latency['input']}, preprocessing included ({fast['calls']} calls "
+            "after warm-up)",
+            f"**{fast['p50_ms']} ms p50**, {fast['p95_ms']} ms p95 ({ENGINES[fast['engine']]})",
+            f"same preprocessing + `model.predict`: {latency['naive_model_predict']['p50_ms']} ms "
+            f"p50 → **{latency['speedup_p50']}× faster**; Keras engine (`tf.function`): "
+            f"{latency['predict_keras_engine']['p50_ms']} ms",
+            f"≤ {latency['target']['p50_ms']} ms, ≥ {latency['target']['speedup']:.0f}×: "
+            + _target(latency["meets_target"]),
+        ),
+        (
+            f"`read`, what the app calls after each stroke ({app_read['input']})",
+            f"**{app_read['p50_ms']} ms p50**, {app_read['p95_ms']} ms p95",
+            "—",
+            "—",
+        ),
+        (
+            f"`predict_batch` on the {batch['images']:,} MNIST test images",
+            f"**{batch['litert']['seconds_best']} s** (LiteRT, "
+            f"{_percent(batch['litert']['accuracy'])})",
+            f"Keras engine: {batch['keras']['seconds_best']} s",
+            f"≤ {batch['target_seconds']} s: " + _target(batch["meets_target"]),
+        ),
+        (
+            "`streamlit run app.py` → first digit read from a stroke in Chromium",
+            f"**{cold['first_digit_seconds']} s** (server up {cold['server_healthy_seconds']} s, "
+            f"page shown {cold['page_shown_seconds']} s)",
+            "—",
+            f"≤ {startup['target_seconds']} s: " + _target(startup["meets_target"]),
+        ),
+        (
+            "Import `model.inference.predictor` + `Predictor.load()` in a fresh process",
+            f"**{imports['litert']['import_seconds']} s + {imports['litert']['load_seconds']} s**"
+            + (
+                ", TensorFlow imported"
+                if imports["litert"]["tensorflow_imported"]
+                else ", TensorFlow never imported"
+            ),
+            f"Keras engine: {imports['keras']['import_seconds']} s + "
+            f"{imports['keras']['load_seconds']} s",
+            "—",
+        ),
+        (
+            "Peak memory (VmHWM) of a process that loads the predictor and reads "
+            f"{memory['drawings']} drawings",
+            f"**{memory['litert']['peak_rss_mb']} MB**",
+            f"Keras engine: {memory['keras']['peak_rss_mb']} MB",
+            "—",
+        ),
+    ]
+    header = ("Benchmark", "This app", "Baseline, same run", "Target")
+    machines = [bench[key]["machine"] for key in ("latency", "batch", "startup", "memory")]
+    loads = [machine["load_average_1min"] for machine in machines]
+    first = machines[0]
+    note = (
+        f"Measured by `python -m bench --out bench/results.json` on {first['cpu']} "
+        f"({first['cores']} cores, Python {first['python']}), load average "
+        f"{min(loads)}–{max(loads)} during the runs. The LiteRT export (`{litert['file']}`, "
+        f"{_size(litert['size_bytes'])}) matched Keras on {litert['test_images']:,} test images: "
+        f"max abs difference {litert['max_abs_difference']:.1e}, "
+        + ("every digit identical." if litert["argmax_identical"] else "**some digits differ**.")
+    )
+    return _table(header, rows) + "\n\n" + note
+
+
+BLOCKS = {
+    "model": model_block,
+    "mnist": mnist_block,
+    "comparison": comparison_block,
+    "tuning": tuning_block,
+    "robustness": robustness_block,
+    "performance": performance_block,
+}
+
+
+def render_blocks(sources):
+    """Every block's Markdown, by name."""
+    return {name: build(sources) for name, build in BLOCKS.items()}
+
+
+def render(text, blocks):
+    """`text` with the content of each marked block replaced by its rendering.
+
+    Raises:
+        ValueError: a marker without its partner, or a block nobody renders.
+    """
+    names = [match.group(2) for match in _BLOCK.finditer(text)]
+    markers = _MARKER.findall(text)
+    if len(markers) != 2 * len(names):
+        raise ValueError("a <!-- results:NAME --> marker has no partner <!-- /results:NAME -->")
+    unknown = sorted(set(names) - set(blocks))
+    if unknown:
+        raise ValueError(f"no such results block: {', '.join(unknown)}")
+    return _BLOCK.sub(
+        lambda match: f"{match.group(1)}\n{blocks[match.group(2)]}\n\n{match.group(4)}", text
+    )
+
+
+def stale_blocks(text, blocks):
+    """The names of the blocks in `text` whose content differs from their rendering."""
+    rendered = {match.group(2): match.group(0) for match in _BLOCK.finditer(render(text, blocks))}
+    return [
+        match.group(2)
+        for match in _BLOCK.finditer(text)
+        if match.group(0) != rendered[match.group(2)]
+    ]
+
+
+def main(argv=None):
+    arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    arguments.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
+    arguments = arguments.parse_args(argv)
+    blocks = render_blocks(load_sources())
+    stale = {}
+    for document in DOCUMENTS:
+        text = document.read_text()
+        names = stale_blocks(text, blocks)
+        if names:
+            stale[document.relative_to(ROOT)] = names
+            if not arguments.check:
+                document.write_text(render(text, blocks))
+    for document, names in stale.items():
+        verb = "is out of date" if arguments.check else "rewritten"
+        print(f"{document}: {', '.join(names)} {verb}")
+    if arguments.check and stale:
+        print("run `python -m bench.report` to render them from the artifacts", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
