@@ -29,6 +29,20 @@ SETS = {
     "pixel_art": "Pixel art (16–40 px, hard edges, either polarity)",
     "photo": "Photos of pen on paper (JPEG, 600–3000 px)",
     "numbers": "Numbers of 3–5 digits, read exactly by `read`",
+    "tight_crop": "Tight crops (ink touching the frame, 12–40 px, grey levels, either polarity)",
+    "small_photo": "Small photos (24–64 px crops of a phone photo)",
+    "blurred": "Blurred drawings (blur up to 0.6 pen widths)",
+    "thick_marker": "Thick markers (pen 16–28% of the digit's height)",
+    "wide": "Wide and narrow digits (1.5–2.2x wider or 0.45–0.65x)",
+    "square": "Square straight-stroke digits (seven-segment-like)",
+}
+REAL_SETS = {
+    "usps": "USPS postal digits as given (16×16, white on black)",
+    "usps_inverted": "USPS inverted (black on white)",
+    "photo": "Photos of digits on paper",
+    "scan": "Scans",
+    "drawn": "Drawings (paint programs, web canvases)",
+    "multi": "Numbers of 3–10 digits, read exactly",
 }
 ENGINES = {"litert": "LiteRT", "keras": "Keras"}
 NOT_DIGITS = {
@@ -53,6 +67,7 @@ def load_sources(bundled=paths.BUNDLED_DIR, bench_results=RESULTS_FILE):
         "comparison": read(paths.COMPARISON_FILE),
         "tuning": read(paths.TUNING_FILE),
         "robustness": read(paths.ROBUSTNESS_FILE),
+        "realworld": read(paths.REALWORLD_FILE),
         "gate": read(paths.GATE_CARD_FILE),
         "calibration": read(paths.CALIBRATION_FILE),
         "litert": read(paths.LITERT_CARD_FILE),
@@ -269,6 +284,34 @@ def robustness_block(sources):
     return "\n".join(lines)
 
 
+def realworld_block(sources):
+    """Real handwriting nobody here made (realworld.json), beside the naive resize."""
+    report = sources["realworld"]
+    rows = []
+    for name, figures in report["sets"].items():
+        count = figures["count"]
+        right = f"**{figures['right']:,}/{count:,}** ({_percent(figures['accuracy'], 1)})"
+        naive = figures.get("naive")
+        naive_text = (
+            f"{naive['right']:,}/{count:,} ({_percent(naive['accuracy'], 1)})" if naive else "—"
+        )
+        rows.append(
+            (
+                REAL_SETS.get(name, name),
+                right,
+                naive_text,
+                _percent(figures["unsure_rate"], 1),
+                f"{figures['no_digit']:,}",
+            )
+        )
+    header = ("Set", "Read right", "Naive resize", "Unsure", "No digit")
+    return (
+        _table(header, rows)
+        + f"\n\n`{report['command']}`, {report['created'][:10]}. Naive resize: the same network on "
+        "the whole picture resized into 20×20 and padded to 28×28, measured in the same run."
+    )
+
+
 def performance_block(sources):
     """The benchmarks (bench/results.json) and the LiteRT export's check (litert.json)."""
     bench, litert = sources["bench"], sources["litert"]
@@ -348,6 +391,7 @@ BLOCKS = {
     "comparison": comparison_block,
     "tuning": tuning_block,
     "robustness": robustness_block,
+    "realworld": realworld_block,
     "performance": performance_block,
 }
 
