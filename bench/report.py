@@ -17,6 +17,11 @@ import sys
 from pathlib import Path
 
 from model import paths
+from model.data.hard import HARD_SET_NOTES
+from model.data.realworld import REAL_SETS
+from model.data.synthetic import SYNTHETIC_SET_NOTES
+
+SET_NOTES = {**SYNTHETIC_SET_NOTES, **HARD_SET_NOTES}
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_FILE = ROOT / "bench" / "results.json"
@@ -24,26 +29,6 @@ DOCUMENTS = (ROOT / "README.md", ROOT / "docs" / "results.md")
 _BLOCK = re.compile(r"(<!-- results:([a-z_]+) -->\n)(.*?)(<!-- /results:\2 -->)", re.DOTALL)
 _MARKER = re.compile(r"<!-- /?results:([a-z_]+) -->")
 
-SETS = {
-    "canvas": "Canvas drawings (pen 2–40 px, canvas 200–1000 px, any colours or alpha)",
-    "pixel_art": "Pixel art (16–40 px, hard edges, either polarity)",
-    "photo": "Photos of pen on paper (JPEG, 600–3000 px)",
-    "numbers": "Numbers of 3–5 digits, read exactly by `read`",
-    "tight_crop": "Tight crops (ink touching the frame, 12–40 px, grey levels, either polarity)",
-    "small_photo": "Small photos (24–64 px crops of a phone photo)",
-    "blurred": "Blurred drawings (blur up to 0.6 pen widths)",
-    "thick_marker": "Thick markers (pen 16–28% of the digit's height)",
-    "wide": "Wide and narrow digits (1.5–2.2x wider or 0.45–0.65x)",
-    "square": "Square straight-stroke digits (seven-segment-like)",
-}
-REAL_SETS = {
-    "usps": "USPS postal digits as given (16×16, white on black)",
-    "usps_inverted": "USPS inverted (black on white)",
-    "photo": "Photos of digits on paper",
-    "scan": "Scans",
-    "drawn": "Drawings (paint programs, web canvases)",
-    "multi": "Numbers of 3–10 digits, read exactly",
-}
 ENGINES = {"litert": "LiteRT", "keras": "Keras"}
 NOT_DIGITS = {
     "scribble": "scribbles",
@@ -249,7 +234,7 @@ def robustness_block(sources):
             flagged = _percent(figures["flagged_rate"], 1)
         rows.append(
             (
-                SETS.get(name, name),
+                SET_NOTES.get(name, name),
                 figures["count"],
                 right,
                 flagged,
@@ -297,7 +282,7 @@ def realworld_block(sources):
         )
         rows.append(
             (
-                REAL_SETS.get(name, name),
+                " — ".join(REAL_SETS.get(name, (name, ""))),
                 right,
                 naive_text,
                 _percent(figures["unsure_rate"], 1),

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from model import paths
-from model.data.realworld import IMAGES, resolve_realworld_dir
+from model.data.hard import HARD_SET_NOTES
+from model.data.realworld import IMAGES, REAL_SETS, resolve_realworld_dir
+from model.data.synthetic import SYNTHETIC_SET_NOTES
 from model.data.usps import FILE as USPS_FILE
 from model.data.usps import read_usps, resolve_usps_dir
 from model.errors import InvalidImageError
@@ -92,12 +94,7 @@ def mistakes_of(rows, true_digit=None):
     return [row for row in rows if true_digit is None or row["label"] == true_digit]
 
 
-SET_NOTES = {
-    "canvas": "re-drawn with a mouse pen, 2-40 px, on canvases of 200-1000 px, any colours",
-    "pixel_art": "16-40 px paint-program pictures, hard edges, either polarity",
-    "photo": "JPEG photos of pen on paper: shadows, ruled lines, rotation, EXIF",
-    "numbers": "3-5 digits side by side, read whole by `read` (exact matches)",
-}
+SET_NOTES = {**SYNTHETIC_SET_NOTES, **HARD_SET_NOTES}
 
 
 def robustness_rows(robustness):
@@ -124,16 +121,6 @@ def load_realworld(path=None):
     """The real-handwriting report (`python -m model realworld`), or None when not there."""
     path = Path(path) if path else paths.BUNDLED_DIR / paths.REALWORLD_FILE
     return json.loads(path.read_text()) if path.is_file() else None
-
-
-REAL_SETS = {
-    "usps": ("USPS as given", "digits scanned from US mail, 16x16, white ink on black"),
-    "usps_inverted": ("USPS inverted", "the same digits, black ink on white"),
-    "photo": ("Photos", "photos of digits on paper"),
-    "scan": ("Scans", "scanned digits, small crops of forms"),
-    "drawn": ("Drawings", "paint programs and web canvases"),
-    "multi": ("Numbers", "3-10 digits read whole, exact matches only"),
-}
 
 
 def _percent(value):

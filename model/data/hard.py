@@ -13,6 +13,14 @@ from model.data import synthetic
 from model.data.segments import segment_picture
 
 HARD_SET_NAMES = ("tight_crop", "small_photo", "blurred", "thick_marker", "wide", "square")
+HARD_SET_NOTES = {
+    "tight_crop": "Tight crops (ink touching the frame, 12–40 px, grey levels, either polarity)",
+    "small_photo": "Small photos (24–64 px crops of a phone photo)",
+    "blurred": "Blurred drawings (blur up to 0.6 pen widths)",
+    "thick_marker": "Thick markers (pen 16–28% of the digit's height)",
+    "wide": "Wide and narrow digits (1.5–2.2x wider or 0.45–0.65x)",
+    "square": "Square straight-stroke digits (seven-segment-like)",
+}
 
 
 def _grey_picture(coverage, rng):

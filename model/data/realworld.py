@@ -18,6 +18,17 @@ KINDS = (*SINGLE_KINDS, "multi")  # multi: a whole number, read with `read`
 COLUMNS = ("file", "label", "kind", "repo", "path", "note")
 
 
+# The report's sets: a short label and what each holds.
+REAL_SETS = {
+    "usps": ("USPS as given", "digits scanned from US mail, 16x16, white ink on black"),
+    "usps_inverted": ("USPS inverted", "the same digits, black ink on white"),
+    "photo": ("Photos", "photos of digits on paper"),
+    "scan": ("Scans", "scanned digits, small crops of forms"),
+    "drawn": ("Drawings", "paint programs and web canvases"),
+    "multi": ("Numbers", "3-10 digits read whole, exact matches only"),
+}
+
+
 class ManifestError(DatasetError):
     """The manifest is missing, or a line of it is not a picture with a valid label and kind."""
 

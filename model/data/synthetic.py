@@ -18,6 +18,12 @@ CANVAS_SIZES = (200, 280, 400, 600, 1000)
 CANVAS_STYLES = ("white", "transparent", "black", "colour", "gray")
 PIXEL_ART_SIZES = (16, 20, 24, 28, 32, 36, 40)
 SET_NAMES = ("canvas", "pixel_art", "photo", "numbers")
+SYNTHETIC_SET_NOTES = {
+    "canvas": "Canvas drawings (pen 2–40 px, canvas 200–1000 px, any colours or alpha)",
+    "pixel_art": "Pixel art (16–40 px, hard edges, either polarity)",
+    "photo": "Photos of pen on paper (JPEG, 600–3000 px)",
+    "numbers": "Numbers of 3–5 digits, read exactly by `read`",
+}
 WORK_SCALE = 8  # MNIST digits are thinned at 8x their size (about 160 px tall)
 EXIF_ORIENTATION = 0x0112
 # Quarter turns (np.rot90's k) that store an upright picture under each EXIF orientation.
