@@ -18,6 +18,7 @@ from model.data.mnist import load_mnist
 from model.data.negatives import negatives
 from model.data.synthetic import canvas_digit, pixel_art
 from model.inference.preprocess import locate_digit
+from model.training import styles
 from model.training.recipe import (
     build_augmentation,
     fit_classifier,
@@ -28,6 +29,7 @@ from model.training.recipe import (
 SEED = config.SPLIT_SEED
 EPOCHS = config.GATE_EPOCHS
 REDRAWN = 20_000  # training digits also re-drawn as canvas strokes or pixel art
+STYLED = 10_000  # training digits restyled (and half as many straight-stroke digits)
 
 
 def build_gate(dropout_rate=0.3):
@@ -64,7 +66,13 @@ def gate_data(data, seed, limit=None):
     rng = np.random.default_rng(seed)
     digits_train = data.x_train[:limit] if limit else data.x_train
     redrawn = redrawn_digits(digits_train, min(REDRAWN, len(digits_train) // 3), rng)
-    positives = np.concatenate([digits_train, redrawn])
+    # Digits in the styles MNIST lacks are digits too: wide, narrow, marker, straight strokes.
+    styled_count = min(STYLED, len(digits_train) // 5)
+    styled = styles.styled_copies(
+        digits_train[rng.permutation(len(digits_train))[:styled_count]], rng
+    )
+    square, _ = styles.segment_digits(styled_count // 2, rng)
+    positives = np.concatenate([digits_train, redrawn, styled, square])
     negative_train = negatives(len(positives), seed, digits_train)
     x_train = np.concatenate([positives, negative_train])
     y_train = np.concatenate([np.ones(len(positives)), np.zeros(len(negative_train))])
