@@ -16,7 +16,7 @@ NUM_CLASSES = 10
 # Training.
 BATCH_SIZE = 128
 EVAL_BATCH_SIZE = 1024
-CNN_EPOCHS = 30
+CNN_EPOCHS = 30  # the styled member's; each member's own are in CNN_MEMBERS
 CNN_PEAK_LEARNING_RATE = 2e-3
 CNN_DROPOUT_RATE = 0.4
 CNN_FILTERS = 32
@@ -25,6 +25,18 @@ ROTATION_DEGREES = 10  # augmentation: rotation, zoom and shift ranges; never fl
 ZOOM = 0.1
 SHIFT = 0.1
 STYLED_SHARE = 0.4  # part of each epoch's digits drawn in another style (see training/styles.py)
+SEGMENT_SHARE = 0.1  # straight-stroke digits added, as a part of the MNIST training images
+# The bundled model is the mean of two CNNs of the same network: one trained on MNIST as it is
+# (the best on MNIST), one with the writing styles MNIST lacks (the best on real writing).
+CNN_MEMBERS = (
+    {"name": "plain", "epochs": 45, "styled_share": 0.0, "segment_share": 0.0},
+    {
+        "name": "styled",
+        "epochs": CNN_EPOCHS,
+        "styled_share": STYLED_SHARE,
+        "segment_share": SEGMENT_SHARE,
+    },
+)
 
 # Fine-tuning on feedback.
 FINETUNE_EPOCHS = 2

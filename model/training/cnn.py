@@ -1,13 +1,16 @@
 """Training the bundled CNN and writing its evaluation artifacts.
 
-Reads top to bottom as short steps: the data (MNIST plus other writing styles), the fit (the
-one recipe in `recipe.py`: cosine schedule, best epoch on validation), the evaluation on the
-test set, and the written model and artifacts.
+The bundled model is an ensemble: the mean of the probabilities of two CNNs of the same network
+(`config.CNN_MEMBERS`), one trained on MNIST as it is, one with the writing styles MNIST lacks.
+Reads top to bottom as short steps: for each member the data and the fit (the one recipe in
+`recipe.py`: cosine schedule, best epoch on validation); then the ensemble, its evaluation on
+the test set, and the written model and artifacts.
 """
 
 import datetime
 import json
 import platform
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,17 +36,25 @@ from model.training.recipe import (
 )
 
 STYLED_VARIANTS = 2  # restyled copies of each training digit, one drawn per epoch
-SEGMENT_SHARE = 0.1  # straight-stroke digits added, as a part of the MNIST training images
-AUGMENTATION = (
-    f"rotation ±{config.ROTATION_DEGREES}°, zoom ±{config.ZOOM:.0%}, shift ±{config.SHIFT:.0%} "
-    f"(no flips); each epoch {config.STYLED_SHARE:.0%} of the digits in another style (wide or "
-    "narrow, thin pen or marker, elastic wobble; model/training/styles.py); "
-    f"{SEGMENT_SHARE:.0%} more digits made of straight strokes (square, seven-segment-like)"
-)
 
 
-def training_data(data, seed, limit=None):
-    """The training digits with their styled copies, and the validation and test splits.
+def augmentation_text(member):
+    text = (
+        f"rotation ±{config.ROTATION_DEGREES}°, zoom ±{config.ZOOM:.0%}, "
+        f"shift ±{config.SHIFT:.0%} (no flips)"
+    )
+    if member["styled_share"]:
+        text += (
+            f"; each epoch {member['styled_share']:.0%} of the digits in another style (wide or "
+            "narrow, thin pen or marker, elastic wobble; model/training/styles.py)"
+        )
+    if member["segment_share"]:
+        text += f"; {member['segment_share']:.0%} more digits made of straight strokes"
+    return text
+
+
+def training_data(data, seed, member, limit=None):
+    """A member's training digits (with their styled copies, or None), validation and test.
 
     Returns:
         (x_train, styled, y_train), (x_val, y_val), (x_test, y_test) as uint8 arrays.
@@ -55,45 +66,25 @@ def training_data(data, seed, limit=None):
         x_val, y_val = x_val[: max(limit // 5, 10)], y_val[: max(limit // 5, 10)]
         x_test, y_test = x_test[:limit], y_test[:limit]
     rng = np.random.default_rng(seed)
-    x_segments, y_segments = styles.segment_digits(int(len(x_train) * SEGMENT_SHARE), rng)
-    x_train = np.concatenate([x_train, x_segments])
-    y_train = np.concatenate([y_train, y_segments])
-    styled = np.stack([styles.styled_copies(x_train, rng) for _ in range(STYLED_VARIANTS)], axis=1)
+    segments = int(len(x_train) * member["segment_share"])
+    if segments:
+        x_segments, y_segments = styles.segment_digits(segments, rng)
+        x_train = np.concatenate([x_train, x_segments])
+        y_train = np.concatenate([y_train, y_segments])
+    styled = None
+    if member["styled_share"]:
+        styled = np.stack(
+            [styles.styled_copies(x_train, rng) for _ in range(STYLED_VARIANTS)], axis=1
+        )
     return (x_train, styled, y_train), (x_val, y_val), (x_test, y_test)
 
 
-def train(
-    mnist_dir=None,
-    out_dir=paths.BUNDLED_DIR,
-    epochs=config.CNN_EPOCHS,
-    batch_size=config.BATCH_SIZE,
-    seed=config.SPLIT_SEED,
-    limit=None,
-    verbose="auto",
-):
-    """Trains the CNN from a fixed seed and writes the model and its artifacts to `out_dir`.
-
-    Args:
-        mnist_dir: MNIST folder (None: $MNIST_DIR, then the Keras download).
-        out_dir: where the .keras file, history, metrics, misclassified list and model card go.
-        epochs: training epochs.
-        batch_size: images per step.
-        seed: seeds the split, weights, shuffling, styles and augmentation.
-        limit: train on the first `limit` training images and test on as many test images
-            (for smoke tests); None uses everything.
-        verbose: Keras progress output ("auto" shows a progress bar).
-
-    Returns:
-        The test metrics dict.
-    """
+def fit_member(data, member, model_path, epochs, batch_size, seed, limit, verbose):
+    """Trains one member from a fixed seed; its best epoch on validation is saved to
+    `model_path`. Returns its summary for the model card and its history."""
     started = time.time()
     seed_everything(seed)
-    data = load_mnist(mnist_dir, seed=seed)
-    (x_train, styled, y_train), (x_val, y_val), (x_test, y_test) = training_data(data, seed, limit)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model_path = out_dir / paths.MODEL_FILE
-
+    (x_train, styled, y_train), (x_val, y_val), _ = training_data(data, seed, member, limit)
     model = build_model()
     steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
     checkpoint = BestOnValidation(model_path)
@@ -106,7 +97,7 @@ def train(
             build_augmentation(seed),
             seed,
             styled=styled,
-            share=config.STYLED_SHARE,
+            share=member["styled_share"],
         ),
         make_dataset(x_val, y_val, config.EVAL_BATCH_SIZE),
         epochs,
@@ -120,19 +111,130 @@ def train(
         callbacks=[LearningRateLogger(), checkpoint],
         verbose=verbose,
     )
-    training_seconds = time.time() - started
-
-    predictor = Predictor.load(model_path)
-    probabilities = predictor.predict_batch(x_test)
-    metrics = compute_metrics(y_test, probabilities)
-    metrics["best_epoch"] = checkpoint.best_epoch
-    metrics["val_accuracy"] = float(checkpoint.best[0])
-
     epochs_run = len(history.history["loss"])
     history_json = {"epoch": list(range(1, epochs_run + 1))}
     history_json.update(
         {key: [float(v) for v in values] for key, values in history.history.items()}
     )
+    summary = {
+        "name": member["name"],
+        "epochs": epochs_run,
+        "best_epoch": checkpoint.best_epoch,
+        "val_accuracy": float(checkpoint.best[0]),
+        "train": len(x_train),
+        "of_which_straight_stroke": len(x_train) - len(data.x_train[:limit]),
+        "augmentation": augmentation_text(member),
+        "training_seconds": round(time.time() - started, 1),
+        "trained_at": _now(),
+    }
+    return summary, history_json
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def ensemble_of(member_files):
+    """One Keras model: the mean of the members' probabilities (a single member as it is)."""
+    members = []
+    for position, path in enumerate(member_files):
+        member = keras.models.load_model(path, compile=False)
+        member.name = f"member_{position}"
+        members.append(member)
+    if len(members) == 1:
+        return members[0]
+    image = keras.Input(INPUT_SHAPE, name="image")
+    mean = keras.layers.Average(name="mean_probabilities")([member(image) for member in members])
+    return keras.Model(image, mean, name="digit_cnn_ensemble")
+
+
+def train(
+    mnist_dir=None,
+    out_dir=paths.BUNDLED_DIR,
+    epochs=None,
+    batch_size=config.BATCH_SIZE,
+    seed=config.SPLIT_SEED,
+    limit=None,
+    verbose="auto",
+    members=config.CNN_MEMBERS,
+):
+    """Trains the members from a fixed seed and writes the ensemble and its artifacts.
+
+    Args:
+        mnist_dir: MNIST folder (None: $MNIST_DIR, then the Keras download).
+        out_dir: where the .keras file, history, metrics, misclassified list and model card go.
+        epochs: every member's epochs (None: each member's own, `config.CNN_MEMBERS`).
+        batch_size: images per step.
+        seed: seeds the split, weights, shuffling, styles and augmentation.
+        limit: train on the first `limit` training images and test on as many test images
+            (for smoke tests); None uses everything.
+        verbose: Keras progress output ("auto" shows a progress bar).
+        members: the members' settings (name, epochs, styled_share, segment_share).
+
+    Returns:
+        The test metrics dict.
+    """
+    data = load_mnist(mnist_dir, seed=seed)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir) as staging:
+        files, summaries, histories = [], [], {}
+        for member in members:
+            path = Path(staging) / f"{member['name']}.keras"
+            summary, history = fit_member(
+                data, member, path, epochs or member["epochs"], batch_size, seed, limit, verbose
+            )
+            files.append(path)
+            summaries.append(summary)
+            histories[member["name"]] = history
+        return write_model(data, files, summaries, histories, out_dir, batch_size, seed, limit)
+
+
+def write_model(data, member_files, summaries, histories, out_dir, batch_size, seed, limit):
+    """The ensemble of the members' files, evaluated on the test set, with its artifacts.
+
+    Args:
+        data: the `Mnist` the members were trained on (its validation split and test set).
+        member_files: the members' `.keras` files, in `summaries`' order.
+        summaries, histories: what `fit_member` returned for each (histories by name).
+        out_dir, batch_size, seed, limit: as for `train`.
+    """
+    out_dir = Path(out_dir)
+    model = ensemble_of(member_files)
+    model_path = out_dir / paths.MODEL_FILE
+    model.save(model_path)
+    training_seconds = sum(summary["training_seconds"] for summary in summaries)
+    x_test, y_test = (
+        (data.x_test[:limit], data.y_test[:limit]) if limit else (data.x_test, data.y_test)
+    )
+    x_train, x_val = data.x_train[:limit] if limit else data.x_train, data.x_val
+    if limit:
+        x_val = x_val[: max(limit // 5, 10)]
+
+    predictor = Predictor.load(model_path)
+    probabilities = predictor.predict_batch(x_test)
+    metrics = compute_metrics(y_test, probabilities)
+    main = summaries[-1]  # the member trained with the styles: its curves are the history's
+    metrics["best_epoch"] = main["best_epoch"]
+    metrics["val_accuracy"] = float(
+        (predictor.predict_batch(x_val).argmax(axis=1) == data.y_val[: len(x_val)]).mean()
+    )
+    metrics["members"] = [
+        {
+            "name": summary["name"],
+            "test_accuracy": float(
+                (
+                    keras.models.load_model(path, compile=False)
+                    .predict(x_test[..., None].astype("float32"), batch_size=1024, verbose=0)
+                    .argmax(axis=1)
+                    == y_test
+                ).mean()
+            ),
+        }
+        for summary, path in zip(summaries, member_files, strict=True)
+    ]
+    history_json = {**histories[main["name"]], "members": histories}
+    epochs_run = main["epochs"]
     card = {
         "name": "digit_cnn",
         "model_file": paths.MODEL_FILE,
@@ -149,19 +251,20 @@ def train(
             "source": data.source,
             "md5_uncompressed": data.checksums,
             "train": len(x_train),
-            "of_which_straight_stroke": len(x_train) - len(data.x_train[:limit]),
             "validation": len(x_val),
             "test": len(x_test),
         },
         "seed": seed,
         "epochs": epochs_run,
-        "best_epoch": checkpoint.best_epoch,
+        "best_epoch": main["best_epoch"],
         "batch_size": batch_size,
         "optimizer": f"Adam, cosine decay with 1-epoch warm-up to {config.CNN_PEAK_LEARNING_RATE}",
-        "augmentation": AUGMENTATION,
+        "augmentation": main["augmentation"],
+        "ensemble": "the mean of the members' probabilities",
+        "members": summaries,
         "config": config.as_dict(),
-        "parameters": int(model.count_params()),
-        "layers": describe_layers(model),
+        "parameters": int(model.count_params()),  # every member's
+        "layers": describe_layers(keras.models.load_model(member_files[-1], compile=False)),
         "test_accuracy": metrics["accuracy"],
         "val_accuracy": metrics["val_accuracy"],
         "training_seconds": round(training_seconds, 1),
