@@ -12,11 +12,17 @@ import numpy as np
 from model.inference.image_io import fit_within
 
 WORKING_SIZE = 1000  # larger images are shrunk to this before any other work
+# Smaller images are enlarged (by a whole factor, keeping their grey levels) to at least this:
+# a 16-px digit's 1-2 px strokes would otherwise be worn away by 3x3 steps.
+MIN_WORKING_SIZE = 64
 MIN_CONTRAST = 40  # ink must differ from the background by this much (of 255)
 INK_FLOOR = 0.1  # ink weaker than this fraction of the strongest ink is background
 UNEVEN_BORDER = 24  # border spread (of 255) above which lighting is flattened locally
 BACKGROUND_SIZE = 200  # the lighting is estimated at this resolution
-LINE_LENGTH = 0.75  # near-horizontal lines this much of the width long are ruling
+# Ink crossing the border is at least this fraction as far from the paper as the strongest ink.
+INK_LIKE = 2 / 3
+LINE_LENGTH = 0.75  # near-horizontal lines this much of the width long are ruling...
+RULING_PAST = 0.1  # ...when they run past the writing at both ends by this much of its height
 
 
 @dataclass
@@ -107,6 +113,19 @@ def to_gray(image):
     return _gray(image).astype(np.float32, copy=False)
 
 
+def _working_gray(gray):
+    """The gray image at working resolution: huge ones shrunk, tiny ones enlarged."""
+    longest = max(gray.shape)
+    if longest > WORKING_SIZE:
+        return fit_within(gray.astype(np.float32), WORKING_SIZE)
+    if longest < MIN_WORKING_SIZE:
+        factor = -(-MIN_WORKING_SIZE // longest)
+        return cv2.resize(
+            gray.astype(np.float32), None, fx=factor, fy=factor, interpolation=cv2.INTER_LINEAR
+        )
+    return gray
+
+
 def _border(gray):
     edge = max(1, min(gray.shape) // 50)
     return np.concatenate(
@@ -124,6 +143,56 @@ def _percentiles(values, quantiles):
         high = min(low + 1, len(ordered) - 1)
         found.append(ordered[low] + (position - low) * (ordered[high] - ordered[low]))
     return found
+
+
+def _paper(gray):
+    """(level, light, even): the paper's level, whether it is lighter than the ink, and
+    whether it is even (one level for the whole picture) or lit unevenly."""
+    border = _border(gray).astype(np.float32)
+    low, level, high = _percentiles(border, (0.1, 0.5, 0.9))
+    if high - low <= UNEVEN_BORDER:
+        return level, _lighter_than_ink(gray, level), True
+    crossed = _crossed_paper(border, gray)
+    if crossed is not None:
+        return (*crossed, True)
+    return level, level >= 128, False
+
+
+def _lighter_than_ink(gray, level):
+    """Whether paper of this level holds dark ink: the picture strays furthest from it on
+    the dark side (3x3 means, so that a hot pixel does not decide)."""
+    darkest, lightest, _, _ = cv2.minMaxLoc(cv2.blur(gray, (3, 3)) if gray.size > 9 else gray)
+    return level - darkest >= lightest - level
+
+
+def _crossed_paper(border, gray):
+    """(level, light) of the paper along a border that ink crosses (a tight crop), or None.
+
+    Ink crossing the frame makes the border two-toned. Split at Otsu's threshold, the larger
+    part is the paper. It is ink crossing, not light and shadow, when the paper part is even
+    (its quartiles: anti-aliased stroke edges blur into it), the other part is as far from it
+    as ink must be, its core (its furthest tenth) about as far as the picture's strongest
+    ink, and nothing in the picture strays as far from the paper the other way (the dark
+    writing on a page whose border is half lit, half in shadow).
+    """
+    values = np.clip(np.rint(border), 0, 255).astype(np.uint8).reshape(1, -1)
+    threshold, _ = cv2.threshold(values, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    above = border > threshold
+    paper, crossing = border[above], border[~above]
+    if 2 * len(paper) < len(border):
+        paper, crossing = crossing, paper
+    low, level, high = _percentiles(paper, (0.25, 0.5, 0.75))
+    light = float(np.median(crossing)) < level
+    if high - low > UNEVEN_BORDER or abs(float(np.median(crossing)) - level) < MIN_CONTRAST:
+        return None
+    core = _percentiles(crossing, (0.1 if light else 0.9,))[0]
+    darkest, lightest, _, _ = cv2.minMaxLoc(cv2.blur(gray.astype(np.float32, copy=False), (3, 3)))
+    strongest, other_way = (
+        (level - darkest, lightest - level) if light else (lightest - level, level - darkest)
+    )
+    if abs(core - level) < INK_LIKE * strongest or other_way >= MIN_CONTRAST:
+        return None
+    return level, light
 
 
 def _local_background(bright_ink):
@@ -153,9 +222,12 @@ def _line_thickness(mask, x1, y1, x2, y2):
     return int(np.median(runs)) if runs else 1
 
 
-def _may_hold_ruling(ink, width):
-    """Whether ink spans enough of the width's columns to hold a ruled line."""
-    return width >= 40 and np.count_nonzero(ink.max(axis=0) > 0.3) >= int(width * LINE_LENGTH)
+def _may_hold_ruling(ink, width, scale=1.0):
+    """Whether ink spans enough of the width's columns to hold a ruled line, in a picture
+    wide enough to show ruled paper (40 px of the source: not an enlarged icon)."""
+    return width >= 40 * max(scale, 1.0) and np.count_nonzero(ink.max(axis=0) > 0.3) >= int(
+        width * LINE_LENGTH
+    )
 
 
 def remove_ruled_lines(ink):
@@ -173,15 +245,19 @@ def _erase_ruled_lines(ink):
     found = cv2.HoughLinesP(
         mask, 1, np.pi / 360, threshold=length // 2, minLineLength=length, maxLineGap=width // 50
     )
-    lines = np.zeros_like(mask)
+    bands = np.zeros_like(mask)
+    thickest = 0
     for x1, y1, x2, y2 in np.reshape(found, (-1, 4)) if found is not None else []:
         if abs(y2 - y1) > 0.18 * abs(x2 - x1):  # steeper than 10 degrees: not ruling
             continue
-        thickness = _line_thickness(mask, x1, y1, x2, y2)
-        cv2.line(lines, (x1, y1), (x2, y2), 1, thickness=thickness + 2)
+        thickness = _line_thickness(mask, x1, y1, x2, y2) + 2
+        cv2.line(bands, (x1, y1), (x2, y2), 1, thickness=thickness)
+        thickest = max(thickest, thickness)
+    if not (bands & mask).any():
+        return ink
+    lines = _ruling(bands, mask, thickest) & mask
     if not lines.any():
         return ink
-    lines &= mask
     # A stroke crossing a line has ink right above and below it: bridge those gaps.
     kept = mask & (1 - lines)
     reach = int(lines.sum(axis=0).max()) + 2
@@ -189,6 +265,43 @@ def _erase_ruled_lines(ink):
     cleaned = ink.copy()
     cleaned[lines.astype(bool) & ~bridge.astype(bool)] = 0.0
     return cleaned
+
+
+def _ruling(bands, mask, thickness):
+    """The bands (one per line found, however many segments it came in) that are ruling.
+
+    Ruling runs on past the writing at both ends; a digit's own bar (the foot of a 2 or the
+    top of a 7 in a tight crop) ends with the digit, and stays.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(bands, connectivity=8)
+    writing = _writing_box(mask & (1 - bands), thickness)
+    if writing is None:
+        return bands
+    left, right, height = writing
+    past = RULING_PAST * height
+    ruling = [
+        label
+        for label in range(1, count)
+        if stats[label, cv2.CC_STAT_LEFT] <= left - past
+        and stats[label, cv2.CC_STAT_LEFT] + stats[label, cv2.CC_STAT_WIDTH] - 1 >= right + past
+    ]
+    if len(ruling) == count - 1:
+        return bands
+    return np.isin(labels, ruling).astype(np.uint8)
+
+
+def _writing_box(kept, thickness):
+    """(left, right, height) of the ink beside the lines that is taller than a line (the
+    writing), or None when there is none."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(kept, connectivity=8)
+    tall = stats[1:][stats[1:, cv2.CC_STAT_HEIGHT] > 2 * thickness]
+    if len(tall) == 0:
+        return None
+    left = int(tall[:, cv2.CC_STAT_LEFT].min())
+    right = int((tall[:, cv2.CC_STAT_LEFT] + tall[:, cv2.CC_STAT_WIDTH]).max()) - 1
+    top = int(tall[:, cv2.CC_STAT_TOP].min())
+    bottom = int((tall[:, cv2.CC_STAT_TOP] + tall[:, cv2.CC_STAT_HEIGHT]).max())
+    return left, right, bottom - top
 
 
 def _raw_ink(gray, level, light):
@@ -225,6 +338,10 @@ def _noise_level(raw, sample_shape, offset=(0, 0)):
         return 0.0  # most of the sample is 0: so are its median and its MAD
     if sample.size != size:
         sample = _pasted(raw, sample_shape, x, y)[::4, ::4]
+    # Ink may cover most of a tight crop: the noise is the paper's, below Otsu's split.
+    values = np.clip(np.rint(sample), 0, 255).astype(np.uint8).reshape(1, -1)
+    threshold, _ = cv2.threshold(values, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    sample = sample[sample <= threshold]
     median = float(np.median(sample))
     return median + 6.0 * float(np.median(np.abs(sample - median)))
 
@@ -244,14 +361,11 @@ def find_ink(image):
         An `Ink`.
     """
     source_size = max(np.shape(image)[:2])
-    gray = _gray(image)
-    if max(gray.shape) > WORKING_SIZE:
-        gray = fit_within(gray.astype(np.float32), WORKING_SIZE)
+    gray = _working_gray(_gray(image))
     scale = max(gray.shape) / source_size
-    low, level, high = _percentiles(_border(gray).astype(np.float32), (0.1, 0.5, 0.9))
-    light = level >= 128
+    level, light, even = _paper(gray)
     window = None
-    if high - low > UNEVEN_BORDER:
+    if not even:
         gray = gray.astype(np.float32, copy=False)
         bright_ink = (255.0 - gray) if light else gray
         raw = np.maximum(bright_ink - _local_background(bright_ink), 0.0, dtype=np.float32)
@@ -270,6 +384,6 @@ def find_ink(image):
     _, ink = cv2.threshold(raw, floor, 0.0, cv2.THRESH_TOZERO)
     ink = np.minimum(np.multiply(ink, 1.0 / contrast, out=ink), 1.0, out=ink)
     values = ink if window is None else _pasted(ink, gray.shape, x, y)
-    if _may_hold_ruling(ink, gray.shape[1]):  # the window holds every inked column
+    if _may_hold_ruling(ink, gray.shape[1], scale):  # the window holds every inked column
         values = _erase_ruled_lines(values)
     return Ink(values, contrast, scale, window)
