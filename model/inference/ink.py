@@ -19,10 +19,13 @@ MIN_CONTRAST = 40  # ink must differ from the background by this much (of 255)
 INK_FLOOR = 0.1  # ink weaker than this fraction of the strongest ink is background
 UNEVEN_BORDER = 24  # border spread (of 255) above which lighting is flattened locally
 BACKGROUND_SIZE = 200  # the lighting is estimated at this resolution
+THICK_INK = 0.5  # a wider opening taking away ink this strong (of the strongest) found strokes
 # Ink crossing the border is at least this fraction as far from the paper as the strongest ink.
 INK_LIKE = 2 / 3
 LINE_LENGTH = 0.75  # near-horizontal lines this much of the width long are ruling...
+FRAME_BAND = 0.03  # a stroke wholly this close to the picture's edge (of its size) is a frame
 RULING_PAST = 0.1  # ...when they run past the writing at both ends by this much of its height
+WRITING_HEIGHT = 0.3  # the writing is the ink at least this fraction of the tallest ink's height
 
 
 @dataclass
@@ -155,14 +158,27 @@ def _paper(gray):
     crossed = _crossed_paper(border, gray)
     if crossed is not None:
         return (*crossed, True)
-    return level, level >= 128, False
+    return level, _lighter_than_ink(gray, level), False
 
 
 def _lighter_than_ink(gray, level):
-    """Whether paper of this level holds dark ink: the picture strays furthest from it on
-    the dark side (3x3 means, so that a hot pixel does not decide)."""
+    """Whether paper of this level holds dark ink.
+
+    Ink is where the picture strays from the paper by MIN_CONTRAST at least (3x3 means, so
+    that a hot pixel does not count): when it does so on one side only, the ink is there.
+    When it strays both ways (dark writing and glare, a bright lamp and a shadow), the ink
+    is on the side of the strokes, which stand out from a median wider than a stroke; light
+    and shadow are broader, and the median follows them.
+    """
     darkest, lightest, _, _ = cv2.minMaxLoc(cv2.blur(gray, (3, 3)) if gray.size > 9 else gray)
-    return level - darkest >= lightest - level
+    dark, light = level - darkest, lightest - level
+    if min(dark, light) < MIN_CONTRAST:
+        return dark >= light
+    small = fit_within(gray.astype(np.float32, copy=False), BACKGROUND_SIZE)
+    small = np.clip(np.rint(small), 0, 255).astype(np.uint8)
+    paper = cv2.medianBlur(small, _opening_size(small))
+    dark_strokes = cv2.blur(cv2.subtract(paper, small), (3, 3)).max()
+    return dark_strokes >= cv2.blur(cv2.subtract(small, paper), (3, 3)).max()
 
 
 def _crossed_paper(border, gray):
@@ -195,12 +211,33 @@ def _crossed_paper(border, gray):
     return level, light
 
 
-def _local_background(bright_ink):
-    """The paper under the ink: an opening wider than any stroke, at low resolution."""
-    small = fit_within(bright_ink, BACKGROUND_SIZE)
-    size = max(3, max(small.shape) // 8) | 1
+def _opening_size(small):
+    """The opening's size at low resolution: an eighth of the picture, odd."""
+    return max(3, max(small.shape) // 8) | 1
+
+
+def _opened(image, size):
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    background = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel)
+    return cv2.morphologyEx(image, cv2.MORPH_OPEN, kernel)
+
+
+def _local_background(bright_ink):
+    """The paper under the ink: an opening wider than any stroke, at low resolution.
+
+    The opening starts at an eighth of the picture, which follows shadows and gradients;
+    strokes thicker than that (a marker in a tight crop) would stay in it as paper, so it is
+    widened while the wider opening takes away ink about as strong as the ink it leaves (a
+    shadow's edge, rounded off a little more, is far weaker than that).
+    """
+    small = fit_within(bright_ink, BACKGROUND_SIZE)
+    size = _opening_size(small)
+    background = _opened(small, size)
+    while 2 * size + 1 <= max(small.shape):
+        wider = _opened(small, 2 * size + 1)
+        taken = cv2.blur(background - wider, (3, 3)).max()
+        if taken < THICK_INK * cv2.blur(small - wider, (3, 3)).max():
+            break
+        background, size = wider, 2 * size + 1
     height, width = bright_ink.shape
     return cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR)
 
@@ -291,10 +328,13 @@ def _ruling(bands, mask, thickness):
 
 
 def _writing_box(kept, thickness):
-    """(left, right, height) of the ink beside the lines that is taller than a line (the
-    writing), or None when there is none."""
+    """(left, right, height) of the writing beside the lines: the ink taller than a line and
+    not much shorter than the tallest (small print on a toolbar is not), or None."""
     _, _, stats, _ = cv2.connectedComponentsWithStats(kept, connectivity=8)
-    tall = stats[1:][stats[1:, cv2.CC_STAT_HEIGHT] > 2 * thickness]
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    if len(heights) == 0:
+        return None
+    tall = stats[1:][(heights > 2 * thickness) & (heights >= WRITING_HEIGHT * heights.max())]
     if len(tall) == 0:
         return None
     left = int(tall[:, cv2.CC_STAT_LEFT].min())
@@ -302,6 +342,76 @@ def _writing_box(kept, thickness):
     top = int(tall[:, cv2.CC_STAT_TOP].min())
     bottom = int((tall[:, cv2.CC_STAT_TOP] + tall[:, cv2.CC_STAT_HEIGHT]).max())
     return left, right, bottom - top
+
+
+def _frame_band(shape):
+    return max(2, int(round(FRAME_BAND * max(shape))))
+
+
+def _near_the_edge(window, shape):
+    """Whether ink in this window (None: anywhere) may lie in the picture's outer band."""
+    if window is None:
+        return True
+    x, y, width, height = window
+    band = _frame_band(shape)
+    return min(x, y, shape[1] - x - width, shape[0] - y - height) < band
+
+
+def _erase_frames(ink):
+    """Erases frames around the writing: a screenshot's or a canvas's border, the edge of a
+    sheet of paper or of a webcam's dark surround.
+
+    A frame is thin: a line lying wholly in the picture's outer band, along at least a third
+    of a side or away from the writing (a tight crop's detached stroke lies against it), or a
+    hollow box around most of the picture; and it frames other ink.
+    """
+    mask = (ink > 0.3).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count < 3:
+        return ink  # nothing, or one stroke: nothing else to frame
+    band = _frame_band(ink.shape)
+    height, width = ink.shape
+    in_band = np.bincount(labels[band:-band, band:-band].ravel(), minlength=count) == 0
+    in_band[0] = False
+    wide, high = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    long = (wide >= width / 3) | (high >= height / 3)
+    box = (wide >= 0.75 * width) & (high >= 0.75 * height)
+    writing = [label for label in range(1, count) if not in_band[label]]
+    if not writing:
+        return ink
+    near = _union_box(stats[writing], band)
+    frames = [
+        label
+        for label in range(1, count)
+        if (in_band[label] and (long[label] or not _overlaps(stats[label], near)))
+        or (box[label] and _hollow(labels, label, stats[label], band))
+    ]
+    if not frames or len(frames) == count - 1:
+        return ink
+    cleaned = ink.copy()
+    cleaned[np.isin(labels, frames)] = 0.0
+    return cleaned
+
+
+def _union_box(stats, margin):
+    """(x0, y0, x1, y1) holding every component's box, grown by `margin`."""
+    x0 = stats[:, cv2.CC_STAT_LEFT].min() - margin
+    y0 = stats[:, cv2.CC_STAT_TOP].min() - margin
+    x1 = (stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH]).max() + margin
+    y1 = (stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT]).max() + margin
+    return x0, y0, x1, y1
+
+
+def _overlaps(stats, box):
+    x, y, width, height = stats[:4]
+    return x < box[2] and x + width > box[0] and y < box[3] and y + height > box[1]
+
+
+def _hollow(labels, label, stats, band):
+    """Whether a component has no pixel deeper than `band` inside its own box."""
+    x, y, width, height = stats[:4]
+    inner = labels[y + band : y + height - band, x + band : x + width - band]
+    return not (inner == label).any()
 
 
 def _raw_ink(gray, level, light):
@@ -384,6 +494,8 @@ def find_ink(image):
     _, ink = cv2.threshold(raw, floor, 0.0, cv2.THRESH_TOZERO)
     ink = np.minimum(np.multiply(ink, 1.0 / contrast, out=ink), 1.0, out=ink)
     values = ink if window is None else _pasted(ink, gray.shape, x, y)
+    if _near_the_edge(window, gray.shape):
+        values = _erase_frames(values)
     if _may_hold_ruling(ink, gray.shape[1], scale):  # the window holds every inked column
         values = _erase_ruled_lines(values)
     return Ink(values, contrast, scale, window)
