@@ -20,10 +20,9 @@ INK_FLOOR = 0.1  # ink weaker than this fraction of the strongest ink is backgro
 UNEVEN_BORDER = 24  # border spread (of 255) above which lighting is flattened locally
 BACKGROUND_SIZE = 200  # the lighting is estimated at this resolution
 THICK_INK = 0.5  # a wider opening taking away ink this strong (of the strongest) found strokes
-# Ink crossing the border is at least this fraction as far from the paper as the strongest ink.
-INK_LIKE = 2 / 3
 LINE_LENGTH = 0.75  # near-horizontal lines this much of the width long are ruling...
 FRAME_BAND = 0.03  # a stroke wholly this close to the picture's edge (of its size) is a frame
+FLAT_LINE = 0.05  # a stroke that long, no higher than this fraction of its length, is a line
 RULING_PAST = 0.1  # ...when they run past the writing at both ends by this much of its height
 WRITING_HEIGHT = 0.3  # the writing is the ink at least this fraction of the tallest ink's height
 
@@ -153,12 +152,7 @@ def _paper(gray):
     whether it is even (one level for the whole picture) or lit unevenly."""
     border = _border(gray).astype(np.float32)
     low, level, high = _percentiles(border, (0.1, 0.5, 0.9))
-    if high - low <= UNEVEN_BORDER:
-        return level, _lighter_than_ink(gray, level), True
-    crossed = _crossed_paper(border, gray)
-    if crossed is not None:
-        return (*crossed, True)
-    return level, _lighter_than_ink(gray, level), False
+    return level, _lighter_than_ink(gray, level), high - low <= UNEVEN_BORDER
 
 
 def _lighter_than_ink(gray, level):
@@ -179,36 +173,6 @@ def _lighter_than_ink(gray, level):
     paper = cv2.medianBlur(small, _opening_size(small))
     dark_strokes = cv2.blur(cv2.subtract(paper, small), (3, 3)).max()
     return dark_strokes >= cv2.blur(cv2.subtract(small, paper), (3, 3)).max()
-
-
-def _crossed_paper(border, gray):
-    """(level, light) of the paper along a border that ink crosses (a tight crop), or None.
-
-    Ink crossing the frame makes the border two-toned. Split at Otsu's threshold, the larger
-    part is the paper. It is ink crossing, not light and shadow, when the paper part is even
-    (its quartiles: anti-aliased stroke edges blur into it), the other part is as far from it
-    as ink must be, its core (its furthest tenth) about as far as the picture's strongest
-    ink, and nothing in the picture strays as far from the paper the other way (the dark
-    writing on a page whose border is half lit, half in shadow).
-    """
-    values = np.clip(np.rint(border), 0, 255).astype(np.uint8).reshape(1, -1)
-    threshold, _ = cv2.threshold(values, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    above = border > threshold
-    paper, crossing = border[above], border[~above]
-    if 2 * len(paper) < len(border):
-        paper, crossing = crossing, paper
-    low, level, high = _percentiles(paper, (0.25, 0.5, 0.75))
-    light = float(np.median(crossing)) < level
-    if high - low > UNEVEN_BORDER or abs(float(np.median(crossing)) - level) < MIN_CONTRAST:
-        return None
-    core = _percentiles(crossing, (0.1 if light else 0.9,))[0]
-    darkest, lightest, _, _ = cv2.minMaxLoc(cv2.blur(gray.astype(np.float32, copy=False), (3, 3)))
-    strongest, other_way = (
-        (level - darkest, lightest - level) if light else (lightest - level, level - darkest)
-    )
-    if abs(core - level) < INK_LIKE * strongest or other_way >= MIN_CONTRAST:
-        return None
-    return level, light
 
 
 def _opening_size(small):
@@ -290,6 +254,13 @@ def _erase_ruled_lines(ink):
         thickness = _line_thickness(mask, x1, y1, x2, y2) + 2
         cv2.line(bands, (x1, y1), (x2, y2), 1, thickness=thickness)
         thickest = max(thickest, thickness)
+    # A ruled line on a page that curves (paper bending under the camera) is no straight
+    # segment, but a long flat stroke of its own.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    long, high = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    for label in np.flatnonzero((long >= length) & (high <= FLAT_LINE * long)) + 1:
+        bands[labels == label] = 1
+        thickest = max(thickest, int(np.ceil(stats[label, cv2.CC_STAT_AREA] / long[label - 1])))
     if not (bands & mask).any():
         return ink
     lines = _ruling(bands, mask, thickest) & mask
