@@ -21,6 +21,9 @@ UNEVEN_BORDER = 24  # border spread (of 255) above which lighting is flattened l
 BACKGROUND_SIZE = 200  # the lighting is estimated at this resolution
 THICK_INK = 0.5  # a wider opening taking away ink this strong (of the strongest) found strokes
 LINE_LENGTH = 0.75  # near-horizontal lines this much of the width long are ruling...
+SHEET_AREA = 0.25  # light 'ink' covering this much of a picture, solid, may be a sheet...
+SHEET_FILL = 0.8  # ...when the writing on it (its holes) leaves this much of it blank
+SHEET_SOLIDITY = 0.9  # a sheet's outline fills this much of its convex hull (a quadrilateral)
 FRAME_BAND = 0.03  # a stroke wholly this close to the picture's edge (of its size) is a frame
 FLAT_LINE = 0.05  # a stroke that long, no higher than this fraction of its length, is a line
 RULING_PAST = 0.1  # ...when they run past the writing at both ends by this much of its height
@@ -431,9 +434,12 @@ def find_ink(image):
     """Ink intensity of a picture, whatever its polarity, lighting or background.
 
     The background level is the median of the border; pixels are ink by how far they are
-    from it, so black-on-white and white-on-black read the same. When the border is uneven
-    (a photo with a shadow or a lighting gradient), the background is estimated locally.
-    With an even background, only the window around the ink is worked on.
+    from it, on the side where the picture strays from it, so black-on-white and
+    white-on-black read the same. When the border is uneven (a photo with a shadow, a
+    lighting gradient, or a tight crop whose ink touches the frame), the background is
+    estimated locally. With an even background, only the window around the ink is worked
+    on. A light sheet of paper lying on a dark desk is taken as the paper, and the writing
+    on it as the ink.
 
     Args:
         image: uint8 (H, W), (H, W, 3) or (H, W, 4).
@@ -444,6 +450,62 @@ def find_ink(image):
     source_size = max(np.shape(image)[:2])
     gray = _working_gray(_gray(image))
     scale = max(gray.shape) / source_size
+    ink, light = _ink_of(gray, scale)
+    if not light:
+        sheet = _sheet(ink.values)
+        if sheet is not None:
+            return _ink_on_sheet(gray, scale, *sheet) or ink
+    return ink
+
+
+def _sheet(values):
+    """(box, filled) of a sheet of paper found as light 'ink' on a darker surround, or None.
+
+    A sheet is one solid, nearly convex region covering a quarter of the picture at least,
+    touching at most one side of it (the desk is around it), whose holes (the writing on it)
+    leave most of it blank. A light digit's loops take more of it, or, in a tight crop, it
+    touches two sides.
+    """
+    mask = (values > 0.5).astype(np.uint8)
+    if cv2.countNonZero(mask) < SHEET_AREA * mask.size:
+        return None
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, width, height = (int(value) for value in stats[largest][:4])
+    sides = (x == 0) + (y == 0) + (x + width == mask.shape[1]) + (y + height == mask.shape[0])
+    if sides > 1:
+        return None
+    region = (labels[y : y + height, x : x + width] == largest).astype(np.uint8)
+    contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    outline = max(contours, key=cv2.contourArea)
+    filled = np.zeros_like(region)
+    cv2.drawContours(filled, [outline], -1, 1, thickness=cv2.FILLED)
+    covered = cv2.countNonZero(filled)
+    hull = cv2.contourArea(cv2.convexHull(outline))
+    if covered < SHEET_AREA * mask.size or covered < SHEET_SOLIDITY * hull:
+        return None
+    area = cv2.countNonZero(mask[y : y + height, x : x + width] & filled)
+    if area < SHEET_FILL * covered or area == covered:
+        return None
+    return (x, y, width, height), filled
+
+
+def _ink_on_sheet(gray, scale, box, filled):
+    """The dark writing on a sheet (see `_sheet`), or None when it holds none: the sheet's
+    box, with the desk around the sheet's edge painted over in the sheet's own level."""
+    x, y, width, height = box
+    size = max(3, int(round(0.02 * max(width, height)))) | 1
+    inner = cv2.erode(filled, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    crop = gray[y : y + height, x : x + width].astype(np.float32)
+    crop[inner == 0] = float(np.median(crop[inner > 0])) if inner.any() else 0.0
+    ink, light = _ink_of(crop, scale)
+    if not light or ink.blank:
+        return None
+    return Ink(_pasted(ink.values, gray.shape, x, y), ink.contrast, scale)
+
+
+def _ink_of(gray, scale):
+    """(Ink, light) of a gray picture at working resolution; light: the paper is lighter."""
     level, light, even = _paper(gray)
     window = None
     if not even:
@@ -453,13 +515,13 @@ def find_ink(image):
     else:
         window = _ink_window(gray, level, light)
         if window is None:
-            return Ink(np.zeros(gray.shape, np.float32), 0.0, scale)
+            return Ink(np.zeros(gray.shape, np.float32), 0.0, scale), light
         x, y, width, height = window
         raw = _raw_ink(gray[y : y + height, x : x + width], level, light)
     # The strongest ink, robust to single hot pixels of noise.
     contrast = float(cv2.blur(raw, (3, 3)).max(initial=0)) if gray.size > 9 else float(raw.max())
     if contrast <= 0:
-        return Ink(np.zeros(gray.shape, np.float32), 0.0, scale)
+        return Ink(np.zeros(gray.shape, np.float32), 0.0, scale), light
     noise = _noise_level(raw, gray.shape, window[:2] if window else (0, 0))
     floor = max(INK_FLOOR * contrast, noise)
     _, ink = cv2.threshold(raw, floor, 0.0, cv2.THRESH_TOZERO)
@@ -469,4 +531,4 @@ def find_ink(image):
         values = _erase_frames(values)
     if _may_hold_ruling(ink, gray.shape[1], scale):  # the window holds every inked column
         values = _erase_ruled_lines(values)
-    return Ink(values, contrast, scale, window)
+    return Ink(values, contrast, scale, window), light
