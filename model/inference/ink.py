@@ -167,6 +167,9 @@ def _lighter_than_ink(gray, level):
     is on the side of the strokes, which stand out from a median wider than a stroke; light
     and shadow are broader, and the median follows them.
     """
+    darkest, lightest, _, _ = cv2.minMaxLoc(gray)
+    if lightest <= level or darkest >= level:
+        return lightest <= level  # the picture strays one way only (a canvas: not at all)
     darkest, lightest, _, _ = cv2.minMaxLoc(cv2.blur(gray, (3, 3)) if gray.size > 9 else gray)
     dark, light = level - darkest, lightest - level
     if min(dark, light) < MIN_CONTRAST:
@@ -335,57 +338,89 @@ def _erase_frames(ink):
     """Erases frames around the writing: a screenshot's or a canvas's border, the edge of a
     sheet of paper or of a webcam's dark surround.
 
-    A frame is thin: a line lying wholly in the picture's outer band, along at least a third
-    of a side or away from the writing (a tight crop's detached stroke lies against it), or a
-    hollow box around most of the picture; and it frames other ink.
+    A frame is thin: a line lying in the picture's outer band, along at least a third of a
+    side or away from the writing (a tight crop's detached stroke lies against it), or a
+    hollow box around most of the picture; and it frames writing, other ink at least a third
+    as tall. Components are found from their outlines (cv2's component statistics cost
+    0.6 ms on a canvas).
     """
-    mask = (ink > 0.3).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    if count < 3:
-        return ink  # nothing, or one stroke: nothing else to frame
-    band = _frame_band(ink.shape)
+    mask = cv2.threshold(ink, 0.3, 1, cv2.THRESH_BINARY)[1].astype(np.uint8)
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return ink
     height, width = ink.shape
-    in_band = np.bincount(labels[band:-band, band:-band].ravel(), minlength=count) == 0
-    in_band[0] = False
-    wide, high = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
-    long = (wide >= width / 3) | (high >= height / 3)
-    box = (wide >= 0.75 * width) & (high >= 0.75 * height)
-    writing = [label for label in range(1, count) if not in_band[label]]
-    if not writing:
+    band = _frame_band(ink.shape)
+    outer = [index for index, links in enumerate(hierarchy[0]) if links[3] == -1]
+    boxes = {index: cv2.boundingRect(contours[index]) for index in outer}
+    lines, framing, writing = [], [], []
+    for index in outer:
+        points = contours[index][:, 0, :]
+        in_ring = (
+            (points[:, 0] < band)
+            | (points[:, 1] < band)
+            | (points[:, 0] >= width - band)
+            | (points[:, 1] >= height - band)
+        )
+        x, y, w, h = boxes[index]
+        if in_ring.all() and cv2.contourArea(contours[index]) < 0.5 * ink.size:
+            lines.append(index)  # lines along the edges, one or several (an open frame)
+        elif w >= 0.75 * width and h >= 0.75 * height and _hollow(contours, hierarchy, index, band):
+            framing.append(index)
+        else:
+            writing.append(index)
+    if not writing or not (lines or framing):
         return ink
-    near = _union_box(stats[writing], band)
-    frames = [
-        label
-        for label in range(1, count)
-        if (in_band[label] and (long[label] or not _overlaps(stats[label], near)))
-        or (box[label] and _hollow(labels, label, stats[label], band))
+    tallest = max(boxes[index][3] for index in writing)
+    writing = [index for index in writing if boxes[index][3] >= WRITING_HEIGHT * tallest]
+    near = _union_box([boxes[index] for index in writing], band)
+    frames = framing + [
+        index
+        for index in lines
+        if max(boxes[index][2] / width, boxes[index][3] / height) >= 1 / 3
+        or not _overlaps(boxes[index], near)
     ]
-    if not frames or len(frames) == count - 1:
+    if not frames:
         return ink
+    erased = np.zeros_like(mask)
+    for index in frames:
+        cv2.drawContours(erased, contours, index, 1, thickness=cv2.FILLED)
+        child = hierarchy[0][index][2]
+        while child != -1:  # its holes, and whatever lies in them, stay
+            cv2.drawContours(erased, contours, child, 0, thickness=cv2.FILLED)
+            cv2.drawContours(erased, contours, child, 1, thickness=1)  # the frame's own pixels
+            child = hierarchy[0][child][0]
     cleaned = ink.copy()
-    cleaned[np.isin(labels, frames)] = 0.0
+    cleaned[(erased & mask).astype(bool)] = 0.0
     return cleaned
 
 
-def _union_box(stats, margin):
-    """(x0, y0, x1, y1) holding every component's box, grown by `margin`."""
-    x0 = stats[:, cv2.CC_STAT_LEFT].min() - margin
-    y0 = stats[:, cv2.CC_STAT_TOP].min() - margin
-    x1 = (stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH]).max() + margin
-    y1 = (stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT]).max() + margin
-    return x0, y0, x1, y1
+def _union_box(boxes, margin):
+    """(x0, y0, x1, y1) holding every box (x, y, w, h), grown by `margin`."""
+    return (
+        min(x for x, _, _, _ in boxes) - margin,
+        min(y for _, y, _, _ in boxes) - margin,
+        max(x + w for x, _, w, _ in boxes) + margin,
+        max(y + h for _, y, _, h in boxes) + margin,
+    )
 
 
-def _overlaps(stats, box):
-    x, y, width, height = stats[:4]
-    return x < box[2] and x + width > box[0] and y < box[3] and y + height > box[1]
+def _overlaps(box, area):
+    x, y, width, height = box
+    return x < area[2] and x + width > area[0] and y < area[3] and y + height > area[1]
 
 
-def _hollow(labels, label, stats, band):
-    """Whether a component has no pixel deeper than `band` inside its own box."""
-    x, y, width, height = stats[:4]
-    inner = labels[y + band : y + height - band, x + band : x + width - band]
-    return not (inner == label).any()
+def _hollow(contours, hierarchy, index, band):
+    """Whether a component is a thin box: it has a hole reaching within `band` of its own
+    outline on every side."""
+    x, y, width, height = cv2.boundingRect(contours[index])
+    child = hierarchy[0][index][2]
+    while child != -1:
+        hx, hy, hw, hh = cv2.boundingRect(contours[child])
+        gaps = (hx - x, hy - y, x + width - hx - hw, y + height - hy - hh)
+        if max(gaps) <= band:
+            return True
+        child = hierarchy[0][child][0]
+    return False
 
 
 def _raw_ink(gray, level, light):
