@@ -12,11 +12,22 @@ import numpy as np
 from model.inference.image_io import fit_within
 
 WORKING_SIZE = 1000  # larger images are shrunk to this before any other work
+# Smaller images are enlarged (by a whole factor, keeping their grey levels) to at least this:
+# a 16-px digit's 1-2 px strokes would otherwise be worn away by 3x3 steps.
+MIN_WORKING_SIZE = 64
 MIN_CONTRAST = 40  # ink must differ from the background by this much (of 255)
 INK_FLOOR = 0.1  # ink weaker than this fraction of the strongest ink is background
 UNEVEN_BORDER = 24  # border spread (of 255) above which lighting is flattened locally
 BACKGROUND_SIZE = 200  # the lighting is estimated at this resolution
-LINE_LENGTH = 0.75  # near-horizontal lines this much of the width long are ruling
+THICK_INK = 0.5  # a wider opening taking away ink this strong (of the strongest) found strokes
+LINE_LENGTH = 0.75  # near-horizontal lines this much of the width long are ruling...
+SHEET_AREA = 0.25  # light 'ink' covering this much of a picture, solid, may be a sheet...
+SHEET_FILL = 0.8  # ...when the writing on it (its holes) leaves this much of it blank
+SHEET_SOLIDITY = 0.9  # a sheet's outline fills this much of its convex hull (a quadrilateral)
+FRAME_BAND = 0.03  # a stroke wholly this close to the picture's edge (of its size) is a frame
+FLAT_LINE = 0.05  # a stroke that long, no higher than this fraction of its length, is a line
+RULING_PAST = 0.1  # ...when they run past the writing at both ends by this much of its height
+WRITING_HEIGHT = 0.3  # the writing is the ink at least this fraction of the tallest ink's height
 
 
 @dataclass
@@ -107,6 +118,19 @@ def to_gray(image):
     return _gray(image).astype(np.float32, copy=False)
 
 
+def _working_gray(gray):
+    """The gray image at working resolution: huge ones shrunk, tiny ones enlarged."""
+    longest = max(gray.shape)
+    if longest > WORKING_SIZE:
+        return fit_within(gray.astype(np.float32), WORKING_SIZE)
+    if longest < MIN_WORKING_SIZE:
+        factor = -(-MIN_WORKING_SIZE // longest)
+        return cv2.resize(
+            gray.astype(np.float32), None, fx=factor, fy=factor, interpolation=cv2.INTER_LINEAR
+        )
+    return gray
+
+
 def _border(gray):
     edge = max(1, min(gray.shape) // 50)
     return np.concatenate(
@@ -126,12 +150,64 @@ def _percentiles(values, quantiles):
     return found
 
 
-def _local_background(bright_ink):
-    """The paper under the ink: an opening wider than any stroke, at low resolution."""
-    small = fit_within(bright_ink, BACKGROUND_SIZE)
-    size = max(3, max(small.shape) // 8) | 1
+def _paper(gray):
+    """(level, light, even): the paper's level, whether it is lighter than the ink, and
+    whether it is even (one level for the whole picture) or lit unevenly."""
+    border = _border(gray).astype(np.float32)
+    low, level, high = _percentiles(border, (0.1, 0.5, 0.9))
+    return level, _lighter_than_ink(gray, level), high - low <= UNEVEN_BORDER
+
+
+def _lighter_than_ink(gray, level):
+    """Whether paper of this level holds dark ink.
+
+    Ink is where the picture strays from the paper by MIN_CONTRAST at least (3x3 means, so
+    that a hot pixel does not count): when it does so on one side only, the ink is there.
+    When it strays both ways (dark writing and glare, a bright lamp and a shadow), the ink
+    is on the side of the strokes, which stand out from a median wider than a stroke; light
+    and shadow are broader, and the median follows them.
+    """
+    darkest, lightest, _, _ = cv2.minMaxLoc(gray)
+    if lightest <= level or darkest >= level:
+        return lightest <= level  # the picture strays one way only (a canvas: not at all)
+    darkest, lightest, _, _ = cv2.minMaxLoc(cv2.blur(gray, (3, 3)) if gray.size > 9 else gray)
+    dark, light = level - darkest, lightest - level
+    if min(dark, light) < MIN_CONTRAST:
+        return dark >= light
+    small = fit_within(gray.astype(np.float32, copy=False), BACKGROUND_SIZE)
+    small = np.clip(np.rint(small), 0, 255).astype(np.uint8)
+    paper = cv2.medianBlur(small, _opening_size(small))
+    dark_strokes = cv2.blur(cv2.subtract(paper, small), (3, 3)).max()
+    return dark_strokes >= cv2.blur(cv2.subtract(small, paper), (3, 3)).max()
+
+
+def _opening_size(small):
+    """The opening's size at low resolution: an eighth of the picture, odd."""
+    return max(3, max(small.shape) // 8) | 1
+
+
+def _opened(image, size):
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    background = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel)
+    return cv2.morphologyEx(image, cv2.MORPH_OPEN, kernel)
+
+
+def _local_background(bright_ink):
+    """The paper under the ink: an opening wider than any stroke, at low resolution.
+
+    The opening starts at an eighth of the picture, which follows shadows and gradients;
+    strokes thicker than that (a marker in a tight crop) would stay in it as paper, so it is
+    widened while the wider opening takes away ink about as strong as the ink it leaves (a
+    shadow's edge, rounded off a little more, is far weaker than that).
+    """
+    small = fit_within(bright_ink, BACKGROUND_SIZE)
+    size = _opening_size(small)
+    background = _opened(small, size)
+    while 2 * size + 1 <= max(small.shape):
+        wider = _opened(small, 2 * size + 1)
+        taken = cv2.blur(background - wider, (3, 3)).max()
+        if taken < THICK_INK * cv2.blur(small - wider, (3, 3)).max():
+            break
+        background, size = wider, 2 * size + 1
     height, width = bright_ink.shape
     return cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR)
 
@@ -153,9 +229,12 @@ def _line_thickness(mask, x1, y1, x2, y2):
     return int(np.median(runs)) if runs else 1
 
 
-def _may_hold_ruling(ink, width):
-    """Whether ink spans enough of the width's columns to hold a ruled line."""
-    return width >= 40 and np.count_nonzero(ink.max(axis=0) > 0.3) >= int(width * LINE_LENGTH)
+def _may_hold_ruling(ink, width, scale=1.0):
+    """Whether ink spans enough of the width's columns to hold a ruled line, in a picture
+    wide enough to show ruled paper (40 px of the source: not an enlarged icon)."""
+    return width >= 40 * max(scale, 1.0) and np.count_nonzero(ink.max(axis=0) > 0.3) >= int(
+        width * LINE_LENGTH
+    )
 
 
 def remove_ruled_lines(ink):
@@ -173,15 +252,26 @@ def _erase_ruled_lines(ink):
     found = cv2.HoughLinesP(
         mask, 1, np.pi / 360, threshold=length // 2, minLineLength=length, maxLineGap=width // 50
     )
-    lines = np.zeros_like(mask)
+    bands = np.zeros_like(mask)
+    thickest = 0
     for x1, y1, x2, y2 in np.reshape(found, (-1, 4)) if found is not None else []:
         if abs(y2 - y1) > 0.18 * abs(x2 - x1):  # steeper than 10 degrees: not ruling
             continue
-        thickness = _line_thickness(mask, x1, y1, x2, y2)
-        cv2.line(lines, (x1, y1), (x2, y2), 1, thickness=thickness + 2)
+        thickness = _line_thickness(mask, x1, y1, x2, y2) + 2
+        cv2.line(bands, (x1, y1), (x2, y2), 1, thickness=thickness)
+        thickest = max(thickest, thickness)
+    # A ruled line on a page that curves (paper bending under the camera) is no straight
+    # segment, but a long flat stroke of its own.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    long, high = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    for label in np.flatnonzero((long >= length) & (high <= FLAT_LINE * long)) + 1:
+        bands[labels == label] = 1
+        thickest = max(thickest, int(np.ceil(stats[label, cv2.CC_STAT_AREA] / long[label - 1])))
+    if not (bands & mask).any():
+        return ink
+    lines = _ruling(bands, mask, thickest) & mask
     if not lines.any():
         return ink
-    lines &= mask
     # A stroke crossing a line has ink right above and below it: bridge those gaps.
     kept = mask & (1 - lines)
     reach = int(lines.sum(axis=0).max()) + 2
@@ -189,6 +279,148 @@ def _erase_ruled_lines(ink):
     cleaned = ink.copy()
     cleaned[lines.astype(bool) & ~bridge.astype(bool)] = 0.0
     return cleaned
+
+
+def _ruling(bands, mask, thickness):
+    """The bands (one per line found, however many segments it came in) that are ruling.
+
+    Ruling runs on past the writing at both ends; a digit's own bar (the foot of a 2 or the
+    top of a 7 in a tight crop) ends with the digit, and stays.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(bands, connectivity=8)
+    writing = _writing_box(mask & (1 - bands), thickness)
+    if writing is None:
+        return bands
+    left, right, height = writing
+    past = RULING_PAST * height
+    ruling = [
+        label
+        for label in range(1, count)
+        if stats[label, cv2.CC_STAT_LEFT] <= left - past
+        and stats[label, cv2.CC_STAT_LEFT] + stats[label, cv2.CC_STAT_WIDTH] - 1 >= right + past
+    ]
+    if len(ruling) == count - 1:
+        return bands
+    return np.isin(labels, ruling).astype(np.uint8)
+
+
+def _writing_box(kept, thickness):
+    """(left, right, height) of the writing beside the lines: the ink taller than a line and
+    not much shorter than the tallest (small print on a toolbar is not), or None."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(kept, connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    if len(heights) == 0:
+        return None
+    tall = stats[1:][(heights > 2 * thickness) & (heights >= WRITING_HEIGHT * heights.max())]
+    if len(tall) == 0:
+        return None
+    left = int(tall[:, cv2.CC_STAT_LEFT].min())
+    right = int((tall[:, cv2.CC_STAT_LEFT] + tall[:, cv2.CC_STAT_WIDTH]).max()) - 1
+    top = int(tall[:, cv2.CC_STAT_TOP].min())
+    bottom = int((tall[:, cv2.CC_STAT_TOP] + tall[:, cv2.CC_STAT_HEIGHT]).max())
+    return left, right, bottom - top
+
+
+def _frame_band(shape):
+    return max(2, int(round(FRAME_BAND * max(shape))))
+
+
+def _near_the_edge(window, shape):
+    """Whether ink in this window (None: anywhere) may lie in the picture's outer band."""
+    if window is None:
+        return True
+    x, y, width, height = window
+    band = _frame_band(shape)
+    return min(x, y, shape[1] - x - width, shape[0] - y - height) < band
+
+
+def _erase_frames(ink):
+    """Erases frames around the writing: a screenshot's or a canvas's border, the edge of a
+    sheet of paper or of a webcam's dark surround.
+
+    A frame is thin: a line lying in the picture's outer band, along at least a third of a
+    side or away from the writing (a tight crop's detached stroke lies against it), or a
+    hollow box around most of the picture; and it frames writing, other ink at least a third
+    as tall. Components are found from their outlines (cv2's component statistics cost
+    0.6 ms on a canvas).
+    """
+    mask = cv2.threshold(ink, 0.3, 1, cv2.THRESH_BINARY)[1].astype(np.uint8)
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return ink
+    height, width = ink.shape
+    band = _frame_band(ink.shape)
+    outer = [index for index, links in enumerate(hierarchy[0]) if links[3] == -1]
+    boxes = {index: cv2.boundingRect(contours[index]) for index in outer}
+    lines, framing, writing = [], [], []
+    for index in outer:
+        points = contours[index][:, 0, :]
+        in_ring = (
+            (points[:, 0] < band)
+            | (points[:, 1] < band)
+            | (points[:, 0] >= width - band)
+            | (points[:, 1] >= height - band)
+        )
+        x, y, w, h = boxes[index]
+        if in_ring.all() and cv2.contourArea(contours[index]) < 0.5 * ink.size:
+            lines.append(index)  # lines along the edges, one or several (an open frame)
+        elif w >= 0.75 * width and h >= 0.75 * height and _hollow(contours, hierarchy, index, band):
+            framing.append(index)
+        else:
+            writing.append(index)
+    if not writing or not (lines or framing):
+        return ink
+    tallest = max(boxes[index][3] for index in writing)
+    writing = [index for index in writing if boxes[index][3] >= WRITING_HEIGHT * tallest]
+    near = _union_box([boxes[index] for index in writing], band)
+    frames = framing + [
+        index
+        for index in lines
+        if max(boxes[index][2] / width, boxes[index][3] / height) >= 1 / 3
+        or not _overlaps(boxes[index], near)
+    ]
+    if not frames:
+        return ink
+    erased = np.zeros_like(mask)
+    for index in frames:
+        cv2.drawContours(erased, contours, index, 1, thickness=cv2.FILLED)
+        child = hierarchy[0][index][2]
+        while child != -1:  # its holes, and whatever lies in them, stay
+            cv2.drawContours(erased, contours, child, 0, thickness=cv2.FILLED)
+            cv2.drawContours(erased, contours, child, 1, thickness=1)  # the frame's own pixels
+            child = hierarchy[0][child][0]
+    cleaned = ink.copy()
+    cleaned[(erased & mask).astype(bool)] = 0.0
+    return cleaned
+
+
+def _union_box(boxes, margin):
+    """(x0, y0, x1, y1) holding every box (x, y, w, h), grown by `margin`."""
+    return (
+        min(x for x, _, _, _ in boxes) - margin,
+        min(y for _, y, _, _ in boxes) - margin,
+        max(x + w for x, _, w, _ in boxes) + margin,
+        max(y + h for _, y, _, h in boxes) + margin,
+    )
+
+
+def _overlaps(box, area):
+    x, y, width, height = box
+    return x < area[2] and x + width > area[0] and y < area[3] and y + height > area[1]
+
+
+def _hollow(contours, hierarchy, index, band):
+    """Whether a component is a thin box: it has a hole reaching within `band` of its own
+    outline on every side."""
+    x, y, width, height = cv2.boundingRect(contours[index])
+    child = hierarchy[0][index][2]
+    while child != -1:
+        hx, hy, hw, hh = cv2.boundingRect(contours[child])
+        gaps = (hx - x, hy - y, x + width - hx - hw, y + height - hy - hh)
+        if max(gaps) <= band:
+            return True
+        child = hierarchy[0][child][0]
+    return False
 
 
 def _raw_ink(gray, level, light):
@@ -225,6 +457,10 @@ def _noise_level(raw, sample_shape, offset=(0, 0)):
         return 0.0  # most of the sample is 0: so are its median and its MAD
     if sample.size != size:
         sample = _pasted(raw, sample_shape, x, y)[::4, ::4]
+    # Ink may cover most of a tight crop: the noise is the paper's, below Otsu's split.
+    values = np.clip(np.rint(sample), 0, 255).astype(np.uint8).reshape(1, -1)
+    threshold, _ = cv2.threshold(values, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    sample = sample[sample <= threshold]
     median = float(np.median(sample))
     return median + 6.0 * float(np.median(np.abs(sample - median)))
 
@@ -233,9 +469,12 @@ def find_ink(image):
     """Ink intensity of a picture, whatever its polarity, lighting or background.
 
     The background level is the median of the border; pixels are ink by how far they are
-    from it, so black-on-white and white-on-black read the same. When the border is uneven
-    (a photo with a shadow or a lighting gradient), the background is estimated locally.
-    With an even background, only the window around the ink is worked on.
+    from it, on the side where the picture strays from it, so black-on-white and
+    white-on-black read the same. When the border is uneven (a photo with a shadow, a
+    lighting gradient, or a tight crop whose ink touches the frame), the background is
+    estimated locally. With an even background, only the window around the ink is worked
+    on. A light sheet of paper lying on a dark desk is taken as the paper, and the writing
+    on it as the ink.
 
     Args:
         image: uint8 (H, W), (H, W, 3) or (H, W, 4).
@@ -244,32 +483,87 @@ def find_ink(image):
         An `Ink`.
     """
     source_size = max(np.shape(image)[:2])
-    gray = _gray(image)
-    if max(gray.shape) > WORKING_SIZE:
-        gray = fit_within(gray.astype(np.float32), WORKING_SIZE)
+    gray = _working_gray(_gray(image))
     scale = max(gray.shape) / source_size
-    low, level, high = _percentiles(_border(gray).astype(np.float32), (0.1, 0.5, 0.9))
-    light = level >= 128
+    ink, light = _ink_of(gray, scale)
+    if not light:
+        sheet = _sheet(ink.values)
+        if sheet is not None:
+            return _ink_on_sheet(gray, scale, *sheet) or ink
+    return ink
+
+
+def _sheet(values):
+    """(box, filled) of a sheet of paper found as light 'ink' on a darker surround, or None.
+
+    A sheet is one solid, nearly convex region covering a quarter of the picture at least,
+    touching at most one side of it (the desk is around it), whose holes (the writing on it)
+    leave most of it blank. A light digit's loops take more of it, or, in a tight crop, it
+    touches two sides.
+    """
+    mask = (values > 0.5).astype(np.uint8)
+    if cv2.countNonZero(mask) < SHEET_AREA * mask.size:
+        return None
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, width, height = (int(value) for value in stats[largest][:4])
+    sides = (x == 0) + (y == 0) + (x + width == mask.shape[1]) + (y + height == mask.shape[0])
+    if sides > 1:
+        return None
+    region = (labels[y : y + height, x : x + width] == largest).astype(np.uint8)
+    contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    outline = max(contours, key=cv2.contourArea)
+    filled = np.zeros_like(region)
+    cv2.drawContours(filled, [outline], -1, 1, thickness=cv2.FILLED)
+    covered = cv2.countNonZero(filled)
+    hull = cv2.contourArea(cv2.convexHull(outline))
+    if covered < SHEET_AREA * mask.size or covered < SHEET_SOLIDITY * hull:
+        return None
+    area = cv2.countNonZero(mask[y : y + height, x : x + width] & filled)
+    if area < SHEET_FILL * covered or area == covered:
+        return None
+    return (x, y, width, height), filled
+
+
+def _ink_on_sheet(gray, scale, box, filled):
+    """The dark writing on a sheet (see `_sheet`), or None when it holds none: the sheet's
+    box, with the desk around the sheet's edge painted over in the sheet's own level."""
+    x, y, width, height = box
+    size = max(3, int(round(0.02 * max(width, height)))) | 1
+    inner = cv2.erode(filled, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    crop = gray[y : y + height, x : x + width].astype(np.float32)
+    crop[inner == 0] = float(np.median(crop[inner > 0])) if inner.any() else 0.0
+    ink, light = _ink_of(crop, scale)
+    if not light or ink.blank:
+        return None
+    return Ink(_pasted(ink.values, gray.shape, x, y), ink.contrast, scale)
+
+
+def _ink_of(gray, scale):
+    """(Ink, light) of a gray picture at working resolution; light: the paper is lighter."""
+    level, light, even = _paper(gray)
     window = None
-    if high - low > UNEVEN_BORDER:
+    if not even:
         gray = gray.astype(np.float32, copy=False)
         bright_ink = (255.0 - gray) if light else gray
         raw = np.maximum(bright_ink - _local_background(bright_ink), 0.0, dtype=np.float32)
     else:
         window = _ink_window(gray, level, light)
         if window is None:
-            return Ink(np.zeros(gray.shape, np.float32), 0.0, scale)
+            return Ink(np.zeros(gray.shape, np.float32), 0.0, scale), light
         x, y, width, height = window
         raw = _raw_ink(gray[y : y + height, x : x + width], level, light)
     # The strongest ink, robust to single hot pixels of noise.
     contrast = float(cv2.blur(raw, (3, 3)).max(initial=0)) if gray.size > 9 else float(raw.max())
     if contrast <= 0:
-        return Ink(np.zeros(gray.shape, np.float32), 0.0, scale)
+        return Ink(np.zeros(gray.shape, np.float32), 0.0, scale), light
     noise = _noise_level(raw, gray.shape, window[:2] if window else (0, 0))
     floor = max(INK_FLOOR * contrast, noise)
     _, ink = cv2.threshold(raw, floor, 0.0, cv2.THRESH_TOZERO)
     ink = np.minimum(np.multiply(ink, 1.0 / contrast, out=ink), 1.0, out=ink)
     values = ink if window is None else _pasted(ink, gray.shape, x, y)
-    if _may_hold_ruling(ink, gray.shape[1]):  # the window holds every inked column
+    if _near_the_edge(window, gray.shape):
+        values = _erase_frames(values)
+    if _may_hold_ruling(ink, gray.shape[1], scale):  # the window holds every inked column
         values = _erase_ruled_lines(values)
-    return Ink(values, contrast, scale, window)
+    return Ink(values, contrast, scale, window), light
