@@ -6,6 +6,7 @@ import streamlit as st
 from model import paths
 from ui.artifacts import (
     REAL_SETS,
+    member_rows,
     misread_caption,
     mistakes_of,
     per_class_rows,
@@ -89,12 +90,29 @@ parameters.metric("Parameters", f"{card['parameters']:,}")
 minutes.metric("Training time", f"{card['training_seconds'] / 60:.0f} min")
 
 st.subheader("Training curves")
-st.caption(
-    f"Validation uses {card['data']['validation']:,} training images held out from the start. "
-    f"The saved model is the epoch with the best validation accuracy (epoch {card['best_epoch']}); "
-    "train accuracy is lower than validation because training images are augmented."
-)
-st.plotly_chart(training_curves(artifacts.history), width="stretch")
+members = member_rows(card, metrics)
+if members:
+    st.caption(
+        f"The model is an ensemble: the mean of the probabilities of {len(members)} networks of "
+        "the same design, one trained on MNIST as it is and one with the writing styles MNIST "
+        "lacks (wide and narrow, thin pen or marker, wobble, straight strokes). Each kept its "
+        "epoch with the best validation accuracy, on "
+        f"{card['data']['validation']:,} training images held out from the start."
+    )
+    st.dataframe(members, hide_index=True, width="stretch")
+    shown = st.selectbox(
+        "Curves of", [row["network"] for row in members], index=len(members) - 1, key="eval_member"
+    )
+    history = artifacts.history.get("members", {}).get(shown, artifacts.history)
+else:
+    st.caption(
+        f"Validation uses {card['data']['validation']:,} training images held out from the "
+        f"start. The saved model is the epoch with the best validation accuracy (epoch "
+        f"{card['best_epoch']}); train accuracy is lower than validation because training "
+        "images are augmented."
+    )
+    history = artifacts.history
+st.plotly_chart(training_curves(history), width="stretch")
 
 st.subheader("Confusion matrix")
 left, right = st.columns(2)

@@ -77,3 +77,47 @@ def test_robustness_rows_cover_every_set():
     assert [row["test set"] for row in rows] == list(robustness["sets"])
     canvas = next(row for row in rows if row["test set"] == "canvas")
     assert canvas["read right %"] == round(100 * robustness["sets"]["canvas"]["accuracy"], 1)
+
+
+def test_member_rows_list_each_network_of_the_ensemble_with_its_own_test_accuracy():
+    from ui.artifacts import member_rows
+
+    card = {
+        "members": [
+            {
+                "name": "plain",
+                "epochs": 45,
+                "best_epoch": 35,
+                "val_accuracy": 0.9972,
+                "train": 55000,
+                "augmentation": "rotation",
+            },
+            {
+                "name": "styled",
+                "epochs": 30,
+                "best_epoch": 22,
+                "val_accuracy": 0.9966,
+                "train": 60500,
+                "augmentation": "styles",
+            },
+        ]
+    }
+    metrics = {"members": [{"name": "styled", "test_accuracy": 0.9946}]}
+    rows = member_rows(card, metrics)
+    assert [row["network"] for row in rows] == ["plain", "styled"]
+    assert rows[0]["test % alone"] is None and rows[1]["test % alone"] == 99.46
+    assert rows[1]["validation %"] == 99.66 and rows[1]["best epoch"] == 22
+    assert member_rows({}, {}) == []
+
+
+@pytest.mark.artifacts
+def test_the_bundled_model_card_lists_its_members_with_their_histories():
+    from ui.artifacts import load_artifacts
+
+    artifacts = load_artifacts()
+    names = [member["name"] for member in artifacts.card["members"]]
+    assert set(artifacts.history["members"]) == set(names)
+    for member in artifacts.card["members"]:
+        history = artifacts.history["members"][member["name"]]
+        assert len(history["epoch"]) == member["epochs"]
+        assert max(history["val_accuracy"]) == member["val_accuracy"]

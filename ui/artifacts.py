@@ -229,3 +229,22 @@ def usps_pictures(indices, usps_dir):
     """{index: uint8 (16, 16)} of the USPS digits at `indices`, white on black."""
     images, _ = read_usps(usps_dir)
     return {index: images[index] for index in indices if 0 <= index < len(images)}
+
+
+def member_rows(card, metrics):
+    """One row per network of an ensemble (none for a single network), for the page's table."""
+    tested = {row["name"]: row["test_accuracy"] for row in metrics.get("members", [])}
+    return [
+        {
+            "network": member["name"],
+            "epochs": member["epochs"],
+            "best epoch": member["best_epoch"],
+            "validation %": round(100 * member["val_accuracy"], 2),
+            "test % alone": round(100 * tested[member["name"]], 2)
+            if member["name"] in tested
+            else None,
+            "training images": member["train"],
+            "augmentation": member["augmentation"],
+        }
+        for member in card.get("members", [])
+    ]
