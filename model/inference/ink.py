@@ -196,19 +196,24 @@ def _local_background(bright_ink):
 
     The opening starts at an eighth of the picture, which follows shadows and gradients;
     strokes thicker than that (a marker in a tight crop) would stay in it as paper, so it is
-    widened while the wider opening takes away ink about as strong as the ink it leaves (a
-    shadow's edge, rounded off a little more, is far weaker than that).
+    widened while the wider opening takes away ink about as strong as the strongest ink (a
+    shadow's edge, rounded off a little more, is far weaker than that). The strongest ink is
+    measured at full size as well: thin strokes fade when the picture is shrunk.
     """
+    height, width = bright_ink.shape
     small = fit_within(bright_ink, BACKGROUND_SIZE)
     size = _opening_size(small)
     background = _opened(small, size)
-    while 2 * size + 1 <= max(small.shape):
+    strongest = 0.0
+    if small.shape != bright_ink.shape:
+        first = cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR)
+        strongest = float(cv2.blur(bright_ink - first, (3, 3)).max())
+    while size < 2 * max(small.shape):  # up to a disc covering the whole picture
         wider = _opened(small, 2 * size + 1)
         taken = cv2.blur(background - wider, (3, 3)).max()
-        if taken < THICK_INK * cv2.blur(small - wider, (3, 3)).max():
+        if taken < THICK_INK * max(strongest, cv2.blur(small - wider, (3, 3)).max()):
             break
         background, size = wider, 2 * size + 1
-    height, width = bright_ink.shape
     return cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
@@ -262,11 +267,12 @@ def _erase_ruled_lines(ink):
         thickest = max(thickest, thickness)
     # A ruled line on a page that curves (paper bending under the camera) is no straight
     # segment, but a long flat stroke of its own.
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    long, high = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
-    for label in np.flatnonzero((long >= length) & (high <= FLAT_LINE * long)) + 1:
-        bands[labels == label] = 1
-        thickest = max(thickest, int(np.ceil(stats[label, cv2.CC_STAT_AREA] / long[label - 1])))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    for contour in contours:
+        _, _, long, high = cv2.boundingRect(contour)
+        if long >= length and high <= FLAT_LINE * long:
+            cv2.drawContours(bands, [contour], -1, 1, thickness=cv2.FILLED)
+            thickest = max(thickest, int(np.ceil(cv2.contourArea(contour) / long)) + 2)
     if not (bands & mask).any():
         return ink
     lines = _ruling(bands, mask, thickest) & mask
@@ -285,14 +291,19 @@ def _ruling(bands, mask, thickness):
     """The bands (one per line found, however many segments it came in) that are ruling.
 
     Ruling runs on past the writing at both ends; a digit's own bar (the foot of a 2 or the
-    top of a 7 in a tight crop) ends with the digit, and stays.
+    top of a 7 in a tight crop) ends with the digit, and stays. Writing that fills the
+    picture from top to bottom is a crop of the writing, not a page: no line in it is ruling
+    (a 4's crossbar runs from edge to edge).
     """
     count, labels, stats, _ = cv2.connectedComponentsWithStats(bands, connectivity=8)
     writing = _writing_box(mask & (1 - bands), thickness)
     if writing is None:
         return bands
-    left, right, height = writing
-    past = RULING_PAST * height
+    left, right, top, bottom = writing
+    band = _frame_band(mask.shape)
+    if top < band and bottom > mask.shape[0] - band:
+        return np.zeros_like(bands)
+    past = RULING_PAST * (bottom - top)
     ruling = [
         label
         for label in range(1, count)
@@ -305,20 +316,22 @@ def _ruling(bands, mask, thickness):
 
 
 def _writing_box(kept, thickness):
-    """(left, right, height) of the writing beside the lines: the ink taller than a line and
-    not much shorter than the tallest (small print on a toolbar is not), or None."""
+    """(left, right, top, bottom) of the writing beside the lines: the ink that is no piece of
+    a line (taller than one, or upright) and not much shorter than the tallest (small print
+    on a toolbar is not), or None."""
     _, _, stats, _ = cv2.connectedComponentsWithStats(kept, connectivity=8)
     heights = stats[1:, cv2.CC_STAT_HEIGHT]
     if len(heights) == 0:
         return None
-    tall = stats[1:][(heights > 2 * thickness) & (heights >= WRITING_HEIGHT * heights.max())]
+    upright = (heights > 2 * thickness) | (heights >= stats[1:, cv2.CC_STAT_WIDTH])
+    tall = stats[1:][upright & (heights >= WRITING_HEIGHT * heights.max())]
     if len(tall) == 0:
         return None
     left = int(tall[:, cv2.CC_STAT_LEFT].min())
     right = int((tall[:, cv2.CC_STAT_LEFT] + tall[:, cv2.CC_STAT_WIDTH]).max()) - 1
     top = int(tall[:, cv2.CC_STAT_TOP].min())
     bottom = int((tall[:, cv2.CC_STAT_TOP] + tall[:, cv2.CC_STAT_HEIGHT]).max())
-    return left, right, bottom - top
+    return left, right, top, bottom
 
 
 def _frame_band(shape):

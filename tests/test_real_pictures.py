@@ -1,0 +1,124 @@
+"""Pictures the way people make them: tight crops, tiny digits, grey paper, a desk around the
+sheet, a thick marker, glare, a canvas's frame. Every picture is drawn here; the real sets in
+../shared are for measuring only."""
+
+import cv2
+import numpy as np
+import pytest
+from strokes import draw_digit
+
+DIGITS = (0, 2, 3, 4, 5, 7)
+
+
+def _tight_crop(digit, width=24):
+    """A digit drawn dark on white, cropped to its ink: the ink touches all four edges."""
+    gray = draw_digit(digit, width=width)[:, :, 0]
+    x, y, w, h = cv2.boundingRect((gray < 128).astype(np.uint8))
+    return gray[y : y + h, x : x + w]
+
+
+def _shrunk(gray, height):
+    """The picture shrunk (anti-aliased, grey levels kept) to `height` pixels."""
+    width = max(1, round(gray.shape[1] * height / gray.shape[0]))
+    return cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def _on(gray, ink, paper, noise=0.0, seed=0):
+    """A dark-on-white drawing repainted in other tones, with sensor noise."""
+    coverage = 1.0 - gray.astype(np.float32) / 255.0
+    picture = paper + coverage * (ink - paper)
+    picture += np.random.default_rng(seed).normal(0.0, noise, picture.shape)
+    return np.clip(np.rint(picture), 0, 255).astype(np.uint8)
+
+
+def _touches_every_edge(gray):
+    ink = gray < 128
+    return ink[0].any() and ink[-1].any() and ink[:, 0].any() and ink[:, -1].any()
+
+
+@pytest.mark.parametrize("digit", DIGITS)
+@pytest.mark.parametrize("height", [24, 60, 150])
+@pytest.mark.parametrize("polarity", ["dark-on-light", "light-on-dark"])
+def test_a_tight_crop_touching_every_edge_is_read(predictor, digit, height, polarity):
+    picture = _shrunk(_tight_crop(digit), height)
+    assert _touches_every_edge(picture)
+    if polarity == "light-on-dark":
+        picture = 255 - picture
+    prediction = predictor.predict(picture)
+    assert prediction.digit == digit, prediction.reason
+
+
+@pytest.mark.parametrize("digit", DIGITS)
+@pytest.mark.parametrize("height", [12, 14, 16])
+@pytest.mark.parametrize("polarity", ["dark-on-light", "light-on-dark"])
+def test_a_tiny_anti_aliased_digit_is_read(predictor, digit, height, polarity):
+    # Drawn with a pen a tenth of the digit's height, then shrunk: 1-2 px grey strokes.
+    gray = draw_digit(digit, box=(0.25, 0.12, 0.5, 0.76), width=26)[:, :, 0]
+    picture = _shrunk(gray, height)
+    assert len(np.unique(picture)) > 8  # grey levels, not a binary picture
+    if polarity == "light-on-dark":
+        picture = 255 - picture
+    prediction = predictor.predict(picture)
+    assert prediction.digit == digit, prediction.reason
+
+
+@pytest.mark.parametrize("digit", DIGITS)
+@pytest.mark.parametrize("paper", [100, 125])
+def test_dark_ink_on_grey_paper_darker_than_mid_grey_is_read(predictor, digit, paper):
+    picture = _on(_shrunk(draw_digit(digit)[:, :, 0], 120), ink=40, paper=paper, noise=2.0)
+    prediction = predictor.predict(picture)
+    assert prediction.digit == digit, prediction.reason
+
+
+@pytest.mark.parametrize("digit", DIGITS)
+def test_writing_on_a_sheet_lying_on_a_dark_desk_is_read(predictor, digit):
+    sheet = _on(draw_digit(digit, width=14)[:, :, 0], ink=30, paper=215, noise=2.0)
+    photo = np.full((400, 400), 35, np.uint8)
+    photo[40:320, 60:340] = sheet[:280, :280]
+    photo = cv2.GaussianBlur(photo, (0, 0), 1.0)
+    prediction = predictor.predict(photo)
+    assert prediction.digit == digit, prediction.reason
+
+
+@pytest.mark.parametrize("digit", DIGITS)
+def test_a_thick_marker_in_a_small_tight_crop_is_read(predictor, digit):
+    # Strokes a fifth of the picture wide, like a marker photographed and cut to 28 x 28.
+    picture = cv2.resize(_tight_crop(digit, width=55), (28, 28), interpolation=cv2.INTER_AREA)
+    prediction = predictor.predict(picture)
+    assert prediction.digit == digit, prediction.reason
+
+
+@pytest.mark.parametrize("digit", DIGITS)
+def test_glare_on_grey_paper_is_not_ink(predictor, digit):
+    photo = _on(draw_digit(digit, canvas_size=400, width=12)[:, :, 0], ink=35, paper=118)
+    glare = np.zeros(photo.shape, np.float32)
+    cv2.ellipse(glare, (330, 60), (140, 90), 30, 0, 360, 1.0, -1)  # reaching the border
+    glare = cv2.GaussianBlur(glare, (0, 0), 25)
+    photo = np.clip(photo + glare * 140, 0, 255).astype(np.uint8)
+    prediction = predictor.predict(photo)
+    assert prediction.digit == digit, prediction.reason
+
+
+@pytest.mark.parametrize("digit", DIGITS)
+def test_a_screenshots_frame_around_the_canvas_is_not_ink(predictor, digit):
+    canvas = 255 - draw_digit(digit, canvas_size=440, width=30)[:, :, 0]  # white on black
+    screenshot = np.full((480, 456), 30, np.uint8)
+    screenshot[20:460, 8:448] = canvas
+    cv2.rectangle(screenshot, (6, 18), (449, 461), 140, 2)  # the canvas's grey border
+    prediction = predictor.predict(screenshot)
+    assert prediction.digit == digit, prediction.reason
+
+
+def test_a_ruled_line_under_a_tight_crops_digit_is_the_digits_own_stroke(predictor):
+    # The foot of a 2 runs from edge to edge of a tight crop, like a ruled line: it stays.
+    picture = _shrunk(_tight_crop(2), 120)
+    prediction = predictor.predict(picture)
+    assert prediction.digit == 2 and prediction.image28[22:].max() > 200
+
+
+@pytest.mark.parametrize("aspect", [1.5, 2.0, 2.5])
+def test_a_wide_flat_zero_is_read_as_one_digit(predictor, aspect):
+    picture = np.full((200, int(140 * aspect) + 60), 255, np.uint8)
+    centre = (picture.shape[1] // 2, 100)
+    cv2.ellipse(picture, centre, (int(70 * aspect), 70), 0, 0, 360, 0, 16, cv2.LINE_AA)
+    assert predictor.read(picture).text == "0"
