@@ -23,6 +23,7 @@ from model.training.recipe import (
     build_augmentation,
     fit_classifier,
     make_dataset,
+    save_for_inference,
     seed_everything,
 )
 
@@ -124,6 +125,6 @@ def train_gate(mnist_dir=None, out_dir=paths.BUNDLED_DIR, epochs=EPOCHS, seed=SE
         "training_seconds": round(time.time() - started, 1),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    gate.save(out_dir / paths.GATE_FILE)
+    save_for_inference(gate, out_dir / paths.GATE_FILE)  # no optimizer state
     (out_dir / paths.GATE_CARD_FILE).write_text(json.dumps(figures, indent=1))
     return figures
