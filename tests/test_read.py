@@ -85,3 +85,11 @@ def test_reading_to_json(predictor):
     line = predictor.read(draw_number((1, 2))).to_json()
     assert line["text"] == "12" and len(line["digits"]) == 2
     assert set(line["digits"][0]) >= {"digit", "confidence", "probabilities", "box"}
+
+
+@pytest.mark.parametrize("width, height, pen", [(150, 50, 8), (200, 40, 12), (240, 40, 6)])
+def test_a_wide_flat_zero_is_one_digit_not_split(predictor, width, height, pen):
+    # A 0 drawn as a flat oval (3-6 times wider than tall) used to be cut into "652".
+    image = np.full((200, 300), 255, np.uint8)
+    cv2.ellipse(image, (150, 100), (width // 2, height // 2), 0, 0, 360, 0, pen, cv2.LINE_AA)
+    assert predictor.read(image).text == "0"

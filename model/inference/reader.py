@@ -4,6 +4,7 @@ The model is passed in as a function (MNIST images -> probabilities), so this mo
 free of TensorFlow.
 """
 
+import cv2
 import numpy as np
 
 from model.inference.preprocess import crop_to_mnist, ink_box, tight_crop
@@ -14,6 +15,8 @@ PIECE_ASPECT = 0.4  # the narrowest a digit is assumed to be when counting piece
 MAX_PIECES = 5
 TYPICAL_ASPECT = 0.7  # a digit's usual width / height, when there are no other digits to compare
 PRIOR_WEIGHT = 0.3  # how much a piece count far from width / usual width costs
+RING_SPAN = 0.6  # a hole this much of the region's width makes it one digit (a wide 0)
+BINARY_LEVEL = 0.3
 
 
 def _piece_crops(crop, cuts):
@@ -33,12 +36,23 @@ def _piece_crops(crop, cuts):
     return pieces
 
 
+def _one_ring(crop):
+    """True when a hole in the ink spans most of its width: one wide loop, a flat 0, never
+    several digits side by side (their holes are each at most about half the width)."""
+    mask = (crop > BINARY_LEVEL).astype(np.uint8)
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    holes = [contour for contour, link in zip(contours, hierarchy[0], strict=True) if link[3] >= 0]
+    return any(cv2.boundingRect(hole)[2] >= RING_SPAN * crop.shape[1] for hole in holes)
+
+
 def _candidates(crop):
     """Ways to read one region: whole, or cut into 2..n touching digits."""
     height, width = crop.shape
     whole = [(crop, (0, 0, width, height))]
     candidates = [whole]
-    if width > SPLIT_ASPECT * height:
+    if width > SPLIT_ASPECT * height and not _one_ring(crop):
         most = min(MAX_PIECES, int(width / (PIECE_ASPECT * height)))
         for pieces in range(2, most + 1):
             cut = _piece_crops(crop, split_columns(crop, pieces))
