@@ -87,19 +87,39 @@ def model_block(sources):
     """The README's table of the bundled model: how it was trained, how it scores, its speed."""
     card, metrics, bench = sources["card"], sources["metrics"], sources["bench"]
     data, latency, batch = card["data"], bench["latency"], bench["batch"]
+    members = card.get("members") or [
+        {**card, "name": "cnn", "train": data["train"], "augmentation": card["augmentation"]}
+    ]
+    test_alone = {row["name"]: row["test_accuracy"] for row in metrics.get("members", [])}
     rows = [
         (
-            "Training",
-            f"{data['train']:,} MNIST images ({data['validation']:,} held out for validation), "
-            f"{card['optimizer']}, {card['epochs']} epochs, batch {card['batch_size']}, "
-            f"seed {card['seed']}",
+            "Network" if len(members) == 1 else "Ensemble",
+            "one CNN"
+            if len(members) == 1
+            else f"the mean of {len(members)} CNNs of the same network: "
+            + "; ".join(
+                f"**{member['name']}** ({member['train']:,} training images, "
+                f"{member['epochs']} epochs, kept epoch {member['best_epoch']}, "
+                f"validation {_percent(member['val_accuracy'])}"
+                + (
+                    f", test {_percent(test_alone[member['name']])} alone"
+                    if member["name"] in test_alone
+                    else ""
+                )
+                + f": {member['augmentation']})"
+                for member in members
+            ),
         ),
-        ("Augmentation", card["augmentation"]),
+        (
+            "Training",
+            f"MNIST ({data['validation']:,} training images held out for validation), "
+            f"{card['optimizer']}, batch {card['batch_size']}, seed {card['seed']}",
+        ),
         (
             "Test accuracy",
             f"**{_percent(metrics['accuracy'])}** on the {metrics['count']:,} MNIST test images "
             f"({metrics['errors']} errors, macro F1 {metrics['macro_f1']:.4f}); validation "
-            f"{_percent(card['val_accuracy'])} (epoch {card['best_epoch']} of {card['epochs']})",
+            f"{_percent(card['val_accuracy'])}",
         ),
         (
             "Size, time",
@@ -124,8 +144,7 @@ def mnist_block(sources):
     summary = (
         f"**{_percent(metrics['accuracy'])}** on the {metrics['count']:,} MNIST test images: "
         f"{metrics['errors']} errors, macro F1 {metrics['macro_f1']:.4f}; validation "
-        f"{_percent(card['val_accuracy'])} at the kept epoch {card['best_epoch']} of "
-        f"{card['epochs']}. {card['parameters']:,} parameters, trained on "
+        f"{_percent(card['val_accuracy'])}. {card['parameters']:,} parameters, trained on "
         f"{card['trained_at'][:10]} in {_duration(card['training_seconds'])}."
     )
     rows = [
