@@ -49,12 +49,14 @@ def test_a_tight_crop_touching_every_edge_is_read(predictor, digit, height, pola
 
 
 @pytest.mark.parametrize("digit", DIGITS)
-@pytest.mark.parametrize("height", [12, 14, 16])
+@pytest.mark.parametrize("size", [12, 14, 16])
 @pytest.mark.parametrize("polarity", ["dark-on-light", "light-on-dark"])
-def test_a_tiny_anti_aliased_digit_is_read(predictor, digit, height, polarity):
-    # Drawn with a pen a tenth of the digit's height, then shrunk: 1-2 px grey strokes.
-    gray = draw_digit(digit, box=(0.25, 0.12, 0.5, 0.76), width=26)[:, :, 0]
-    picture = _shrunk(gray, height)
+def test_a_tiny_anti_aliased_digit_filling_its_square_is_read(predictor, digit, size, polarity):
+    # Like a postal-code digit: size-normalised to fill a small square (ink on every edge),
+    # with 1-3 px grey strokes.
+    crop = _tight_crop(digit, width=32)
+    picture = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+    assert _touches_every_edge(picture)
     assert len(np.unique(picture)) > 8  # grey levels, not a binary picture
     if polarity == "light-on-dark":
         picture = 255 - picture

@@ -155,17 +155,19 @@ def _paper(gray):
     whether it is even (one level for the whole picture) or lit unevenly."""
     border = _border(gray).astype(np.float32)
     low, level, high = _percentiles(border, (0.1, 0.5, 0.9))
-    return level, _lighter_than_ink(gray, level), high - low <= UNEVEN_BORDER
+    return level, _lighter_than_ink(gray, level, border), high - low <= UNEVEN_BORDER
 
 
-def _lighter_than_ink(gray, level):
-    """Whether paper of this level holds dark ink.
+def _lighter_than_ink(gray, level, border):
+    """Whether paper of this level (the border's median) holds dark ink.
 
     Ink is where the picture strays from the paper by MIN_CONTRAST at least (3x3 means, so
     that a hot pixel does not count): when it does so on one side only, the ink is there.
-    When it strays both ways (dark writing and glare, a bright lamp and a shadow), the ink
-    is on the side of the strokes, which stand out from a median wider than a stroke; light
-    and shadow are broader, and the median follows them.
+    When it strays both ways, the paper is the extreme that the border's commonest tone
+    lies at, as closely as an even border's tones lie together (a tight crop, whose border
+    is half ink); else (dark writing and glare, a bright
+    lamp and a shadow) the ink is on the side of the strokes, which stand out from a median
+    wider than a stroke: light and shadow are broader, and the median follows them.
     """
     darkest, lightest, _, _ = cv2.minMaxLoc(gray)
     if lightest <= level or darkest >= level:
@@ -174,11 +176,23 @@ def _lighter_than_ink(gray, level):
     dark, light = level - darkest, lightest - level
     if min(dark, light) < MIN_CONTRAST:
         return dark >= light
+    commonest = _commonest(border)
+    at_dark, at_light = commonest - darkest, lightest - commonest
+    if min(at_dark, at_light) <= UNEVEN_BORDER / 2:  # within an even border's spread
+        return at_light < at_dark
     small = fit_within(gray.astype(np.float32, copy=False), BACKGROUND_SIZE)
     small = np.clip(np.rint(small), 0, 255).astype(np.uint8)
     paper = cv2.medianBlur(small, _opening_size(small))
     dark_strokes = cv2.blur(cv2.subtract(paper, small), (3, 3)).max()
     return dark_strokes >= cv2.blur(cv2.subtract(small, paper), (3, 3)).max()
+
+
+def _commonest(values):
+    """The most common tone of 0-255 values: the median of those in or beside the fullest
+    of 32 bins."""
+    bins = np.minimum(values.astype(np.int32) // 8, 31)
+    fullest = int(np.argmax(np.bincount(bins, minlength=32)))
+    return float(np.median(values[np.abs(bins - fullest) <= 1]))
 
 
 def _opening_size(small):
