@@ -5,14 +5,17 @@ import json
 import pytest
 
 from model import paths
+from model.data.hard import HARD_SET_NAMES
+from model.data.synthetic import SET_NAMES
 from model.study.robustness import robustness
 
 
 def test_robustness_report_on_a_few_pictures(predictor, mnist_dir):
     figures = robustness(predictor, mnist_dir, out_dir=None, count=12)
-    assert set(figures["sets"]) == {"canvas", "pixel_art", "photo", "numbers"}
-    for name in ("canvas", "pixel_art", "photo"):
+    assert list(figures["sets"]) == [*SET_NAMES, *HARD_SET_NAMES]
+    for name in ("canvas", "pixel_art", "photo", *HARD_SET_NAMES):
         assert figures["sets"][name]["count"] == 12
+    for name in ("canvas", "pixel_art", "photo"):
         assert figures["sets"][name]["accuracy"] >= 0.75, name
     assert figures["sets"]["numbers"]["exact"] >= 0.5
     for kind, row in figures["not_digits"].items():
@@ -26,3 +29,7 @@ def test_bundled_report_meets_the_targets():
         assert figures["sets"][name]["count"] >= 500
         assert figures["sets"][name]["accuracy"] >= 0.97, name
     assert figures["sets"]["numbers"]["exact"] >= 0.9
+    # The harder kinds (tight crops, blur, markers, wide, square): measured, not yet all at 97%.
+    for name in HARD_SET_NAMES:
+        assert figures["sets"][name]["count"] >= 500
+        assert figures["sets"][name]["accuracy"] >= 0.9, name
