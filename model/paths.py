@@ -1,5 +1,6 @@
 """Where the bundled model and its artifacts live."""
 
+import os
 from pathlib import Path
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
@@ -34,3 +35,19 @@ SHARED_DIR = BUNDLED_DIR.parents[2] / "shared"
 COMPARISON_FILE = "comparison.json"
 TUNING_FILE = "tuning.json"
 RUNS_DIR = BUNDLED_DIR.parents[1] / "runs"
+
+
+def data_folder(given, env, default, what, option):
+    """The folder given, else the one in the environment variable `env`, else `default` if it
+    exists.
+
+    Raises:
+        FileNotFoundError: none was given and `default` does not exist; the message names
+            `what` the folder holds and the `option` that gives it.
+    """
+    folder = given or os.environ.get(env)
+    if folder:
+        return Path(folder)
+    if Path(default).is_dir():
+        return Path(default)
+    raise FileNotFoundError(f"no {what} folder: give {option} or set ${env} (looked in {default})")

@@ -2,7 +2,6 @@
 by eye. A development set for measuring, never for training or fitting thresholds."""
 
 import csv
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,14 +50,8 @@ def resolve_realworld_dir(realworld_dir=None):
     Raises:
         FileNotFoundError: none was given and the default folder does not exist.
     """
-    folder = realworld_dir or os.environ.get(REALWORLD_DIR_ENV)
-    if folder:
-        return Path(folder)
-    if DEFAULT_DIR.is_dir():
-        return DEFAULT_DIR
-    raise FileNotFoundError(
-        f"no real-handwriting folder: give --realworld-dir or set ${REALWORLD_DIR_ENV} "
-        f"(looked in {DEFAULT_DIR})"
+    return paths.data_folder(
+        realworld_dir, REALWORLD_DIR_ENV, DEFAULT_DIR, "real-handwriting", "--realworld-dir"
     )
 
 

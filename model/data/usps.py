@@ -2,8 +2,6 @@
 Learning*): an evaluation set of real handwriting, never training data."""
 
 import gzip
-import os
-from pathlib import Path
 
 import numpy as np
 
@@ -26,14 +24,7 @@ def resolve_usps_dir(usps_dir=None):
     Raises:
         FileNotFoundError: none was given and the default folder does not exist.
     """
-    folder = usps_dir or os.environ.get(USPS_DIR_ENV)
-    if folder:
-        return Path(folder)
-    if DEFAULT_DIR.is_dir():
-        return DEFAULT_DIR
-    raise FileNotFoundError(
-        f"no USPS folder: give --usps-dir or set ${USPS_DIR_ENV} (looked in {DEFAULT_DIR})"
-    )
+    return paths.data_folder(usps_dir, USPS_DIR_ENV, DEFAULT_DIR, "USPS", "--usps-dir")
 
 
 def read_usps(usps_dir=None):
