@@ -15,7 +15,6 @@ only file names or indices, labels and readings.
 """
 
 import datetime
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -37,6 +36,7 @@ from model.errors import InvalidImageError
 from model.inference.image_io import load_image
 from model.inference.ink import to_gray
 from model.inference.preprocess import BOX_SIZE, MNIST_SIZE, PREPROCESSING_VERSION
+from model.operations.checksums import sha256_file
 
 SCHEMA_VERSION = 1
 COMMAND = "python -m model realworld --usps-dir ../shared/usps --realworld-dir ../shared/realworld"
@@ -78,14 +78,6 @@ def white_ink_gray(picture):
     gray = np.clip(np.round(to_gray(load_image(picture))), 0, 255).astype(np.uint8)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     return 255 - gray if np.median(border) > 127 else gray
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _timed(function, argument):
@@ -274,7 +266,7 @@ def _model_info(predictor, model_file):
         "name": card.get("name"),
         "trained_at": card.get("trained_at"),
         "test_accuracy": card.get("test_accuracy"),
-        "model_sha256": _sha256(model_file) if Path(model_file).is_file() else None,
+        "model_sha256": sha256_file(model_file) if Path(model_file).is_file() else None,
         "engine": getattr(predictor.engine, "name", type(predictor.engine).__name__),
         "preprocessing_version": PREPROCESSING_VERSION,
         "temperature": predictor.temperature,
@@ -326,13 +318,13 @@ def realworld(
         "data": {
             "usps": {
                 "file": USPS_FILE,
-                "sha256": _sha256(usps_dir / USPS_FILE),
+                "sha256": sha256_file(usps_dir / USPS_FILE),
                 "digits": sets["usps"]["count"],
                 "limit": usps_limit,
             },
             "realworld": {
                 "file": MANIFEST,
-                "sha256": _sha256(realworld_dir / MANIFEST),
+                "sha256": sha256_file(realworld_dir / MANIFEST),
                 "pictures": len(pictures),
             },
         },

@@ -134,13 +134,18 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def ensemble_of(member_files):
-    """One Keras model: the mean of the members' probabilities (a single member as it is)."""
+def load_members(member_files):
+    """The members' Keras models, each named apart (a functional model needs unique names)."""
     members = []
     for position, path in enumerate(member_files):
         member = keras.models.load_model(path, compile=False)
         member.name = f"member_{position}"
         members.append(member)
+    return members
+
+
+def ensemble_of(members):
+    """One Keras model: the mean of the members' probabilities (a single member as it is)."""
     if len(members) == 1:
         return members[0]
     image = keras.Input(INPUT_SHAPE, name="image")
@@ -200,7 +205,8 @@ def write_model(data, member_files, summaries, histories, out_dir, batch_size, s
         out_dir, batch_size, seed, limit: as for `train`.
     """
     out_dir = Path(out_dir)
-    model = ensemble_of(member_files)
+    members = load_members(member_files)
+    model = ensemble_of(members)
     model_path = out_dir / paths.MODEL_FILE
     model.save(model_path)
     training_seconds = sum(summary["training_seconds"] for summary in summaries)
@@ -224,14 +230,14 @@ def write_model(data, member_files, summaries, histories, out_dir, batch_size, s
             "name": summary["name"],
             "test_accuracy": float(
                 (
-                    keras.models.load_model(path, compile=False)
-                    .predict(x_test[..., None].astype("float32"), batch_size=1024, verbose=0)
-                    .argmax(axis=1)
+                    member.predict(
+                        x_test[..., None].astype("float32"), batch_size=1024, verbose=0
+                    ).argmax(axis=1)
                     == y_test
                 ).mean()
             ),
         }
-        for summary, path in zip(summaries, member_files, strict=True)
+        for summary, member in zip(summaries, members, strict=True)
     ]
     history_json = {**histories[main["name"]], "members": histories}
     epochs_run = main["epochs"]
@@ -264,7 +270,7 @@ def write_model(data, member_files, summaries, histories, out_dir, batch_size, s
         "members": summaries,
         "config": config.as_dict(),
         "parameters": int(model.count_params()),  # every member's
-        "layers": describe_layers(keras.models.load_model(member_files[-1], compile=False)),
+        "layers": describe_layers(members[-1]),
         "test_accuracy": metrics["accuracy"],
         "val_accuracy": metrics["val_accuracy"],
         "training_seconds": round(training_seconds, 1),
