@@ -24,7 +24,7 @@ def _add_mnist_dir(parser):
     parser.add_argument(
         "--mnist-dir",
         help=f"folder with the four MNIST IDX .gz files (default: ${paths.MNIST_DIR_ENV}, "
-        "else the standard Keras download)",
+        "else ../shared/mnist; nothing is downloaded)",
     )
 
 

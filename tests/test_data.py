@@ -87,6 +87,21 @@ def test_load_mnist_reads_the_environment_variable(tmp_path, monkeypatch):
     assert load_mnist(validation_size=10).source == str(tmp_path)
 
 
+def test_without_a_folder_mnist_is_looked_for_beside_the_repo_never_downloaded(
+    tmp_path, monkeypatch
+):
+    from model import paths
+
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+    monkeypatch.setattr(paths, "SHARED_DIR", tmp_path / "no-shared")
+    with pytest.raises(MnistFormatError, match="--mnist-dir"):
+        load_mnist()
+    (tmp_path / "shared" / "mnist").mkdir(parents=True)
+    _tiny_mnist(tmp_path / "shared" / "mnist")
+    monkeypatch.setattr(paths, "SHARED_DIR", tmp_path / "shared")
+    assert load_mnist(validation_size=10).source == str(tmp_path / "shared" / "mnist")
+
+
 def test_missing_folder_and_mismatched_counts(tmp_path):
     with pytest.raises(MnistFormatError, match="does not exist"):
         load_mnist(tmp_path / "nowhere")

@@ -2,7 +2,6 @@
 
 import gzip
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,8 +120,18 @@ def file_md5(path):
 
 
 def resolve_mnist_dir(mnist_dir=None):
-    """The folder given, else $MNIST_DIR, else None (meaning: the Keras download)."""
-    return mnist_dir or os.environ.get(MNIST_DIR_ENV) or None
+    """The folder given, else $MNIST_DIR, else ../shared/mnist beside the repository.
+    Nothing is ever downloaded.
+
+    Raises:
+        MnistFormatError: none was given and ../shared/mnist does not exist.
+    """
+    try:
+        return paths.data_folder(
+            mnist_dir, MNIST_DIR_ENV, paths.SHARED_DIR / "mnist", "MNIST", "--mnist-dir"
+        )
+    except FileNotFoundError as error:
+        raise MnistFormatError(str(error)) from None
 
 
 def _load_folder(folder):
@@ -144,30 +153,12 @@ def _load_folder(folder):
     return arrays, checksums
 
 
-def _load_keras_download():
-    import keras
-
-    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-    arrays = {
-        "train_images": x_train,
-        "train_labels": y_train,
-        "test_images": x_test,
-        "test_labels": y_test,
-    }
-    # Hashes of the arrays (the download is not kept as IDX files).
-    checksums = {
-        key: hashlib.md5(np.ascontiguousarray(array).tobytes()).hexdigest()
-        for key, array in arrays.items()
-    }
-    return arrays, checksums
-
-
 def load_mnist(mnist_dir=None, validation_size=VALIDATION_SIZE, seed=config.SPLIT_SEED):
     """Loads MNIST and holds out a stratified validation split from the training set.
 
     Args:
-        mnist_dir: folder with the four IDX .gz files; None uses $MNIST_DIR, and
-            without it the standard Keras download (needs internet).
+        mnist_dir: folder with the four IDX .gz files; None uses $MNIST_DIR, else
+            ../shared/mnist.
         validation_size: training images held out for model selection.
         seed: seed of the split.
 
@@ -180,7 +171,7 @@ def load_mnist(mnist_dir=None, validation_size=VALIDATION_SIZE, seed=config.SPLI
     from sklearn.model_selection import train_test_split
 
     folder = resolve_mnist_dir(mnist_dir)
-    arrays, checksums = _load_folder(folder) if folder else _load_keras_download()
+    arrays, checksums = _load_folder(folder)
     x_train, y_train = arrays["train_images"], arrays["train_labels"]
     if validation_size:
         x_train, x_val, y_train, y_val = train_test_split(
@@ -196,5 +187,5 @@ def load_mnist(mnist_dir=None, validation_size=VALIDATION_SIZE, seed=config.SPLI
         x_test=arrays["test_images"],
         y_test=arrays["test_labels"],
         checksums=checksums,
-        source=str(folder) if folder else "keras.datasets.mnist",
+        source=str(folder),
     )
