@@ -131,10 +131,24 @@ def model_block(sources):
             f"`predict` on a 280×280 canvas {latency['predict']['p50_ms']} ms p50 "
             f"({ENGINES[latency['predict']['engine']]}, preprocessing included); "
             f"`predict_batch` on the {batch['images']:,} test images "
-            f"{batch['litert']['seconds_best']} s",
+            f"{batch['litert']['seconds_best']} s" + _cascade_note(sources["litert"]),
         ),
     ]
     return _table(("", ""), rows)
+
+
+def _cascade_note(litert):
+    """How the app runs an ensemble's members (litert.json), or nothing for one network."""
+    cascade = litert.get("cascade")
+    if not cascade or cascade["members"] < 2:
+        return ""
+    same = litert["test_images"] - cascade["digits_unlike_the_ensemble"]
+    return (
+        f". The app runs the members one after another: the second only when the first is "
+        f"below {_percent(cascade['confidence'])} sure, for "
+        f"{_percent(cascade['further_members_run_on'])} of the {litert['test_images']:,} test "
+        f"images, with the ensemble's digit on {same:,}"
+    )
 
 
 def mnist_block(sources):

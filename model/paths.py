@@ -15,7 +15,8 @@ ROBUSTNESS_FILE = "robustness.json"
 REALWORLD_FILE = "realworld.json"  # how it reads real handwriting (USPS and pictures people made)
 GATE_FILE = "gate.keras"
 GATE_CARD_FILE = "gate.json"
-LITERT_FILE = "digits.tflite"  # the digit model and the gate in one LiteRT flat buffer
+LITERT_FILE = "digits.tflite"  # the digit model (its first member) and the gate, for LiteRT
+LITERT_MORE_FILES = ("digits-2.tflite", "digits-3.tflite", "digits-4.tflite")  # further members
 LITERT_CARD_FILE = "litert.json"  # what it was made from, and how it matched Keras
 CHECKSUMS_FILE = "checksums.json"  # sha256 of the files above, for the bundled model
 

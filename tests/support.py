@@ -45,7 +45,8 @@ def add_bundled_copy(registry, metrics=None, activate=True):
 
     staged = registry.staging_folder()
     for name in VERSION_FILES:
-        shutil.copyfile(paths.BUNDLED_DIR / name, staged / name)
+        if (paths.BUNDLED_DIR / name).is_file():  # a single network has one flat buffer
+            shutil.copyfile(paths.BUNDLED_DIR / name, staged / name)
     metrics = metrics or {
         "mnist_test_accuracy": {"before": 0.9964, "after": 0.9961},
         "tolerance": 0.002,

@@ -10,7 +10,7 @@ import time
 import pytest
 from support import run_python
 
-from bench import batch, latency, memory
+from bench import batch, latency, memory, photos
 
 pytestmark = pytest.mark.slow
 
@@ -83,3 +83,20 @@ def test_memory_benchmark(mnist_dir):
     )
     bare_mb = int(bare.stdout) / 1024
     assert bare_mb < litert["peak_rss_mb"] < keras["peak_rss_mb"]
+
+
+def test_photo_benchmark(realworld_dir, monkeypatch):
+    pause_ms = 4
+    _slowed(monkeypatch, "predict", pause_ms / 1000)
+    result, seconds = _timed(lambda: photos.run(str(realworld_dir), quick=True))
+    assert result["predict"]["engine"] == "litert" and result["predict"]["calls"] == 8
+    # Reading a photo includes a predict that sleeps 4 ms, and decoding it: more than either.
+    assert result["predict"]["p50_ms"] >= pause_ms
+    assert result["predict"]["mean_ms"] > result["decode_only"]["mean_ms"]
+    assert result["predict"]["max_ms"] >= result["predict"]["p95_ms"]
+    timed_ms = sum(
+        result[path]["calls"] * result[path]["mean_ms"]
+        for path in ("predict", "decode_only", "naive_resize")
+    )
+    assert timed_ms <= 1000 * seconds
+    assert result["meets_target"] is None

@@ -11,7 +11,6 @@ from model import paths
 from model.cli import main
 from model.errors import RegistryError, TamperedModelError
 from model.operations.checksums import (
-    VERSION_FILES,
     folder_checksums,
     sha256_file,
     write_checksums,
@@ -33,7 +32,8 @@ def test_a_new_registry_starts_with_the_bundled_model_as_v1(tmp_path):
     assert registry.active == "v1" and [v["id"] for v in registry.versions] == ["v1"]
     assert not (tmp_path / "registry").exists()  # nothing is written until a version is added
     files = registry.version("v1")["files"]
-    assert set(files) == set(VERSION_FILES)
+    assert set(files) == set(folder_checksums(paths.BUNDLED_DIR))
+    assert {paths.MODEL_FILE, paths.LITERT_FILE, paths.LITERT_MORE_FILES[0]} <= set(files)
     assert files[paths.MODEL_FILE] == sha256_file(paths.BUNDLED_DIR / paths.MODEL_FILE)
     assert registry.verify() == paths.BUNDLED_DIR / paths.MODEL_FILE
     card = json.loads((paths.BUNDLED_DIR / paths.CARD_FILE).read_text())

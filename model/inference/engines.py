@@ -2,7 +2,9 @@
 
 An engine takes float32 (N, 28, 28, 1) MNIST-format images (0-255) and returns the digit
 network's softmax (N, 10) and the gate's probability that each image is a digit (N,).
-The LiteRT engine loads in milliseconds and never imports TensorFlow.
+An ensemble runs member by member (`model.inference.cascade`): the second member only for
+the digits the first doubts. The LiteRT engine loads in milliseconds and never imports
+TensorFlow.
 """
 
 import json
@@ -14,6 +16,7 @@ import numpy as np
 
 from model import paths
 from model.errors import UsageError
+from model.inference.cascade import run_members
 from model.operations.checksums import file_checksum
 
 KERAS_CHUNK = 2048
@@ -28,30 +31,50 @@ def source_files(model_path):
     return [model_path, gate_path] if gate_path.is_file() else [model_path]
 
 
+def litert_files(report):
+    """The flat buffers a LiteRT card names, in member order, with their sha256."""
+    files = report.get("files") or {report.get("file", paths.LITERT_FILE): report.get("sha256")}
+    return files if isinstance(files, dict) else {}
+
+
 def litert_is_current(model_path):
     """Whether a LiteRT export beside the model was verified, is intact, and was made from
     exactly these Keras files."""
     model_path = Path(model_path)
-    flat_buffer = model_path.parent / paths.LITERT_FILE
     card = model_path.parent / paths.LITERT_CARD_FILE
-    if not (flat_buffer.is_file() and card.is_file()):
+    if not card.is_file():
         return False
     try:
         report = json.loads(card.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return False
+    if not isinstance(report, dict) or report.get("verified") is not True:
+        return False
+    files = litert_files(report)
+    allowed = {paths.LITERT_FILE, *paths.LITERT_MORE_FILES}
+    if not files or not set(files) <= allowed or next(iter(files)) != paths.LITERT_FILE:
+        return False
     # Cached: the registry has usually just checked the same files.
     current = {path.name: file_checksum(path) for path in source_files(model_path)}
-    return (
-        isinstance(report, dict)
-        and report.get("verified") is True
-        and report.get("sources") == current
-        and report.get("sha256") == file_checksum(flat_buffer)
+    return report.get("sources") == current and all(
+        (model_path.parent / name).is_file() and file_checksum(model_path.parent / name) == checksum
+        for name, checksum in files.items()
     )
 
 
+def member_models(digit_model):
+    """The members of an ensemble made by `model.training.cnn.ensemble_of` (a model of
+    nested models averaged by a "mean_probabilities" layer), else [digit_model]."""
+    import keras
+
+    members = [layer for layer in digit_model.layers if isinstance(layer, keras.Model)]
+    averaged = any(layer.name == "mean_probabilities" for layer in digit_model.layers)
+    return members if averaged and len(members) > 1 else [digit_model]
+
+
 class KerasEngine:
-    """The Keras models in one traced graph: ~1 ms a call instead of `model.predict`'s ~50 ms."""
+    """The Keras models, each member in one traced graph with the gate beside the first:
+    ~1 ms a call instead of `model.predict`'s ~50 ms."""
 
     name = "keras"
 
@@ -60,15 +83,31 @@ class KerasEngine:
 
         self.model = digit_model
         self.gate = gate
+        signature = [tf.TensorSpec([None, 28, 28, 1], tf.float32)]
+        members = member_models(digit_model)
         # Without a gate, every picture is taken to be a digit.
-        self._forward = tf.function(
-            lambda x: (
-                digit_model(x, training=False),
-                gate(x, training=False) if gate else tf.ones([tf.shape(x)[0], 1]),
-            ),
-            input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
-        )
-        self._forward(tf.zeros([1, 28, 28, 1]))
+        first = members[0]
+        self._members = [
+            tf.function(
+                lambda x: (
+                    first(x, training=False),
+                    gate(x, training=False) if gate else tf.ones([tf.shape(x)[0], 1]),
+                ),
+                input_signature=signature,
+            )
+        ]
+        for member in members[1:]:
+            self._members.append(
+                tf.function(
+                    lambda x, member=member: (
+                        member(x, training=False),
+                        tf.ones([tf.shape(x)[0], 1]),
+                    ),
+                    input_signature=signature,
+                )
+            )
+        for forward in self._members:
+            forward(tf.zeros([1, 28, 28, 1]))
 
     @property
     def has_gate(self):
@@ -83,15 +122,23 @@ class KerasEngine:
         models = [keras.models.load_model(path, compile=False) for path in files]
         return cls(*models)
 
-    def __call__(self, batch):
+    def _member(self, forward):
         import tensorflow as tf
 
+        def run(batch):
+            probabilities, is_digit = forward(tf.constant(batch))
+            return probabilities.numpy(), is_digit.numpy()[:, 0]
+
+        return run
+
+    def __call__(self, batch):
+        members = [self._member(forward) for forward in self._members]
         chunks = [
-            self._forward(tf.constant(batch[start : start + KERAS_CHUNK]))
+            run_members(members, batch[start : start + KERAS_CHUNK])
             for start in range(0, len(batch), KERAS_CHUNK)
         ]
-        probabilities = np.concatenate([chunk[0].numpy() for chunk in chunks])
-        is_digit = np.concatenate([chunk[1].numpy()[:, 0] for chunk in chunks])
+        probabilities = np.concatenate([chunk[0] for chunk in chunks])
+        is_digit = np.concatenate([chunk[1] for chunk in chunks])
         return probabilities, is_digit
 
 
@@ -128,26 +175,46 @@ class _Runner:
         return probabilities, self.interpreter.get_tensor(self.is_digit)[:, 0]
 
 
-class LiteRTEngine:
-    """The exported flat buffer (`python -m model export --format litert`) in LiteRT.
+class _Member:
+    """One flat buffer: an interpreter for single images and one for batches of LITERT_BATCH
+    (the rest of a batch goes one image at a time)."""
 
-    One interpreter answers single images, another runs large batches in chunks; both use
-    up to two threads (1.8x faster for one image here; the outputs are bit-identical to one
+    def __init__(self, path, threads):
+        self.single = _Runner(path, 1, threads=threads)
+        self.batch = _Runner(path, LITERT_BATCH, threads=threads)
+
+    def __call__(self, batch):
+        full = len(batch) - len(batch) % LITERT_BATCH
+        outputs = [
+            self.batch(batch[start : start + LITERT_BATCH])
+            for start in range(0, full, LITERT_BATCH)
+        ]
+        outputs += [self.single(batch[index : index + 1]) for index in range(full, len(batch))]
+        probabilities = np.concatenate([output[0] for output in outputs])
+        is_digit = np.concatenate([output[1] for output in outputs])
+        return probabilities, is_digit
+
+
+class LiteRTEngine:
+    """The exported flat buffers (`python -m model export --format litert`) in LiteRT: the
+    first member with the gate, then any further members (see `model.inference.cascade`).
+
+    Each flat buffer has an interpreter for single images and one for batches, using up to
+    two threads (1.8x faster for one image here; the outputs are bit-identical to one
     thread's). Calls are serialised: an interpreter is not thread-safe.
     """
 
     name = "litert"
 
-    def __init__(self, path, threads=None):
+    def __init__(self, path, threads=None, more=()):
         self.path = Path(path)
         threads = threads or min(2, _usable_cpus())
-        self._single = _Runner(path, 1, threads=threads)
-        self._batch = _Runner(path, LITERT_BATCH, threads=threads)
+        self._members = [_Member(file, threads) for file in (path, *more)]
         self._lock = threading.Lock()
 
     @property
     def has_gate(self):
-        return self._single.is_digit is not None
+        return self._members[0].single.is_digit is not None
 
     @classmethod
     def load(cls, model_path):
@@ -158,22 +225,17 @@ class LiteRTEngine:
         """
         if not litert_is_current(model_path):
             raise FileNotFoundError(
-                f"no verified LiteRT export of {model_path} beside it; run "
+                f"no verified LiteRT export of {Path(model_path).name} beside it; run "
                 "`python -m model export --format litert`"
             )
-        return cls(Path(model_path).parent / paths.LITERT_FILE)
+        folder = Path(model_path).parent
+        card = json.loads((folder / paths.LITERT_CARD_FILE).read_text())
+        first, *more = (folder / name for name in litert_files(card))
+        return cls(first, more=more)
 
     def __call__(self, batch):
-        full = len(batch) - len(batch) % LITERT_BATCH
         with self._lock:
-            outputs = [
-                self._batch(batch[start : start + LITERT_BATCH])
-                for start in range(0, full, LITERT_BATCH)
-            ]
-            outputs += [self._single(batch[index : index + 1]) for index in range(full, len(batch))]
-        probabilities = np.concatenate([output[0] for output in outputs])
-        is_digit = np.concatenate([output[1] for output in outputs])
-        return probabilities, is_digit
+            return run_members(self._members, batch)
 
 
 def load_engine(model_path, engine="auto"):

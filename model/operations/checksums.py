@@ -14,6 +14,7 @@ VERSION_FILES = (
     paths.CALIBRATION_FILE,
     paths.CARD_FILE,
     paths.LITERT_FILE,
+    *paths.LITERT_MORE_FILES,
     paths.LITERT_CARD_FILE,
 )
 

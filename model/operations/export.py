@@ -1,6 +1,10 @@
-"""Exports for other runtimes: a LiteRT flat buffer (mobile, embedded, the app) and a TF
+"""Exports for other runtimes: LiteRT flat buffers (mobile, embedded, the app) and a TF
 SavedModel (TF Serving). Each export is checked against Keras on MNIST test images and
 refused when it does not give the same outputs.
+
+LiteRT gets one flat buffer per ensemble member (the first with the gate), so that the app
+runs the second member only for the digits the first doubts (`model.inference.cascade`);
+the SavedModel is the whole ensemble in one graph.
 """
 
 import json
@@ -13,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from model import paths
+from model import config, paths
 from model.data.mnist import load_mnist
 from model.errors import UsageError
-from model.inference.engines import LiteRTEngine, source_files
+from model.inference.engines import LiteRTEngine, member_models, source_files
 from model.operations.checksums import sha256_file
 
 FORMATS = ("litert", "savedmodel")
@@ -44,6 +48,74 @@ def combined_model(model_path):
     if len(models) == 2:
         outputs["is_digit"] = models[1](image)
     return keras.Model(image, outputs, name="digits")
+
+
+def member_exports(model_path):
+    """One Keras model per ensemble member, as exported for LiteRT: the first member with
+    the gate (outputs "probabilities" and "is_digit"), the others alone ("probabilities")."""
+    import keras
+
+    files = source_files(model_path)
+    digit_model = keras.models.load_model(files[0], compile=False)
+    gate = keras.models.load_model(files[1], compile=False) if len(files) == 2 else None
+    exports = []
+    for position, member in enumerate(member_models(digit_model)):
+        image = keras.Input((28, 28, 1), name="image")
+        outputs = {"probabilities": member(image)}
+        if position == 0 and gate is not None:
+            outputs["is_digit"] = gate(image)
+        exports.append(keras.Model(image, outputs, name=f"digits_{position + 1}"))
+    return exports
+
+
+def _litert_names(count):
+    return [paths.LITERT_FILE, *paths.LITERT_MORE_FILES][:count]
+
+
+def _remove(staged):
+    for path in staged if isinstance(staged, list) else [staged]:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _export_litert(model_path, out_dir, images):
+    """Exports and checks every member; returns (staged files, check, cascade report)."""
+    members = member_exports(model_path)
+    if len(members) > len(_litert_names(len(members))):
+        raise UsageError(f"{len(members)} members: at most {1 + len(paths.LITERT_MORE_FILES)}")
+    staged, differences = [], []
+    try:
+        for member in members:
+            handle, name = tempfile.mkstemp(dir=out_dir, prefix=".export-", suffix=".tflite")
+            os.close(handle)
+            staged.append(Path(name))
+            member.export(name, format="litert", verbose=False)
+            exported = _litert_outputs(name, images)
+            check = compare_outputs(_keras_outputs(member, images), exported)
+            differences.append(check["max_abs_difference"])
+            if len(staged) == 1:
+                first_sure = exported["probabilities"].max(axis=1)
+        ensemble = _keras_outputs(combined_model(model_path), images)["probabilities"]
+        engine = LiteRTEngine(staged[0], more=staged[1:])
+        probabilities = np.concatenate(
+            [engine(images[start : start + CHUNK])[0] for start in range(0, len(images), CHUNK)]
+        )
+    except BaseException:
+        _remove(staged)
+        raise
+    cascade = {
+        "members": len(members),
+        "confidence": config.CASCADE_CONFIDENCE,
+        "further_members_run_on": round(float((first_sure < config.CASCADE_CONFIDENCE).mean()), 4),
+        "digits_unlike_the_ensemble": int(
+            (probabilities.argmax(axis=1) != ensemble.argmax(axis=1)).sum()
+        ),
+        "max_abs_difference_from_the_ensemble": float(np.abs(probabilities - ensemble).max()),
+    }
+    check = {"max_abs_difference": max(differences), "argmax_identical": True}
+    return staged, check, cascade
 
 
 def _in_chunks(run, images):
@@ -117,7 +189,8 @@ def export(export_format, model_path=None, out_dir=None, mnist_dir=None, limit=N
     """Exports the digit model and its gate, then checks the export against Keras.
 
     Args:
-        export_format: "litert" (writes `digits.tflite` and `litert.json`) or "savedmodel"
+        export_format: "litert" (writes `digits.tflite`, `digits-2.tflite` for a second
+            ensemble member, and `litert.json`) or "savedmodel"
             (a SavedModel folder with a `serving_default` signature, and `export.json`).
         model_path: the `.keras` digit model; default the bundled one.
         out_dir: where to write; default the model's folder for LiteRT (the app then uses
@@ -145,35 +218,37 @@ def export(export_format, model_path=None, out_dir=None, mnist_dir=None, limit=N
     images = load_mnist(mnist_dir, validation_size=0).x_test[:limit]
     images = images.astype(np.float32)[..., None]
 
-    model = combined_model(model_path)
     # Written beside the target, checked, then moved into place: a failed export leaves the
     # previous one (which the app may be using) as it was.
     started = time.perf_counter()
+    extra = {}
     if export_format == "litert":
-        target, card_path = out_dir / paths.LITERT_FILE, out_dir / paths.LITERT_CARD_FILE
-        handle, name = tempfile.mkstemp(dir=out_dir, prefix=".export-", suffix=".tflite")
-        os.close(handle)
-        staged = Path(name)
-        model.export(str(staged), format="litert", verbose=False)
-        read_back = _litert_outputs
+        card_path = out_dir / paths.LITERT_CARD_FILE
+        staged, check, extra["cascade"] = _export_litert(model_path, out_dir, images)
+        names = _litert_names(len(staged))
+        for path, name in zip(staged, names, strict=True):
+            os.replace(path, out_dir / name)
+        for name in paths.LITERT_MORE_FILES[len(names) - 1 :]:
+            (out_dir / name).unlink(missing_ok=True)  # a member the new model lacks
+        target = out_dir / paths.LITERT_FILE
+        extra["files"] = {name: sha256_file(out_dir / name) for name in names}
+        size = sum((out_dir / name).stat().st_size for name in names)
     else:
+        model = combined_model(model_path)
         target, card_path = out_dir, out_dir / SAVEDMODEL_CARD_FILE
         staged = Path(tempfile.mkdtemp(dir=target.parent, prefix=".export-"))
         model.export(str(staged), format="tf_saved_model", verbose=False)
-        read_back = _savedmodel_outputs
-    seconds = time.perf_counter() - started
-
-    try:
-        check = compare_outputs(_keras_outputs(model, images), read_back(staged, images))
-    except BaseException:
-        if staged.is_dir():
-            shutil.rmtree(staged)
-        else:
-            staged.unlink(missing_ok=True)
-        raise
-    if staged.is_dir():
+        try:
+            check = compare_outputs(
+                _keras_outputs(model, images), _savedmodel_outputs(staged, images)
+            )
+        except BaseException:
+            _remove(staged)
+            raise
         shutil.rmtree(target)
-    os.replace(staged, target)
+        os.replace(staged, target)
+        size = _size(target)
+    seconds = time.perf_counter() - started
     report = {
         "format": export_format,
         "file": target.name,
@@ -183,8 +258,9 @@ def export(export_format, model_path=None, out_dir=None, mnist_dir=None, limit=N
         "test_images": len(images),
         "tolerance": TOLERANCE,
         **check,
+        **extra,
         "export_seconds": round(seconds, 2),
-        "size_bytes": _size(target),
+        "size_bytes": size,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "versions": _versions(),
     }
