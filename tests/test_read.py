@@ -93,3 +93,18 @@ def test_a_wide_flat_zero_is_one_digit_not_split(predictor, width, height, pen):
     image = np.full((200, 300), 255, np.uint8)
     cv2.ellipse(image, (150, 100), (width // 2, height // 2), 0, 0, 360, 0, pen, cv2.LINE_AA)
     assert predictor.read(image).text == "0"
+
+
+@pytest.mark.parametrize("gap_degrees", [12, 25])
+def test_a_zero_broken_into_two_arcs_is_one_digit(predictor, gap_degrees):
+    # Faint pencil: a 0 fades out at two points, leaving two arcs that share most of their
+    # columns. Each arc alone reads as a doubtful 1 or 7; read whole, they are a 0.
+    image = np.full((240, 420), 255, np.uint8)
+    three = draw_digit(3, canvas_size=200, width=12)  # a digit beside it: a number
+    image[20:220, 0:200] = np.minimum(image[20:220, 0:200], three[:, :, 0])
+    half = gap_degrees // 2
+    for start, end in ((40 + half, 220 - half), (220 + half, 400 - half)):
+        cv2.ellipse(image, (300, 120), (42, 70), 0, start, end, 0, 10, cv2.LINE_AA)
+    mask = (image[:, 220:] < 128).astype(np.uint8)
+    assert cv2.connectedComponents(mask)[0] == 3  # two arcs plus the background
+    assert predictor.read(image).text == "30"

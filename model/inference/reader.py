@@ -8,7 +8,15 @@ import cv2
 import numpy as np
 
 from model.inference.preprocess import crop_to_mnist, ink_box, tight_crop
-from model.inference.segment import SHORT, components, group_digits, shape_problem, split_columns
+from model.inference.segment import (
+    OVERLAP,
+    SHORT,
+    Region,
+    components,
+    group_digits,
+    shape_problem,
+    split_columns,
+)
 
 SPLIT_ASPECT = 0.8  # wider than this (width / height) may be several touching digits
 PIECE_ASPECT = 0.4  # the narrowest a digit is assumed to be when counting pieces
@@ -61,6 +69,62 @@ def _candidates(crop):
     return candidates
 
 
+def _overlapping(a, b):
+    """Whether two neighbours share most of the narrower one's columns: the two arcs of a
+    faint 0, or two digits written into each other."""
+    (ax, _, aw, _), (bx, _, bw, _) = a.box, b.box
+    shared = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    return shared >= OVERLAP * min(aw, bw)
+
+
+def _as_piece(crop, offset):
+    """A crop as one candidate piece: its tight box, shifted by `offset` (x, y)."""
+    x, y, width, height = ink_box(crop) or (0, 0, *crop.shape[::-1])
+    piece = crop[y : y + height, x : x + width]
+    return piece, (offset[0] + x, offset[1] + y, width, height)
+
+
+def _pair_candidates(a, b, values, label_image):
+    """(region, candidates) for two overlapping neighbours: read as two digits, or as one."""
+    both = Region(
+        (
+            min(a.box[0], b.box[0]),
+            min(a.box[1], b.box[1]),
+            max(a.box[0] + a.box[2], b.box[0] + b.box[2]) - min(a.box[0], b.box[0]),
+            max(a.box[1] + a.box[3], b.box[1] + b.box[3]) - min(a.box[1], b.box[1]),
+        ),
+        a.labels + b.labels,
+    )
+    apart = [
+        _as_piece(part.crop(values, label_image), np.subtract(part.box[:2], both.box[:2]))
+        for part in (a, b)
+    ]
+    return both, [apart, [_as_piece(both.crop(values, label_image), (0, 0))]]
+
+
+def _readable_regions(values, label_image, kept, left, top):
+    """(region, candidates) for each group of strokes, and (box, reason) for dots and dashes."""
+    regions, skipped = [], []
+    for region in group_digits(label_image, kept):
+        crop = region.crop(values, label_image)
+        problem = shape_problem(tight_crop(crop))
+        if problem:
+            skipped.append((_shifted(region.box, left, top), problem))
+        else:
+            regions.append((region, _candidates(crop)))
+    paired, index = [], 0
+    while index < len(regions):
+        region = regions[index][0]
+        following = regions[index + 1][0] if index + 1 < len(regions) else None
+        if following is not None and _overlapping(region, following):
+            paired.append(_pair_candidates(region, following, values, label_image))
+            index += 2
+        else:
+            paired.append(regions[index])
+            index += 1
+    return paired, skipped
+
+
 def _score(probabilities, is_digit):
     return float(np.log(np.clip(probabilities.max(axis=1) * is_digit, 1e-9, 1.0)).mean())
 
@@ -82,8 +146,9 @@ def _shifted(box, left, top):
 def find_digits(ink, infer):
     """The digits in an ink map, left to right.
 
-    Each region is read whole and, when wide, cut into 2..n pieces; the reading with the best
-    mean log-confidence wins, after a prior on how many digits that width usually holds.
+    Each region is read whole and, when wide, cut into 2..n pieces; two neighbours sharing
+    most of their columns are read apart and as one digit. The reading with the best mean
+    log-confidence wins, after a prior on how many digits that width usually holds.
 
     Args:
         ink: an `model.inference.ink.Ink` that is not blank.
@@ -96,14 +161,7 @@ def find_digits(ink, infer):
     """
     values, (left, top) = ink.inked
     label_image, kept = components(values)
-    regions, skipped = [], []
-    for region in group_digits(label_image, kept):
-        crop = region.crop(values, label_image)
-        problem = shape_problem(tight_crop(crop))
-        if problem:
-            skipped.append((_shifted(region.box, left, top), problem))
-        else:
-            regions.append((region, _candidates(crop)))
+    regions, skipped = _readable_regions(values, label_image, kept, left, top)
     if not regions:
         return [], skipped
     digit_width = _digit_width([region for region, _ in regions])
