@@ -5,6 +5,7 @@ import io
 from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from model import config
@@ -84,8 +85,10 @@ async def _form_files(request, limit):
     await read_body(request, limit)
     try:
         form = await request.form(max_files=config.MAX_BATCH_FILES, max_fields=100)
-    except MultiPartException as error:
-        raise RequestError(422, f"the multipart form cannot be read: {error}") from error
+    except (MultiPartException, HTTPException) as error:
+        # Starlette answers a bad form with 400; it is a malformed request: 422 here.
+        message = getattr(error, "detail", None) or str(error)
+        raise RequestError(422, f"the multipart form cannot be read: {message}") from error
     files = [
         value
         for key, value in form.multi_items()
