@@ -331,6 +331,8 @@ def cmd_serve(args):
         workers=args.workers,
         access_log=args.access_log,
         log_level="info",
+        # A worker busy reading pictures on a loaded machine is slow to answer, not dead.
+        timeout_worker_healthcheck=30,
     )
     return 0
 

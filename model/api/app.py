@@ -130,18 +130,19 @@ def create_app(predictors=None, api_key=None):
     )
     app.add_middleware(RequestIds)
 
-    def check_key(request: Request):
+    # Async, so FastAPI runs them in the event loop, not in a thread of their own.
+    async def check_key(request: Request):
         if not api_key:
             return
         if not _key_matches(request, api_key):
             raise HTTPException(401, "send the API key as 'Authorization: Bearer <key>'")
 
-    def check_admin_key(request: Request):
+    async def check_admin_key(request: Request):
         if not api_key:
             raise HTTPException(
                 403, f"feedback through the API needs an API key: set {paths.API_KEY_ENV}"
             )
-        check_key(request)
+        await check_key(request)
 
     @app.exception_handler(HTTPException)
     async def http_error(request, error):
