@@ -7,7 +7,8 @@ The clients are threads of one child process, each with its own keep-alive conne
 (http.client, the cheapest client in the standard library), so the client's own cost is
 small but shares the machine's cores with the server.
 
-    python -m bench.api [--quick] [--mnist-dir DIR] [--workers N] [--predictors N] [--out FILE]
+    python -m bench.api --mnist-dir ../shared/mnist --out bench/api.json  # 2 workers x 1 predictor
+    python -m bench.api --quick [--workers N] [--predictors N]  # 1 s a level
 """
 
 import http.client
@@ -111,7 +112,7 @@ def _warm_up(port, png, calls=50):
     connection.close()
 
 
-def run(mnist_dir=None, quick=False, workers=1, predictors=2):
+def run(mnist_dir=None, quick=False, workers=2, predictors=1):
     """Measures the in-process baseline and the server under load; returns the JSON-ready
     result."""
     from model.inference.predictor import Predictor
@@ -161,8 +162,8 @@ def run(mnist_dir=None, quick=False, workers=1, predictors=2):
 
 if __name__ == "__main__":
     arguments = parser(__doc__)
-    arguments.add_argument("--workers", type=int, default=1)
-    arguments.add_argument("--predictors", type=int, default=2)
+    arguments.add_argument("--workers", type=int, default=2)
+    arguments.add_argument("--predictors", type=int, default=1)
     arguments.add_argument("--out", help="also write the result to this JSON file")
     arguments = arguments.parse_args()
     result = run(arguments.mnist_dir, arguments.quick, arguments.workers, arguments.predictors)
