@@ -271,3 +271,41 @@ def test_a_tampered_active_version_is_not_served(private_data):
     with TestClient(create_app(api_key="")) as local:
         assert "refusing model version" in _error(local.get("/readyz"), 503)
         assert "no model can be served" in _error(local.post("/v1/read", content=CHALK_7), 503)
+
+
+def test_no_predictor_is_lent_to_two_requests_at_once():
+    predictors = Predictors(size=2)
+    in_use, overlaps, lock = set(), [], threading.Lock()
+
+    def borrow_often():
+        for _ in range(50):
+            with predictors.borrow() as (_, predictor):
+                with lock:
+                    overlaps.append(id(predictor) in in_use)
+                    in_use.add(id(predictor))
+                predictor.predict(CHALK_7)
+                with lock:
+                    in_use.discard(id(predictor))
+
+    threads = [threading.Thread(target=borrow_often) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(overlaps) == 300 and not any(overlaps)
+    assert predictors._pool.predictors.qsize() == 2
+
+
+def test_a_newly_activated_version_is_served_without_a_restart(monkeypatch):
+    from model.api import predictors as module
+
+    monkeypatch.setattr(module, "CHECK_EVERY", 0.0)
+    predictors = Predictors(size=1)
+    with predictors.borrow() as (version, _):
+        assert version == "v1"
+    registry = Registry()
+    new = add_bundled_copy(registry)
+    with predictors.borrow() as (version, predictor):
+        assert version == new and predictor.predict(CHALK_7).digit == 7
+    registry.rollback()
+    assert predictors.status() == ("v1", None)

@@ -207,14 +207,14 @@ def create_app(predictors=None, api_key=None):
     )
     def model_info():
         with predictors.borrow() as (version, predictor):
-            checksums = predictors.registry().status(version)
-            return {
-                "version": version,
-                "engine": predictor.engine.name,
-                "threshold": predictor.threshold,
-                "checksums": checksums,
-                "card": _card_summary(predictors.card),
-            }
+            engine, threshold = predictor.engine.name, predictor.threshold
+        return {
+            "version": version,
+            "engine": engine,
+            "threshold": threshold,
+            "checksums": predictors.registry().status(version),
+            "card": _card_summary(predictors.card),
+        }
 
     @app.post(
         "/v1/predict",

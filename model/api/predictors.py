@@ -67,20 +67,24 @@ class Predictors:
             return None
         return stat.st_mtime_ns, stat.st_size, stat.st_ino
 
+    def _fresh(self, now):
+        # Looked at recently, and the look settled something (a pool or why there is none).
+        settled = self._pool is not None or self._error is not None
+        return settled and now - self._checked < CHECK_EVERY
+
     def refresh(self, force=False):
-        """Loads the active version if the manifest changed since the last look."""
-        now = time.monotonic()
-        if not force and now - self._checked < CHECK_EVERY:
+        """Loads the active version if the manifest changed since the last look; callers
+        that arrive while it loads wait for it."""
+        if not force and self._fresh(time.monotonic()):
             return
         with self._lock:
-            if not force and now - self._checked < CHECK_EVERY:
+            if not force and self._fresh(time.monotonic()):
                 return
-            self._checked = now
             try:
                 registry = self.registry()
                 stamp = self._manifest_stamp(registry)
-                if stamp == self._stamp and not force:
-                    return
+                if stamp == self._stamp and self._pool is not None and not force:
+                    return  # a refused version is looked at again: its files may be mended
                 self._stamp = stamp
                 if self._pool and self._pool.version == registry.active and not self._error:
                     return
@@ -92,6 +96,8 @@ class Predictors:
             except (RegistryError, FileNotFoundError) as error:
                 # A refused version is not served, as the app refuses it.
                 self._pool, self._error = None, str(error)
+            finally:
+                self._checked = time.monotonic()
 
     def _load(self, registry):
         predictor = registry.load_predictor()
