@@ -23,6 +23,8 @@ from model.api import schemas
 from model.api.predictors import ModelUnavailable, Predictors
 from model.api.uploads import FORMATS, RequestError, check_image, one_image, several_images
 from model.errors import FeedbackError, ImageTooLargeError, InvalidImageError
+from model.inference.image_io import load_image
+from model.operations.feedback import FeedbackStore, crop_png
 
 log = logging.getLogger("model.api")
 REQUEST_ID = re.compile(r"^[\w.-]{1,64}$")
@@ -327,7 +329,7 @@ def create_app(predictors=None, api_key=None):
         label = fields.get("label", "").strip()
         if not label.isdigit() or not label.isascii():
             raise RequestError(422, f"label must be the true digits, e.g. '2026' (got {label!r})")
-        source = fields.get("source", "api").strip() or "api"
+        source = fields.get("source", "api").strip()[:40] or "api"
         try:
             stored = await run_in_threadpool(
                 _store_feedback, predictors, upload.data, label, source
@@ -346,8 +348,6 @@ def create_app(predictors=None, api_key=None):
         dependencies=[Depends(check_admin_key)],
     )
     def feedback_summary():
-        from model.operations.feedback import FeedbackStore
-
         try:
             samples = FeedbackStore().samples(with_images=False)
         except FeedbackError as error:
@@ -371,9 +371,6 @@ def _key_matches(request, api_key):
 
 def _store_feedback(predictors, data, label, source):
     """Reads the image and stores one feedback row per digit with its true label."""
-    from model.inference.image_io import load_image
-    from model.operations.feedback import FeedbackStore, crop_png
-
     with predictors.borrow() as (version, predictor):
         reading = predictor.read(data)
         digits = reading.digits
