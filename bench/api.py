@@ -5,7 +5,9 @@ same PNGs in this process.
 Each level runs for a fixed time and the server is stopped at the end, however the run ends.
 The clients are threads of one child process, each with its own keep-alive connection
 (http.client, the cheapest client in the standard library), so the client's own cost is
-small but shares the machine's cores with the server.
+small but shares the machine's cores with the server. Other programs on the machine slow the
+wall-clock figures; the CPU time the server and the clients spent per request is reported too,
+since it hardly depends on them.
 
     python -m bench.api --mnist-dir ../shared/mnist --out bench/api.json  # 2 workers x 1 predictor
     python -m bench.api --quick [--workers N] [--predictors N]  # 1 s a level
@@ -14,6 +16,7 @@ small but shares the machine's cores with the server.
 import http.client
 import io
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -70,11 +73,12 @@ threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
 for thread in threads:
     thread.start()
 start.wait()
-began = time.perf_counter()
+began, cpu = time.perf_counter(), time.process_time()
 for thread in threads:
     thread.join()
-elapsed = time.perf_counter() - began
-print(json.dumps({"latencies": latencies, "errors": errors, "digits": digits, "seconds": elapsed}))
+elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+print(json.dumps({"latencies": latencies, "errors": errors, "digits": digits, "seconds": elapsed,
+                  "cpu_seconds": cpu}))
 """
 
 
@@ -84,9 +88,26 @@ def _png(drawing):
     return buffer.getvalue()
 
 
-def _level(port, clients, seconds, folder, count, expected):
+def _tree_cpu_seconds(root):
+    """CPU seconds (user and system) of a process and its children so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, parent = int(stat.parent.name), int(fields[1])
+        if root in (pid, parent):
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _level(port, clients, seconds, folder, count, expected, server_pid):
     """One load level's figures."""
+    server_cpu = _tree_cpu_seconds(server_pid)
     result = run_child(_LOAD, port, clients, seconds, folder, count)
+    server_cpu = _tree_cpu_seconds(server_pid) - server_cpu
     latencies = result["latencies"]
     wrong = sum(
         int(png) < count and digit != expected[int(png)] for png, digit in result["digits"].items()
@@ -99,6 +120,10 @@ def _level(port, clients, seconds, folder, count, expected):
         "p50_ms": round(float(np.percentile(latencies, 50)), 2),
         "p95_ms": round(float(np.percentile(latencies, 95)), 2),
         "errors": errors,
+        "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, len(latencies)), 2),
+        "client_cpu_ms_per_request": round(
+            1000 * result["cpu_seconds"] / max(1, len(latencies)), 2
+        ),
         **({"error_kinds": sorted(set(result["errors"]))[:5]} if result["errors"] else {}),
         **({"different_digits": wrong} if wrong else {}),
     }
@@ -133,12 +158,16 @@ def run(mnist_dir=None, quick=False, workers=2, predictors=1):
             "DIGITS_REGISTRY": str(Path(folder) / "registry"),
             "DIGITS_API_KEY": "",
         }
-        with running_server(env, workers=workers, predictors=predictors) as url:
+        server = []
+        with running_server(env, workers, predictors, started=server.append) as url:
             port = int(url.rsplit(":", 1)[1])
             _warm_up(port, pngs[0])
             for clients in CLIENTS:
-                levels.append(_level(port, clients, seconds, folder, len(pngs), expected))
+                level = _level(port, clients, seconds, folder, len(pngs), expected, server[0].pid)
+                levels.append(level)
     at_target = next(level for level in levels if level["clients"] == TARGET["clients"])
+    cpu_ms = at_target["server_cpu_ms_per_request"] + at_target["client_cpu_ms_per_request"]
+    cores = len(os.sched_getaffinity(0))
     return {
         "benchmark": "api",
         "input": "280x280 RGBA canvas as PNG (MNIST test digits re-drawn with an 18 px pen), "
@@ -150,6 +179,9 @@ def run(mnist_dir=None, quick=False, workers=2, predictors=1):
         },
         "in_process_predict": {"input": "the same PNG bytes", **in_process},
         "http": levels,
+        # What the cores could do if nothing else ran: the CPU time a request took, server and
+        # client together, at the target's level. An estimate, not a measurement.
+        "estimate_idle_machine_requests_per_second": round(cores * 1000 / cpu_ms, 1),
         "target": TARGET,
         "meets_target": None
         if quick

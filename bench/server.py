@@ -30,13 +30,14 @@ def _ready(url):
 
 
 @contextlib.contextmanager
-def running_server(env=None, workers=1, predictors=2, log=None):
+def running_server(env=None, workers=1, predictors=2, log=None, started=None):
     """Starts the API on 127.0.0.1 and yields its base URL once /readyz answers 200.
 
     Args:
         env: extra environment variables (the feedback store, the registry, the API key).
         workers, predictors: as `python -m model serve` takes them.
         log: a file to write the server's output to (default: discarded).
+        started: called with the server's `subprocess.Popen` once it is ready.
 
     Raises:
         RuntimeError: the server exited or was not ready within START_TIMEOUT seconds.
@@ -61,6 +62,8 @@ def running_server(env=None, workers=1, predictors=2, log=None):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the API server was not ready in {START_TIMEOUT:g} s")
             time.sleep(0.1)
+        if started:
+            started(server)
         yield url
     finally:
         server.terminate()
