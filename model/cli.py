@@ -314,6 +314,29 @@ def cmd_rollback(args):
     return 0
 
 
+def cmd_serve(args):
+    import os
+
+    import uvicorn
+
+    if args.predictors < 1 or args.workers < 1:
+        raise UsageError("--predictors and --workers must be at least 1")
+    # Each worker process builds its app from the environment (uvicorn imports it anew).
+    os.environ[paths.API_PREDICTORS_ENV] = str(args.predictors)
+    uvicorn.run(
+        "model.api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=args.access_log,
+        log_level="info",
+        # A worker busy reading pictures on a loaded machine is slow to answer, not dead.
+        timeout_worker_healthcheck=30,
+    )
+    return 0
+
+
 def build_parser():
     # Defaults come from model.config alone: building the parser imports no command's module.
     parser = argparse.ArgumentParser(prog="python -m model", description=__doc__)
@@ -505,6 +528,23 @@ def build_parser():
     activate.add_argument("version", help='a version id, e.g. "v1"')
     _add_registry(activate)
     activate.set_defaults(run=cmd_activate)
+
+    serve = commands.add_parser(
+        "serve",
+        help="the HTTP API (FastAPI in uvicorn): POST /v1/predict, /v1/read, /v1/read/batch, "
+        "/v1/feedback; docs at /docs",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument(
+        "--predictors",
+        type=int,
+        default=2,
+        help="predictors (LiteRT interpreters) per worker, so many requests are read at once",
+    )
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.set_defaults(run=cmd_serve)
 
     rollback = commands.add_parser("rollback", help="activate the active version's parent")
     _add_registry(rollback)

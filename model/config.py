@@ -52,6 +52,10 @@ FEEDBACK_SHARE = 0.1  # the part of each epoch's images that are feedback (less 
 # Reading: below this calibrated confidence a reading is flagged uncertain.
 UNSURE_THRESHOLD = 0.5
 
+# Uploads: the app's limit (server.maxUploadSize in .streamlit/config.toml), also the API's.
+MAX_UPLOAD_MB = 10
+MAX_BATCH_FILES = 32  # images in one POST /v1/read/batch
+
 # The study.
 ROBUSTNESS_COUNT = 500  # pictures per synthetic robustness set
 TUNING_TRIALS = 12

@@ -5,6 +5,10 @@ class InvalidImageError(ValueError):
     """The input is not an image the recognizer can read; the message says why in plain words."""
 
 
+class ImageTooLargeError(InvalidImageError):
+    """The image is over the size limits (in bytes or in pixels); the message gives the limit."""
+
+
 class FeedbackError(RuntimeError):
     """The feedback database cannot be used: not a database, corrupt, locked or unwritable.
 

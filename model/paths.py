@@ -27,6 +27,9 @@ MNIST_DIR_ENV = "MNIST_DIR"  # the MNIST folder, when --mnist-dir is not given
 FEEDBACK_DB_ENV = "DIGITS_FEEDBACK_DB"
 REGISTRY_ENV = "DIGITS_REGISTRY"
 MANIFEST_FILE = "manifest.json"
+# The HTTP API (python -m model serve): its key, and the predictors each worker process keeps.
+API_KEY_ENV = "DIGITS_API_KEY"
+API_PREDICTORS_ENV = "DIGITS_API_PREDICTORS"
 
 # The evaluation sets (USPS, real handwriting) lie beside the repository, never inside it.
 USPS_DIR_ENV = "USPS_DIR"

@@ -1,6 +1,6 @@
 """How the live model does on what users confirmed or corrected; which model version is live."""
 
-import io
+import tempfile
 
 import streamlit as st
 
@@ -30,9 +30,11 @@ st.caption(
 
 
 def export_bytes(store, kind):
-    buffer = io.BytesIO()
-    store.export_zip(buffer, kind=kind)
-    return buffer.getvalue()
+    # The zip is written to a temporary file, a few hundred rows at a time, not built in memory.
+    with tempfile.TemporaryFile() as file:
+        store.export_zip(file, kind=kind)
+        file.seek(0)
+        return file.read()
 
 
 try:

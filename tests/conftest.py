@@ -39,3 +39,27 @@ def private_data(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("DIGITS_FEEDBACK_DB", str(folder / "feedback.db"))
     monkeypatch.setenv("DIGITS_REGISTRY", str(folder / "registry"))
     return folder
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on loopback for the session (see tests/postgres.py)."""
+    from postgres import bin_folder, running_postgres
+
+    require(bin_folder() is not None, "PostgreSQL is not installed (apt-get install postgresql)")
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """The URL of a new, empty database on the test server."""
+    return postgres_server.new_database()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def feedback_location(request, tmp_path):
+    """Where a feedback store lives, once per backend: a SQLite file, a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return tmp_path / "feedback.db"
+    return request.getfixturevalue("postgres_url")

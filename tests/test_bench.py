@@ -10,7 +10,7 @@ import time
 import pytest
 from support import run_python
 
-from bench import batch, latency, memory, photos
+from bench import api, batch, latency, memory, photos
 
 pytestmark = pytest.mark.slow
 
@@ -100,3 +100,27 @@ def test_photo_benchmark(realworld_dir, monkeypatch):
     )
     assert timed_ms <= 1000 * seconds
     assert result["meets_target"] is None
+
+
+def test_api_benchmark_is_bounded_and_stops_its_server(mnist_dir, monkeypatch):
+    import socket
+
+    from bench import server
+
+    ports = []
+    original = server.free_port
+    monkeypatch.setattr(server, "free_port", lambda: ports.append(original()) or ports[-1])
+    result, seconds = _timed(lambda: api.run(str(mnist_dir), quick=True, workers=1))
+    assert [level["clients"] for level in result["http"]] == [1, 8, 32]
+    for level in result["http"]:
+        assert level["errors"] == 0 and level["requests"] > 0, level
+        assert level["p50_ms"] <= level["p95_ms"]
+        # The requests were made within the level's second (and the stragglers' last call).
+        rate = level["requests"] / api.QUICK_SECONDS
+        assert level["requests_per_second"] == pytest.approx(rate, rel=0.5)
+    assert result["in_process_predict"]["calls"] == api.DRAWINGS
+    assert result["meets_target"] is None and seconds < 120
+    # The server stopped by itself: its port answers no more.
+    (port,) = ports
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), 2):
+        pass

@@ -1,4 +1,7 @@
-"""The feedback store: round trip, concurrent writers, delete, export, and damaged databases."""
+"""The feedback store: round trip, concurrent writers, delete, export, and damaged databases.
+
+The tests of what both backends do run twice: on a SQLite file and on a real PostgreSQL server
+(the `feedback_location` fixture)."""
 
 import csv
 import io
@@ -9,12 +12,20 @@ import zipfile
 from contextlib import closing
 
 import numpy as np
+import psycopg
 import pytest
 from PIL import Image
 
 from model.data.mnist import read_idx_images, read_idx_labels
 from model.errors import FeedbackError
-from model.operations.feedback import FeedbackStore, crop_png, default_path, png_bytes
+from model.operations.feedback import (
+    FeedbackStore,
+    crop_png,
+    default_location,
+    default_path,
+    png_bytes,
+)
+from model.operations.postgres import without_password
 
 PROCESSES = 8
 ADDS_PER_PROCESS = 50
@@ -38,9 +49,12 @@ def _add_many(path, worker, start):
         )
 
 
-def test_round_trip_keeps_every_field(tmp_path):
-    store = FeedbackStore(tmp_path / "new" / "feedback.db")
-    assert store.count() == 0 and (tmp_path / "new" / "feedback.db").is_file()
+def test_round_trip_keeps_every_field(tmp_path, feedback_location):
+    sqlite = not isinstance(feedback_location, str)
+    location = tmp_path / "new" / "feedback.db" if sqlite else feedback_location
+    store = FeedbackStore(location)
+    assert store.count() == 0 and store.backend == ("sqlite" if sqlite else "postgresql")
+    assert not sqlite or location.is_file()
     crop = png_bytes(np.full((40, 30, 3), 200, dtype=np.uint8))
     row_id = store.add(
         image28=_image(1),
@@ -67,14 +81,15 @@ def test_round_trip_keeps_every_field(tmp_path):
     ids, images, labels = store.arrays()
     assert ids.tolist() == [row_id, confirmed] and labels.tolist() == [1, 3]
     np.testing.assert_array_equal(images[1], _image(2))
-    # A second store on the same file sees the same rows.
-    assert FeedbackStore(tmp_path / "new" / "feedback.db").count() == 2
-    with sqlite3.connect(tmp_path / "new" / "feedback.db") as connection:
-        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # A second store on the same database sees the same rows.
+    assert FeedbackStore(location).count() == 2
+    if sqlite:
+        with sqlite3.connect(location) as connection:
+            assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_eight_processes_adding_at_once_lose_nothing(tmp_path):
-    path = tmp_path / "feedback.db"
+def test_eight_processes_adding_at_once_lose_nothing(feedback_location):
+    path = feedback_location
     FeedbackStore(path)
     context = multiprocessing.get_context("spawn")
     start = context.Event()
@@ -93,8 +108,8 @@ def test_eight_processes_adding_at_once_lose_nothing(tmp_path):
     assert np.bincount(labels, minlength=10)[:PROCESSES].tolist() == [ADDS_PER_PROCESS] * 8
 
 
-def test_threads_sharing_one_store_lose_nothing(tmp_path):
-    store = FeedbackStore(tmp_path / "feedback.db")
+def test_threads_sharing_one_store_lose_nothing(feedback_location):
+    store = FeedbackStore(feedback_location)
 
     def add_25():
         for _ in range(25):
@@ -108,8 +123,8 @@ def test_threads_sharing_one_store_lose_nothing(tmp_path):
     assert store.count() == 100
 
 
-def test_delete_one_sample(tmp_path):
-    store = FeedbackStore(tmp_path / "feedback.db")
+def test_delete_one_sample(feedback_location):
+    store = FeedbackStore(feedback_location)
     first, second = (
         store.add(image28=_image(i), predicted=i, label=i, confidence=0.9, source="photo")
         for i in range(2)
@@ -135,8 +150,8 @@ def _filled_store(path):
     return store
 
 
-def test_export_png_and_csv_zip(tmp_path):
-    store = _filled_store(tmp_path / "feedback.db")
+def test_export_png_and_csv_zip(tmp_path, feedback_location):
+    store = _filled_store(feedback_location)
     assert store.export_zip(tmp_path / "export.zip") == 3
     with zipfile.ZipFile(tmp_path / "export.zip") as archive:
         rows = list(csv.DictReader(io.StringIO(archive.read("feedback.csv").decode())))
@@ -148,8 +163,8 @@ def test_export_png_and_csv_zip(tmp_path):
         assert rows[2]["predicted"] == "3" and rows[2]["model_version"] == "v1"
 
 
-def test_export_idx_is_readable_by_the_mnist_reader(tmp_path):
-    store = _filled_store(tmp_path / "feedback.db")
+def test_export_idx_is_readable_by_the_mnist_reader(tmp_path, feedback_location):
+    store = _filled_store(feedback_location)
     images_path, labels_path = store.export_idx(tmp_path / "idx")
     expected = np.stack([_image(index) for index in range(3)])
     np.testing.assert_array_equal(read_idx_images(images_path), expected)
@@ -221,8 +236,8 @@ def test_a_locked_database_gives_a_clear_error_and_keeps_its_rows(tmp_path):
         ({"crop_png": b"GIF89a"}, "PNG"),
     ],
 )
-def test_bad_arguments_are_refused(tmp_path, changes, message):
-    store = FeedbackStore(tmp_path / "feedback.db")
+def test_bad_arguments_are_refused(feedback_location, changes, message):
+    store = FeedbackStore(feedback_location)
     arguments = dict(image28=_image(0), predicted=7, label=1, confidence=0.6, source="canvas")
     with pytest.raises(ValueError, match=message):
         store.add(**{**arguments, **changes})
@@ -231,8 +246,40 @@ def test_bad_arguments_are_refused(tmp_path, changes, message):
 
 def test_default_path_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITS_FEEDBACK_DB", str(tmp_path / "elsewhere.db"))
-    assert default_path() == tmp_path / "elsewhere.db"
+    assert default_path() == default_location() == tmp_path / "elsewhere.db"
     assert FeedbackStore().path == tmp_path / "elsewhere.db"
+
+
+@pytest.mark.slow
+def test_a_postgresql_url_in_the_environment_picks_postgresql(postgres_url, monkeypatch):
+    monkeypatch.setenv("DIGITS_FEEDBACK_DB", postgres_url)
+    assert default_location() == postgres_url
+    store = FeedbackStore()
+    assert store.backend == "postgresql" and store.path == postgres_url and store.count() == 0
+
+
+def test_a_postgresql_password_is_never_shown():
+    url = "postgresql://app:s3cret@db.internal:5432/digits"
+    assert without_password(url) == "postgresql://app:***@db.internal:5432/digits"
+    assert without_password("postgresql://app@db/digits") == "postgresql://app@db/digits"
+
+
+@pytest.mark.slow
+def test_an_unreachable_postgresql_gives_a_clear_error():
+    from bench.server import free_port
+
+    url = f"postgresql://app:s3cret@127.0.0.1:{free_port()}/digits"
+    with pytest.raises(FeedbackError, match="cannot use the feedback database") as error:
+        FeedbackStore(url, timeout=2)
+    assert "s3cret" not in str(error.value)
+
+
+@pytest.mark.slow
+def test_another_programs_feedback_table_is_refused(postgres_url):
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE feedback (comment TEXT)")
+    with pytest.raises(FeedbackError, match="not a feedback store's"):
+        FeedbackStore(postgres_url)
 
 
 def test_crop_png_keeps_a_margin_and_shrinks_big_crops():
@@ -243,8 +290,8 @@ def test_crop_png_keeps_a_margin_and_shrinks_big_crops():
     assert max(big.size) == 256
 
 
-def test_a_numbers_digits_are_stored_together(tmp_path):
-    store = FeedbackStore(tmp_path / "feedback.db")
+def test_a_numbers_digits_are_stored_together(feedback_location):
+    store = FeedbackStore(feedback_location)
     digits = [
         dict(image28=_image(i), predicted=i, label=label, confidence=0.8, source="canvas")
         for i, label in enumerate([2, 0, 2, 6])
@@ -256,15 +303,31 @@ def test_a_numbers_digits_are_stored_together(tmp_path):
     assert store.count() == 4  # the valid first digit was not stored alone
 
 
-def test_a_failure_halfway_through_a_number_stores_none_of_it(tmp_path):
-    path = tmp_path / "feedback.db"
-    store = FeedbackStore(path)
-    store.add(image28=_image(0), predicted=1, label=1, confidence=1, source="canvas")
-    with closing(sqlite3.connect(path)) as connection, connection:
+def _fail_on_nines(location):
+    """A trigger that makes storing a 9 fail, as a full disk would."""
+    if isinstance(location, str):
+        with psycopg.connect(location, autocommit=True) as connection:
+            connection.execute(
+                "CREATE FUNCTION full_disk() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'could not extend file: No space left on device'; END $$ "
+                "LANGUAGE plpgsql"
+            )
+            connection.execute(
+                "CREATE TRIGGER full_disk BEFORE INSERT ON feedback FOR EACH ROW "
+                "WHEN (NEW.label = 9) EXECUTE FUNCTION full_disk()"
+            )
+        return
+    with closing(sqlite3.connect(location)) as connection, connection:
         connection.execute(
             "CREATE TRIGGER full_disk BEFORE INSERT ON feedback WHEN NEW.label = 9 "
             "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
         )
+
+
+def test_a_failure_halfway_through_a_number_stores_none_of_it(feedback_location):
+    store = FeedbackStore(feedback_location)
+    store.add(image28=_image(0), predicted=1, label=1, confidence=1, source="canvas")
+    _fail_on_nines(feedback_location)
     digits = [
         dict(image28=_image(i), predicted=label, label=label, confidence=0.9, source="photo")
         for i, label in enumerate([4, 9, 1])
@@ -272,3 +335,24 @@ def test_a_failure_halfway_through_a_number_stores_none_of_it(tmp_path):
     with pytest.raises(FeedbackError):
         store.add_many(digits)
     assert store.count() == 1
+
+
+def test_export_streams_rows_instead_of_holding_them(tmp_path, feedback_location):
+    import tracemalloc
+
+    store = FeedbackStore(feedback_location)
+    noise = np.random.default_rng(0).integers(0, 256, (80, 80, 3), dtype=np.uint8)
+    crop = png_bytes(noise)  # ~19 kB that do not compress: 3,000 rows are ~60 MB
+    digit = dict(image28=_image(0), predicted=1, label=1, confidence=0.9, source="canvas")
+    store.add_many([{**digit, "crop_png": crop}] * 3000)
+    tracemalloc.start()
+    try:
+        with open(tmp_path / "export.zip", "wb") as file:
+            assert store.export_zip(file) == 3000
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 25 * 1024 * 1024, f"the export held {peak / 2**20:.0f} MB at once"
+    with zipfile.ZipFile(tmp_path / "export.zip") as archive:
+        assert len(archive.namelist()) == 1 + 2 * 3000
+        assert archive.read(f"crops/{store.samples(limit=1)[0].id}.png") == crop

@@ -1,8 +1,9 @@
-"""The package's import rules: reading a picture never pulls in TensorFlow, training or the study.
+"""The package's import rules: reading a picture (in the app, the CLI or the HTTP API) never pulls
+in TensorFlow, training or the study.
 
 Checked twice: statically, on every module's import statements, and for real, on `sys.modules`
-in a fresh process after importing the predictor, rendering the app's pages and running the
-CLI's reading commands.
+in a fresh process after importing the predictor, rendering the app's pages, running the CLI's
+reading commands and reading through the API.
 """
 
 import ast
@@ -37,9 +38,11 @@ def _breaks(names, forbidden):
 
 
 @pytest.mark.parametrize(
-    "path", sorted((ROOT / "model" / "inference").glob("*.py")), ids=lambda path: path.name
+    "path",
+    sorted([*(ROOT / "model" / "inference").glob("*.py"), *(ROOT / "model" / "api").glob("*.py")]),
+    ids=lambda path: str(path.relative_to(ROOT / "model")),
 )
-def test_inference_modules_never_import_training_study_or_tensorflow(path):
+def test_inference_and_api_modules_never_import_training_study_or_tensorflow(path):
     # Anywhere in the file for training and the study; TF and Keras only at module level,
     # since the Keras engine imports Keras inside the function that a caller asks for.
     assert _breaks(_imports(path, top_level_only=False), ("model.training", "model.study")) == []
@@ -73,13 +76,17 @@ def test_the_rules_checker_sees_a_broken_rule(tmp_path):
 _CHECK = """
 import json, sys
 from streamlit.testing.v1 import AppTest
+from fastapi.testclient import TestClient
 from model import Predictor
+from model.api.app import create_app
 from model.cli import main
 
 predictor = Predictor.load()
 predictor.predict(sys.argv[1])
 assert main(["predict", sys.argv[1]]) == 0
 assert main(["read", sys.argv[1]]) == 0
+with TestClient(create_app(api_key="")) as client:
+    assert client.post("/v1/read", content=open(sys.argv[1], "rb").read()).status_code == 200
 for page in sys.argv[2:]:
     at = AppTest.from_file(page, default_timeout=120).run()
     assert not at.exception, (page, at.exception)

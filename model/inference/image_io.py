@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from model.errors import InvalidImageError
+from model.errors import ImageTooLargeError, InvalidImageError
 
 # Refuse decompression bombs: larger images raise instead of allocating gigabytes. JPEG
 # photos up to 8x larger on each side are decoded at reduced size instead (camera pictures).
@@ -44,7 +44,7 @@ def _reduce_if_huge(image, name):
         image.draft(image.mode, (side, int(side * height / width)))
         if image.size[0] * image.size[1] <= MAX_PIXELS:
             return
-    raise InvalidImageError(
+    raise ImageTooLargeError(
         f"{name} is too large to decode safely ({width}x{height} pixels; the limit is "
         f"{MAX_PIXELS:,} pixels, or {MAX_PIXELS * JPEG_REDUCTION**2:,} for a JPEG)"
     )
@@ -83,7 +83,7 @@ def _check_array(array):
     if array.shape[0] < 1 or array.shape[1] < 1:
         raise InvalidImageError(f"the image is empty ({array.shape[0]}x{array.shape[1]} pixels)")
     if array.shape[0] * array.shape[1] > MAX_PIXELS:
-        raise InvalidImageError(f"the image is too large (over {MAX_PIXELS:,} pixels)")
+        raise ImageTooLargeError(f"the image is too large (over {MAX_PIXELS:,} pixels)")
     if array.dtype != np.uint8:
         values = array.astype(np.float64)
         if not np.all(np.isfinite(values)):

@@ -1,12 +1,15 @@
-"""User feedback: confirmed and corrected readings, kept in SQLite for monitoring and fine-tuning.
+"""User feedback: confirmed and corrected readings, kept for monitoring and fine-tuning.
 
 One row per digit: the 28x28 image the model saw, a PNG of the original crop, the digit the
-model predicted, the true label, the confidence, the model version, the source (canvas or
-photo) and when. The database is one file in WAL mode, created on first use; every write is
-one short transaction (a number's digits are stored together or not at all), retried while
-another writer holds the lock, so several app sessions and processes can write at once without
-losing a row. A file that is not a feedback
-database is never written to.
+model predicted, the true label, the confidence, the model version, the source (canvas, photo
+or api) and when. Every write is one short transaction (a number's digits are stored together
+or not at all), so several app sessions and processes can write at once without losing a row.
+
+Two backends, chosen by $DIGITS_FEEDBACK_DB: a file path is an embedded SQLite database (the
+default, `data/feedback.db`), one file in WAL mode whose writes are retried while another
+writer holds the lock; a `postgresql://` URL is a PostgreSQL database
+(`model/operations/postgres.py`) that several replicas of the app and the API share. A file
+that is not a feedback database is never written to.
 """
 
 import csv
@@ -74,8 +77,25 @@ class Sample:
         return self.predicted == self.label
 
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+EXPORT_CHUNK = 500  # rows read at a time while exporting
+
+
+def is_postgres_url(location):
+    """Whether a feedback location is a PostgreSQL URL rather than a SQLite file."""
+    return isinstance(location, str) and location.startswith(POSTGRES_SCHEMES)
+
+
+def default_location():
+    """$DIGITS_FEEDBACK_DB (a file path or a postgresql:// URL), else `data/feedback.db`."""
+    location = os.environ.get(paths.FEEDBACK_DB_ENV)
+    if is_postgres_url(location):
+        return location
+    return Path(location or paths.DATA_DIR / "feedback.db")
+
+
 def default_path():
-    """$DIGITS_FEEDBACK_DB, else `data/feedback.db` in the repository."""
+    """$DIGITS_FEEDBACK_DB as a SQLite file path, else `data/feedback.db` in the repository."""
     return Path(os.environ.get(paths.FEEDBACK_DB_ENV) or paths.DATA_DIR / "feedback.db")
 
 
@@ -184,31 +204,25 @@ def _row(
     return (created, source, predicted, label, confidence, model_version, image, crop_png)
 
 
-class FeedbackStore:
-    """The feedback database: `FeedbackStore(path)`, then `add`, `count`, `samples`, `delete`.
-
-    Every method opens its own connection, so one store may be shared by threads, and any
-    number of stores (in any number of processes) may use the same file.
-
-    Args:
-        path: the SQLite file (default: `default_path()`); it and its folder are created on
-            first use.
-        timeout: seconds an operation waits while other writers hold the database.
+class SQLiteBackend:
+    """The embedded backend: one SQLite file in WAL mode, a connection per operation.
 
     Raises:
         FeedbackError: the file is not a feedback database, is corrupt, locked for longer than
             `timeout`, or cannot be created. The file is left as it was.
     """
 
-    def __init__(self, path=None, timeout=BUSY_TIMEOUT):
-        self.path = Path(path) if path else default_path()
+    kind = "sqlite"
+
+    def __init__(self, path, timeout=BUSY_TIMEOUT):
+        self.path = Path(path)
         self.timeout = float(timeout)
         self._check_header()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise self._error(error) from error
-        self._run(self._create_schema)
+        self.run(self._create_schema)
 
     def _check_header(self):
         # Read-only look before SQLite opens anything: a stranger's file is refused untouched.
@@ -258,7 +272,7 @@ class FeedbackStore:
             )
         return FeedbackError(f"cannot use the feedback database {self.path}: {message}")
 
-    def _run(self, action, write=False):
+    def run(self, action, write=False):
         """Runs `action(connection)` in one transaction, retrying while the database is busy."""
         deadline = time.monotonic() + self.timeout
         delay = 0.005
@@ -282,6 +296,45 @@ class FeedbackStore:
                 raise self._error(error) from error
             except sqlite3.DatabaseError as error:
                 raise self._error(error) from error
+
+
+class FeedbackStore:
+    """The feedback database: `FeedbackStore(location)`, then `add`, `count`, `samples`, `delete`.
+
+    Every method opens its own connection, so one store may be shared by threads, and any
+    number of stores (in any number of processes) may use the same database.
+
+    Args:
+        path: a SQLite file (created, with its folder, on first use) or a `postgresql://` URL
+            (the table is created on first use); default: `default_location()`.
+        timeout: seconds an operation waits while other writers hold the database.
+
+    Raises:
+        FeedbackError: the database cannot be used: not a feedback database, corrupt, locked
+            for longer than `timeout`, unreachable, or cannot be created. A file is left as
+            it was.
+    """
+
+    def __init__(self, path=None, timeout=BUSY_TIMEOUT):
+        location = path or default_location()
+        if is_postgres_url(location):
+            from model.operations.postgres import PostgresBackend
+
+            self._backend = PostgresBackend(location, timeout)
+            self.path = self._backend.name  # the URL without its password, for messages
+        else:
+            self._backend = SQLiteBackend(location, timeout)
+            self.path = self._backend.path
+        self.timeout = float(timeout)
+
+    @property
+    def backend(self):
+        """ "sqlite" or "postgresql"."""
+        return self._backend.kind
+
+    def _run(self, action, write=False):
+        """Runs `action(connection)` in one transaction (see the backends)."""
+        return self._backend.run(action, write)
 
     def add(
         self,
@@ -349,9 +402,9 @@ class FeedbackStore:
             return [
                 connection.execute(
                     f"INSERT INTO feedback ({COLUMNS.removeprefix('id, ')}, image28, crop_png) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     row,
-                ).lastrowid
+                ).fetchone()[0]
                 for row in rows
             ]
 
@@ -429,11 +482,30 @@ class FeedbackStore:
         write_idx(folder / LABELS_IDX, labels)
         return folder / IMAGES_IDX, folder / LABELS_IDX
 
+    def _oldest_first(self, columns):
+        """Rows of `columns`, oldest first, read EXPORT_CHUNK at a time (never all at once);
+        rows added meanwhile are left out."""
+        last = self._run(lambda c: c.execute("SELECT MAX(id) FROM feedback").fetchone()[0])
+        query = f"SELECT {columns} FROM feedback WHERE id > ? AND id <= ? ORDER BY id LIMIT ?"
+        after = 0
+        while last is not None and after < last:
+            rows = self._run(
+                lambda c, after=after: c.execute(query, (after, last, EXPORT_CHUNK)).fetchall()
+            )
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1][0]
+
     def export_zip(self, target, kind="png"):
         """Writes everything to a zip: `feedback.csv`, plus the images as PNG or IDX files.
 
+        The rows are read a few hundred at a time and the zip is written as they come, so
+        the memory used stays small however many samples there are (give a file or a path,
+        not a `BytesIO`, to keep it so).
+
         Args:
-            target: a path, or a binary file object (such as `io.BytesIO`).
+            target: a path, or a binary file object (a `tempfile.TemporaryFile`, `io.BytesIO`).
             kind: "png": `images/<id>.png` (28x28) and `crops/<id>.png` (the original crop);
                 "idx": the two IDX .gz files of `export_idx`, in the order of the CSV.
 
@@ -445,30 +517,47 @@ class FeedbackStore:
         """
         if kind not in ("png", "idx"):
             raise ValueError(f"kind must be 'png' or 'idx', not {kind!r}")
-        samples = self.samples()[::-1]  # oldest first, as `arrays` and `export_idx`
-        table = io.StringIO()
-        writer = csv.writer(table)
-        writer.writerow([*CSV_COLUMNS, "image", "crop"] if kind == "png" else CSV_COLUMNS)
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-            for sample in samples:
-                row = [getattr(sample, column) for column in CSV_COLUMNS]
+        columns = COLUMNS + (", image28, crop_png" if kind == "png" else ", image28")
+        count = 0
+        images, labels = [], []
+        with (
+            tempfile.TemporaryFile("w+", newline="") as table,
+            zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive,
+        ):
+            writer = csv.writer(table)
+            writer.writerow([*CSV_COLUMNS, "image", "crop"] if kind == "png" else CSV_COLUMNS)
+            for row in self._oldest_first(columns):
+                count += 1
+                values = list(row[: len(CSV_COLUMNS)])
                 if kind == "png":
-                    image_name = f"images/{sample.id}.png"
-                    crop_name = f"crops/{sample.id}.png" if sample.crop_png else ""
-                    archive.writestr(image_name, png_bytes(sample.image28))
+                    image28, crop = row[len(CSV_COLUMNS) :]
+                    image_name = f"images/{values[0]}.png"
+                    crop_name = f"crops/{values[0]}.png" if crop else ""
+                    archive.writestr(image_name, png_bytes(_image28(image28)))
                     if crop_name:
-                        archive.writestr(crop_name, sample.crop_png)
-                    row += [image_name, crop_name]
-                writer.writerow(row)
+                        archive.writestr(crop_name, bytes(crop))
+                    values += [image_name, crop_name]
+                else:
+                    # 784 bytes a sample: 16 MB for 20,000, for the IDX files at the end.
+                    images.append(_image28(row[-1]))
+                    labels.append(values[CSV_COLUMNS.index("label")])
+                writer.writerow(values)
             if kind == "idx":
-                images = _stack([sample.image28 for sample in samples])
-                labels = np.array([s.label for s in samples], dtype=np.uint8)
                 with tempfile.TemporaryDirectory() as folder:
-                    for name, array in ((IMAGES_IDX, images), (LABELS_IDX, labels)):
+                    arrays = (_stack(images), np.array(labels, dtype=np.uint8))
+                    for name, array in zip((IMAGES_IDX, LABELS_IDX), arrays, strict=True):
                         write_idx(Path(folder) / name, array)
                         archive.write(Path(folder) / name, name)
-            archive.writestr(CSV_FILE, table.getvalue())
-        return len(samples)
+            table.seek(0)
+            with archive.open(CSV_FILE, "w") as entry:
+                _copy_text(table, entry)
+        return count
+
+
+def _copy_text(source, binary_target, chunk=1 << 20):
+    """Copies a text file into a binary file object as UTF-8, a chunk at a time."""
+    while text := source.read(chunk):
+        binary_target.write(text.encode("utf-8"))
 
 
 def _sample(row):

@@ -1,0 +1,204 @@
+"""Load on the HTTP API: a real uvicorn server on loopback, 1, 8 and 32 concurrent clients
+sending 280x280 canvas drawings (PNG) to POST /v1/predict, beside `Predictor.predict` on the
+same PNGs in this process.
+
+Each level runs for a fixed time and the server is stopped at the end, however the run ends.
+The clients are threads of one child process, each with its own keep-alive connection
+(http.client, the cheapest client in the standard library), so the client's own cost is
+small but shares the machine's cores with the server. Other programs on the machine slow the
+wall-clock figures; the CPU time the server and the clients spent per request is reported too,
+since it hardly depends on them.
+
+    python -m bench.api --mnist-dir ../shared/mnist --out bench/api.json  # 2 workers x 1 predictor
+    python -m bench.api --quick [--workers N] [--predictors N]  # 1 s a level
+"""
+
+import http.client
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from bench.common import canvases, emit, machine, parser, run_child, summary, time_calls
+from bench.server import running_server
+
+CLIENTS = (1, 8, 32)
+SECONDS = 8.0
+QUICK_SECONDS = 1.0
+DRAWINGS = 200
+TARGET = {
+    "clients": 8,
+    "requests_per_second": 400,
+    "p95_ms": 50.0,
+    "goal_requests_per_second": 1000,
+}
+
+# Runs in a child process: `clients` threads post the PNGs for `seconds`, then prints the
+# latencies (ms), the errors and the digits each answer gave.
+_LOAD = """
+import http.client, json, sys, threading, time
+port, clients, seconds, folder = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+pngs = [open(f"{folder}/{index}.png", "rb").read() for index in range(int(sys.argv[5]))]
+latencies, errors, digits = [], [], {}
+start = threading.Barrier(clients + 1)
+
+def client(number):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    start.wait()
+    stop = time.perf_counter() + seconds
+    index = number
+    while time.perf_counter() < stop:
+        png = index % len(pngs)
+        began = time.perf_counter()
+        try:
+            connection.request("POST", "/v1/predict", pngs[png], {"Content-Type": "image/png"})
+            answer = connection.getresponse()
+            body = answer.read()
+            if answer.status != 200:
+                errors.append(f"HTTP {answer.status}")
+            else:
+                digits[png] = json.loads(body)["digit"]
+        except (OSError, http.client.HTTPException) as error:
+            errors.append(type(error).__name__)
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        latencies.append((time.perf_counter() - began) * 1000)
+        index += clients
+
+threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+for thread in threads:
+    thread.start()
+start.wait()
+began, cpu = time.perf_counter(), time.process_time()
+for thread in threads:
+    thread.join()
+elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+print(json.dumps({"latencies": latencies, "errors": errors, "digits": digits, "seconds": elapsed,
+                  "cpu_seconds": cpu}))
+"""
+
+
+def _png(drawing):
+    buffer = io.BytesIO()
+    Image.fromarray(drawing).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _tree_cpu_seconds(root):
+    """CPU seconds (user and system) of a process and its children so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, parent = int(stat.parent.name), int(fields[1])
+        if root in (pid, parent):
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _level(port, clients, seconds, folder, count, expected, server_pid):
+    """One load level's figures."""
+    server_cpu = _tree_cpu_seconds(server_pid)
+    result = run_child(_LOAD, port, clients, seconds, folder, count)
+    server_cpu = _tree_cpu_seconds(server_pid) - server_cpu
+    latencies = result["latencies"]
+    wrong = sum(
+        int(png) < count and digit != expected[int(png)] for png, digit in result["digits"].items()
+    )
+    errors = len(result["errors"]) + wrong
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "requests_per_second": round(len(latencies) / result["seconds"], 1),
+        "p50_ms": round(float(np.percentile(latencies, 50)), 2),
+        "p95_ms": round(float(np.percentile(latencies, 95)), 2),
+        "errors": errors,
+        "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, len(latencies)), 2),
+        "client_cpu_ms_per_request": round(
+            1000 * result["cpu_seconds"] / max(1, len(latencies)), 2
+        ),
+        **({"error_kinds": sorted(set(result["errors"]))[:5]} if result["errors"] else {}),
+        **({"different_digits": wrong} if wrong else {}),
+    }
+
+
+def _warm_up(port, png, calls=50):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    for _ in range(calls):
+        connection.request("POST", "/v1/predict", png, {"Content-Type": "image/png"})
+        connection.getresponse().read()
+    connection.close()
+
+
+def run(mnist_dir=None, quick=False, workers=2, predictors=1):
+    """Measures the in-process baseline and the server under load; returns the JSON-ready
+    result."""
+    from model.inference.predictor import Predictor
+
+    seconds = QUICK_SECONDS if quick else SECONDS
+    pngs = [_png(drawing) for drawing in canvases(mnist_dir, DRAWINGS)]
+    predictor = Predictor.load()
+    expected = [predictor.predict(png).digit for png in pngs]
+    in_process = summary(time_calls(predictor.predict, pngs * (1 if quick else 3)))
+    in_process["requests_per_second_one_thread"] = round(1000 / in_process["mean_ms"], 1)
+
+    levels = []
+    with tempfile.TemporaryDirectory() as folder:
+        for index, png in enumerate(pngs):
+            Path(folder, f"{index}.png").write_bytes(png)
+        env = {
+            "DIGITS_FEEDBACK_DB": str(Path(folder) / "feedback.db"),
+            "DIGITS_REGISTRY": str(Path(folder) / "registry"),
+            "DIGITS_API_KEY": "",
+        }
+        server = []
+        with running_server(env, workers, predictors, started=server.append) as url:
+            port = int(url.rsplit(":", 1)[1])
+            _warm_up(port, pngs[0])
+            for clients in CLIENTS:
+                level = _level(port, clients, seconds, folder, len(pngs), expected, server[0].pid)
+                levels.append(level)
+    at_target = next(level for level in levels if level["clients"] == TARGET["clients"])
+    cpu_ms = at_target["server_cpu_ms_per_request"] + at_target["client_cpu_ms_per_request"]
+    cores = len(os.sched_getaffinity(0))
+    return {
+        "benchmark": "api",
+        "input": "280x280 RGBA canvas as PNG (MNIST test digits re-drawn with an 18 px pen), "
+        "POST /v1/predict as the raw body, keep-alive connections",
+        "server": {
+            "workers": workers,
+            "predictors_per_worker": predictors,
+            "seconds_per_level": seconds,
+        },
+        "in_process_predict": {"input": "the same PNG bytes", **in_process},
+        "http": levels,
+        # What the cores could do if nothing else ran: the CPU time a request took, server and
+        # client together, at the target's level. An estimate, not a measurement.
+        "estimate_idle_machine_requests_per_second": round(cores * 1000 / cpu_ms, 1),
+        "target": TARGET,
+        "meets_target": None
+        if quick
+        else at_target["requests_per_second"] >= TARGET["requests_per_second"]
+        and at_target["p95_ms"] <= TARGET["p95_ms"]
+        and at_target["errors"] == 0,
+        "machine": machine(),
+    }
+
+
+if __name__ == "__main__":
+    arguments = parser(__doc__)
+    arguments.add_argument("--workers", type=int, default=2)
+    arguments.add_argument("--predictors", type=int, default=1)
+    arguments.add_argument("--out", help="also write the result to this JSON file")
+    arguments = arguments.parse_args()
+    result = run(arguments.mnist_dir, arguments.quick, arguments.workers, arguments.predictors)
+    if arguments.out:
+        Path(arguments.out).write_text(json.dumps(result, indent=2) + "\n")
+    emit(result)

@@ -1,0 +1,76 @@
+"""A real `python -m model serve` on a free loopback port, for the API benchmark and tests."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from bench.common import ROOT
+
+START_TIMEOUT = 90.0
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _ready(url):
+    try:
+        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as answer:
+            return answer.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextlib.contextmanager
+def running_server(env=None, workers=1, predictors=2, log=None, started=None):
+    """Starts the API on 127.0.0.1 and yields its base URL once /readyz answers 200.
+
+    Args:
+        env: extra environment variables (the feedback store, the registry, the API key).
+        workers, predictors: as `python -m model serve` takes them.
+        log: a file to write the server's output to (default: discarded).
+        started: called with the server's `subprocess.Popen` once it is ready.
+
+    Raises:
+        RuntimeError: the server exited or was not ready within START_TIMEOUT seconds.
+    """
+    port = free_port()
+    command = [sys.executable, "-m", "model", "serve", "--port", str(port)]
+    command += ["--workers", str(workers), "--predictors", str(predictors)]
+    output = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
+    server = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _ready(url):
+            if server.poll() is not None:
+                raise RuntimeError(f"the API server exited with {server.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the API server was not ready in {START_TIMEOUT:g} s")
+            time.sleep(0.1)
+        if started:
+            started(server)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        if log:
+            output.close()

@@ -1,0 +1,7 @@
+"""The HTTP API for other systems: a FastAPI app (`app.py`) served by uvicorn through
+`python -m model serve`, the request bodies it reads (`uploads.py`), the shared predictors
+(`predictors.py`) and the documented shapes of its answers (`schemas.py`).
+
+Import rule (checked by tests/test_layout.py): like `model.inference`, this package never imports
+TensorFlow or Keras, nor anything from `model.training` or `model.study`.
+"""

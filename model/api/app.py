@@ -1,0 +1,400 @@
+"""The HTTP API: `create_app()` is the FastAPI app that `python -m model serve` runs in uvicorn.
+
+Every answer is JSON. Errors are {"error": {"status", "message"}, "request_id"}, never a
+traceback; the request id is also in the X-Request-ID header (a caller's own is kept).
+With $DIGITS_API_KEY set, every /v1 endpoint wants `Authorization: Bearer <key>`; feedback
+always does, so without a key the API stores none.
+"""
+
+import hmac
+import logging
+import os
+import re
+import uuid
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from model import config, paths
+from model.api import schemas
+from model.api.predictors import ModelUnavailable, Predictors
+from model.api.uploads import FORMATS, RequestError, check_image, one_image, several_images
+from model.errors import FeedbackError, ImageTooLargeError, InvalidImageError
+from model.inference.image_io import load_image
+from model.operations.feedback import FeedbackStore, crop_png
+
+log = logging.getLogger("model.api")
+REQUEST_ID = re.compile(r"^[\w.-]{1,64}$")
+ERRORS = {
+    code: {"model": schemas.ErrorOut, "description": text}
+    for code, text in {
+        413: f"the image is over {config.MAX_UPLOAD_MB} MB or too many pixels",
+        415: "not an image, or not one of " + ", ".join(FORMATS),
+        422: "no image, or a malformed request",
+        503: "no verified model version can be served",
+    }.items()
+}
+AUTH_ERRORS = {401: {"model": schemas.ErrorOut, "description": "a missing or wrong API key"}}
+
+
+def _image_body(description):
+    """The OpenAPI request body of an image endpoint: a multipart upload or the raw bytes."""
+    binary = {"type": "string", "format": "binary"}
+    raw = {"schema": binary}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {"type": "object", "properties": {"file": binary}},
+                },
+                "image/png": raw,
+                "image/jpeg": raw,
+                "image/webp": raw,
+                "image/bmp": raw,
+                "image/tiff": raw,
+                "application/octet-stream": raw,
+            },
+        }
+    }
+
+
+class RequestIds:
+    """ASGI middleware: gives each request an id (the caller's X-Request-ID if sane) and
+    sends it back in the X-Request-ID header."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        return await self.app(scope, receive, send_with_id)
+
+
+def _request_id(request):
+    return getattr(request.state, "request_id", None) or uuid.uuid4().hex[:16]
+
+
+def _error(request, status, message, headers=None):
+    body = {"error": {"status": status, "message": message}, "request_id": _request_id(request)}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _status_of(error):
+    """The HTTP status of a picture the reader refused."""
+    return 413 if isinstance(error, ImageTooLargeError) else 415
+
+
+def _card_summary(card):
+    keys = ("name", "test_accuracy", "val_accuracy", "trained_at", "parameters", "ensemble")
+    summary = {key: card[key] for key in keys if key in card}
+    data = card.get("data") or {}
+    if isinstance(data, dict):
+        summary["data"] = {key: data[key] for key in ("source", "train", "test") if key in data}
+    return summary
+
+
+def create_app(predictors=None, api_key=None):
+    """The API's FastAPI app.
+
+    Args:
+        predictors: a `Predictors` pool (default: $DIGITS_API_PREDICTORS of the registry's
+            active version, else 2).
+        api_key: the key callers must send (default: $DIGITS_API_KEY; None or "" for none).
+    """
+    if predictors is None:
+        predictors = Predictors(int(os.environ.get(paths.API_PREDICTORS_ENV) or 2))
+    api_key = os.environ.get(paths.API_KEY_ENV) if api_key is None else api_key
+    app = FastAPI(
+        title="Handwritten digit recognizer",
+        version="1",
+        description=(
+            "Reads handwritten digits and numbers from pictures (PNG, JPEG, WebP, BMP, TIFF; "
+            f"up to {config.MAX_UPLOAD_MB} MB), with the same answers as `python -m model "
+            "predict` and `read`. Send an image as a multipart upload (field `file`) or as the "
+            "raw request body."
+        ),
+    )
+    app.add_middleware(RequestIds)
+
+    # Async, so FastAPI runs them in the event loop, not in a thread of their own.
+    async def check_key(request: Request):
+        if not api_key:
+            return
+        if not _key_matches(request, api_key):
+            raise HTTPException(401, "send the API key as 'Authorization: Bearer <key>'")
+
+    async def check_admin_key(request: Request):
+        if not api_key:
+            raise HTTPException(
+                403, f"feedback through the API needs an API key: set {paths.API_KEY_ENV}"
+            )
+        await check_key(request)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request, error):
+        headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
+        return _error(request, error.status_code, str(error.detail), headers)
+
+    @app.exception_handler(RequestError)
+    async def refused(request, error):
+        return _error(request, error.status, str(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request, error):
+        problems = "; ".join(
+            f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}" for problem in error.errors()
+        )
+        return _error(request, 422, f"bad request: {problems}")
+
+    @app.exception_handler(ModelUnavailable)
+    async def unavailable(request, error):
+        return _error(request, 503, f"no model can be served: {error}")
+
+    @app.exception_handler(Exception)
+    async def crashed(request, error):
+        log.exception("request %s failed", _request_id(request))
+        return _error(request, 500, f"internal error; quote request id {_request_id(request)}")
+
+    def run(read, data):
+        with predictors.borrow() as (version, predictor):
+            result = predictor.read(data) if read else predictor.predict(data)
+        return version, result
+
+    async def answer(request, read, data):
+        try:
+            version, result = await run_in_threadpool(run, read, data)
+        except InvalidImageError as error:
+            raise RequestError(_status_of(error), str(error)) from error
+        return {**result.to_json(), "model_version": version, "request_id": _request_id(request)}
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
+    async def healthz():
+        return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Readiness: the active model version is loaded and its checksums verified",
+        responses={503: {"model": schemas.ErrorOut}},
+    )
+    async def readyz(request: Request):
+        version, why = await run_in_threadpool(predictors.status)
+        if version is None:
+            return _error(request, 503, f"not ready: {why}")
+        return {"status": "ready", "model_version": version}
+
+    @app.get(
+        "/v1/model",
+        tags=["model"],
+        summary="The served model version, its card's summary and its checksums' status",
+        response_model=schemas.ModelOut,
+        responses={**AUTH_ERRORS, 503: ERRORS[503]},
+        dependencies=[Depends(check_key)],
+    )
+    def model_info():
+        with predictors.borrow() as (version, predictor):
+            engine, threshold = predictor.engine.name, predictor.threshold
+        return {
+            "version": version,
+            "engine": engine,
+            "threshold": threshold,
+            "checksums": predictors.registry().status(version),
+            "card": _card_summary(predictors.card),
+        }
+
+    @app.post(
+        "/v1/predict",
+        tags=["reading"],
+        summary="Read one digit: all the ink in the picture is taken as one digit",
+        response_model=schemas.PredictionOut,
+        responses={**ERRORS, **AUTH_ERRORS},
+        openapi_extra=_image_body("one image with one digit"),
+        dependencies=[Depends(check_key)],
+    )
+    async def predict(request: Request):
+        upload, _ = await one_image(request)
+        return JSONResponse(await answer(request, False, upload.data))
+
+    @app.post(
+        "/v1/read",
+        tags=["reading"],
+        summary="Read a number: every digit, left to right, each with its box",
+        response_model=schemas.ReadingOut,
+        responses={**ERRORS, **AUTH_ERRORS},
+        openapi_extra=_image_body("one image of a number"),
+        dependencies=[Depends(check_key)],
+    )
+    async def read(request: Request):
+        upload, _ = await one_image(request)
+        return JSONResponse(await answer(request, True, upload.data))
+
+    @app.post(
+        "/v1/read/batch",
+        tags=["reading"],
+        summary="Read several images in one request; a bad image gets an error of its own",
+        response_model=schemas.BatchOut,
+        responses={**ERRORS, **AUTH_ERRORS},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "files": {
+                                    "type": "array",
+                                    "items": {"type": "string", "format": "binary"},
+                                    "maxItems": config.MAX_BATCH_FILES,
+                                }
+                            },
+                        }
+                    }
+                },
+            }
+        },
+        dependencies=[Depends(check_key)],
+    )
+    async def read_batch(request: Request):
+        uploads = await several_images(request)
+
+        def read_all():
+            results = []
+            with predictors.borrow() as (version, predictor):
+                for upload in uploads:
+                    try:
+                        reading = predictor.read(check_image(upload).data).to_json()
+                        results.append({"filename": upload.filename, **reading})
+                    except (RequestError, InvalidImageError) as error:
+                        status = getattr(error, "status", None) or _status_of(error)
+                        problem = {"status": status, "message": str(error)}
+                        results.append({"filename": upload.filename, "error": problem})
+            return version, results
+
+        version, results = await run_in_threadpool(read_all)
+        return JSONResponse(
+            {"results": results, "model_version": version, "request_id": _request_id(request)}
+        )
+
+    @app.post(
+        "/v1/feedback",
+        tags=["feedback"],
+        summary="Store what an image really shows (a confirmation or a correction)",
+        description=(
+            "A multipart form: the image (`file`) and its true digits (`label`, e.g. `2026`); "
+            "optional `source` (default `api`). The image is read again, and each digit is "
+            "stored with its 28x28 image, its crop and the model's reading, all in one "
+            "transaction, in the same store as the app's feedback. Needs the API key."
+        ),
+        response_model=schemas.FeedbackOut,
+        responses={**ERRORS, **AUTH_ERRORS, 403: {"model": schemas.ErrorOut}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file", "label"],
+                            "properties": {
+                                "file": {"type": "string", "format": "binary"},
+                                "label": {"type": "string", "example": "2026"},
+                                "source": {"type": "string", "example": "api"},
+                            },
+                        }
+                    }
+                },
+            }
+        },
+        dependencies=[Depends(check_admin_key)],
+    )
+    async def feedback(request: Request):
+        upload, fields = await one_image(request)
+        label = fields.get("label", "").strip()
+        if not label.isdigit() or not label.isascii():
+            raise RequestError(422, f"label must be the true digits, e.g. '2026' (got {label!r})")
+        source = fields.get("source", "api").strip()[:40] or "api"
+        try:
+            stored = await run_in_threadpool(
+                _store_feedback, predictors, upload.data, label, source
+            )
+        except InvalidImageError as error:
+            raise RequestError(_status_of(error), str(error)) from error
+        except FeedbackError as error:
+            raise RequestError(503, str(error)) from error
+        return {**stored, "request_id": _request_id(request)}
+
+    @app.get(
+        "/v1/feedback/summary",
+        tags=["feedback"],
+        summary="How many feedback samples the store holds, and how many were read right",
+        responses={**AUTH_ERRORS, 403: {"model": schemas.ErrorOut}},
+        dependencies=[Depends(check_admin_key)],
+    )
+    def feedback_summary():
+        try:
+            samples = FeedbackStore().samples(with_images=False)
+        except FeedbackError as error:
+            raise RequestError(503, str(error)) from error
+        right = sum(sample.correct for sample in samples)
+        return {
+            "samples": len(samples),
+            "right": right,
+            "last_id": max((s.id for s in samples), default=None),
+        }
+
+    return app
+
+
+def _key_matches(request, api_key):
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), api_key.encode()
+    )
+
+
+def _store_feedback(predictors, data, label, source):
+    """Reads the image and stores one feedback row per digit with its true label."""
+    with predictors.borrow() as (version, predictor):
+        reading = predictor.read(data)
+        digits = reading.digits
+        if len(digits) != len(label) and len(label) == 1:
+            single = predictor.predict(data)
+            digits = [single] if single.digit is not None else []
+    if len(digits) != len(label):
+        raise RequestError(
+            422,
+            f"the label has {len(label)} digits but {len(digits)} were read in the image "
+            f"({reading.text or reading.reason}); send one label digit per digit read",
+        )
+    image = load_image(data)
+    ids = FeedbackStore().add_many(
+        {
+            "image28": digit.image28,
+            "predicted": digit.digit,
+            "label": int(true),
+            "confidence": digit.confidence,
+            "source": source,
+            "crop_png": crop_png(image, digit.box),
+            "model_version": version,
+        }
+        for digit, true in zip(digits, label, strict=True)
+    )
+    predicted = "".join(str(digit.digit) for digit in digits)
+    return {"ids": ids, "predicted": predicted, "label": label, "model_version": version}

@@ -1,0 +1,124 @@
+"""The shapes of the API's answers, for the OpenAPI docs at /docs (answers are built from
+`Prediction.to_json` and `Reading.to_json`, the CLI's own JSON)."""
+
+from pydantic import BaseModel, Field
+
+PROBABILITIES = [0.0, 0.0, 0.000012, 0.99, 0.0, 0.0, 0.0, 0.009988, 0.0, 0.0]
+
+
+class DigitOut(BaseModel):
+    digit: int | None = Field(description="0-9; null when there is no digit (see reason)")
+    confidence: float = Field(description="calibrated probability of the digit times is_digit")
+    uncertain: bool = Field(description="confidence is below the model's threshold")
+    is_digit: float = Field(description="the gate's probability that this is a digit at all")
+    probabilities: list[float] = Field(description="ten calibrated probabilities, 0-9")
+    box: list[int] | None = Field(None, description="x, y, width, height of the ink, in pixels")
+    reason: str | None = Field(None, description="why there is no digit, or why it is uncertain")
+
+
+class PredictionOut(DigitOut):
+    model_version: str
+    request_id: str
+
+    model_config = {
+        "json_schema_extra": {
+            "example": {
+                "digit": 3,
+                "confidence": 0.99,
+                "uncertain": False,
+                "is_digit": 0.999,
+                "probabilities": PROBABILITIES,
+                "box": [92, 60, 101, 160],
+                "model_version": "v1",
+                "request_id": "5f0c6a2e9b8d4e21",
+            }
+        }
+    }
+
+
+class ReadingOut(BaseModel):
+    text: str = Field(description='the digits left to right, "" when none were found')
+    uncertain: bool
+    digits: list[DigitOut]
+    reason: str | None = None
+    model_version: str
+    request_id: str
+
+    model_config = {
+        "json_schema_extra": {
+            "example": {
+                "text": "42",
+                "uncertain": False,
+                "digits": [
+                    {
+                        "digit": 4,
+                        "confidence": 0.98,
+                        "uncertain": False,
+                        "is_digit": 0.99,
+                        "probabilities": [0.0, 0.0, 0.0, 0.0, 0.98, 0.0, 0.0, 0.0, 0.0, 0.02],
+                        "box": [20, 30, 80, 120],
+                    },
+                    {
+                        "digit": 2,
+                        "confidence": 0.97,
+                        "uncertain": False,
+                        "is_digit": 0.99,
+                        "probabilities": [0.0, 0.0, 0.97, 0.0, 0.0, 0.0, 0.0, 0.03, 0.0, 0.0],
+                        "box": [120, 28, 70, 124],
+                    },
+                ],
+                "model_version": "v1",
+                "request_id": "5f0c6a2e9b8d4e21",
+            }
+        }
+    }
+
+
+class ErrorBody(BaseModel):
+    status: int
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+    request_id: str
+
+    model_config = {
+        "json_schema_extra": {
+            "example": {
+                "error": {"status": 415, "message": "notes.txt is not an image; send PNG, ..."},
+                "request_id": "5f0c6a2e9b8d4e21",
+            }
+        }
+    }
+
+
+class BatchItemOut(BaseModel):
+    filename: str | None
+    text: str | None = None
+    uncertain: bool | None = None
+    digits: list[DigitOut] | None = None
+    reason: str | None = None
+    error: ErrorBody | None = Field(None, description="why this image was not read")
+
+
+class BatchOut(BaseModel):
+    results: list[BatchItemOut] = Field(description="one per image, in the order sent")
+    model_version: str
+    request_id: str
+
+
+class FeedbackOut(BaseModel):
+    ids: list[int] = Field(description="the stored rows, one per digit")
+    predicted: str
+    label: str
+    model_version: str
+    request_id: str
+
+
+class ModelOut(BaseModel):
+    version: str
+    engine: str
+    threshold: float
+    checksums: str = Field(description='"ok", or why the version\'s files are refused')
+    card: dict = Field(description="the model card's summary: accuracy, training date, data")

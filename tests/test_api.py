@@ -1,0 +1,311 @@
+"""The HTTP API on a real uvicorn server: every endpoint, every error, batches, concurrent
+clients reading what the predictor reads in-process, and the API key."""
+
+import io
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+from support import ROOT, add_bundled_copy
+
+from bench.server import running_server
+from model.api.app import create_app
+from model.api.predictors import Predictors
+from model.operations.feedback import FeedbackStore
+from model.operations.registry import Registry
+
+KEY = "test-key-123"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+SAMPLES = ROOT / "assets" / "samples"
+PEN_4 = (SAMPLES / "pen-4.jpg").read_bytes()
+CHALK_7 = (SAMPLES / "chalk-7.png").read_bytes()
+THIN_2 = (SAMPLES / "thin-2.png").read_bytes()
+
+
+def _png(array):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _number_png():
+    """A white picture with two of the samples side by side."""
+    left = np.asarray(Image.open(io.BytesIO(THIN_2)).convert("L").resize((200, 280)))
+    right = np.asarray(Image.open(io.BytesIO(CHALK_7)).convert("L").resize((200, 280)))
+    if left.mean() < 128:
+        left = 255 - left
+    if right.mean() < 128:
+        right = 255 - right
+    return _png(np.hstack([left, np.full((280, 40), 255, np.uint8), right]))
+
+
+def _without_ids(answer):
+    return {key: value for key, value in answer.items() if key not in ("request_id",)}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("api")
+    env = {
+        "DIGITS_FEEDBACK_DB": str(folder / "feedback.db"),
+        "DIGITS_REGISTRY": str(folder / "registry"),
+        "DIGITS_API_KEY": KEY,
+    }
+    with running_server(env, log=folder / "server.log") as url:
+        yield url, folder
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpx.Client(base_url=server[0], headers=AUTH, timeout=60) as client:
+        yield client
+
+
+@pytest.mark.slow
+def test_health_readiness_and_model(client):
+    assert client.get("/healthz", headers={"Authorization": ""}).json() == {"status": "ok"}
+    ready = client.get("/readyz", headers={"Authorization": ""})
+    assert ready.status_code == 200 and ready.json() == {"status": "ready", "model_version": "v1"}
+    model = client.get("/v1/model").json()
+    assert model["version"] == "v1" and model["checksums"] == "ok"
+    assert model["engine"] == "litert" and model["card"]["test_accuracy"] > 0.99
+
+
+@pytest.mark.slow
+def test_predict_and_read_answer_as_the_predictor_does(client, predictor):
+    multipart = client.post("/v1/predict", files={"file": ("pen-4.jpg", PEN_4, "image/jpeg")})
+    raw = client.post("/v1/predict", content=PEN_4, headers={"Content-Type": "image/jpeg"})
+    expected = {**predictor.predict(PEN_4).to_json(), "model_version": "v1"}
+    assert multipart.status_code == raw.status_code == 200
+    assert _without_ids(multipart.json()) == _without_ids(raw.json()) == expected
+    assert multipart.json()["digit"] == 4 and len(multipart.json()["request_id"]) == 16
+    assert multipart.headers["x-request-id"] == multipart.json()["request_id"]
+
+    number = _number_png()
+    reading = client.post("/v1/read", content=number, headers={"Content-Type": "image/png"})
+    assert _without_ids(reading.json()) == {
+        **predictor.read(number).to_json(),
+        "model_version": "v1",
+    }
+    assert reading.json()["text"] == "27"
+    assert all(len(digit["box"]) == 4 for digit in reading.json()["digits"])
+
+
+@pytest.mark.slow
+def test_a_callers_request_id_is_kept(client):
+    answer = client.post("/v1/read", content=CHALK_7, headers={"X-Request-ID": "order-17.a"})
+    assert answer.json()["request_id"] == "order-17.a" == answer.headers["x-request-id"]
+
+
+@pytest.mark.slow
+def test_every_image_format_the_app_reads(client, predictor):
+    image = Image.open(io.BytesIO(CHALK_7)).convert("RGB")
+    for name in ("PNG", "JPEG", "WEBP", "BMP", "TIFF"):
+        buffer = io.BytesIO()
+        image.save(buffer, format=name)
+        answer = client.post("/v1/predict", content=buffer.getvalue())
+        assert answer.status_code == 200, (name, answer.text)
+        assert answer.json()["digit"] == predictor.predict(buffer.getvalue()).digit == 7
+
+
+def _error(answer, status):
+    assert answer.status_code == status, answer.text
+    body = answer.json()
+    assert set(body) == {"error", "request_id"} and body["error"]["status"] == status
+    assert "Traceback" not in answer.text
+    return body["error"]["message"]
+
+
+@pytest.mark.slow
+def test_errors_are_json_with_a_clear_message(client):
+    big = b"\x89PNG\r\n\x1a\n" + bytes(10 * 1024 * 1024)
+    assert "limit is 10 MB" in _error(client.post("/v1/predict", content=big), 413)
+    multipart_big = client.post("/v1/read", files={"file": ("big.png", big, "image/png")})
+    assert "limit is 10 MB" in _error(multipart_big, 413)
+    bomb = io.BytesIO()
+    Image.new("1", (8000, 6000), 1).save(bomb, format="PNG")  # 48 M pixels in a few kB
+    assert "too large" in _error(client.post("/v1/read", content=bomb.getvalue()), 413)
+
+    text = client.post("/v1/predict", files={"file": ("notes.txt", b"my notes", "text/plain")})
+    assert "notes.txt is not an image" in _error(text, 415)
+    gif = io.BytesIO()
+    Image.new("L", (28, 28)).save(gif, format="GIF")
+    assert "GIF" in _error(client.post("/v1/predict", content=gif.getvalue()), 415)
+    truncated = client.post("/v1/read", content=CHALK_7[: len(CHALK_7) // 2])
+    assert "corrupt or truncated" in _error(truncated, 415)
+
+    assert "no image" in _error(client.post("/v1/predict"), 422)
+    form_without_file = client.post("/v1/read", data={"label": "3"}, files={"x": ("a", b"b")})
+    assert "one image" in _error(form_without_file, 422)
+    assert "multipart" in _error(client.post("/v1/read/batch", content=PEN_4), 422)
+    assert _error(client.get("/v1/nowhere"), 404)
+    assert _error(client.get("/v1/predict"), 405)
+
+
+@pytest.mark.slow
+def test_a_bad_file_in_a_batch_fails_alone(client, predictor):
+    files = [
+        ("files", ("pen-4.jpg", PEN_4, "image/jpeg")),
+        ("files", ("notes.txt", b"not a picture", "text/plain")),
+        ("files", ("empty.png", b"", "image/png")),
+        ("files", ("thin-2.png", THIN_2, "image/png")),
+    ]
+    answer = client.post("/v1/read/batch", files=files)
+    assert answer.status_code == 200
+    results = answer.json()["results"]
+    assert [result["filename"] for result in results] == [name for _, (name, *_) in files]
+    assert results[0] == {"filename": "pen-4.jpg", **predictor.read(PEN_4).to_json()}
+    assert results[1]["error"]["status"] == 415 and results[2]["error"]["status"] == 422
+    assert results[3]["text"] == "2" and answer.json()["model_version"] == "v1"
+    too_many = [("files", (f"{i}.png", CHALK_7, "image/png")) for i in range(33)]
+    assert "Too many files" in _error(client.post("/v1/read/batch", files=too_many), 422)
+
+
+@pytest.mark.slow
+def test_concurrent_clients_get_the_in_process_answers(server, predictor):
+    pictures = [PEN_4, CHALK_7, THIN_2, _number_png()]
+    expected = [predictor.read(picture).to_json() for picture in pictures]
+    local = threading.local()
+
+    def call(index):
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(base_url=server[0], headers=AUTH, timeout=60)
+        answer = local.client.post("/v1/read", content=pictures[index % len(pictures)])
+        return index, answer.status_code, _without_ids(answer.json())
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(call, range(160)))
+    for index, status, body in answers:
+        assert status == 200
+        assert body == {**expected[index % len(pictures)], "model_version": "v1"}
+
+
+@pytest.mark.slow
+def test_the_api_key_is_required(server):
+    url = server[0]
+    picture = {"content": CHALK_7, "headers": {"Content-Type": "image/png"}}
+    assert "API key" in _error(httpx.post(f"{url}/v1/read", **picture), 401)
+    wrong = {**picture["headers"], "Authorization": "Bearer not-the-key"}
+    assert _error(httpx.post(f"{url}/v1/read", content=CHALK_7, headers=wrong), 401)
+    basic = {"Authorization": f"Basic {KEY}"}
+    assert _error(httpx.get(f"{url}/v1/model", headers=basic), 401)
+    assert httpx.get(f"{url}/healthz").status_code == 200  # liveness needs no key
+
+
+@pytest.mark.slow
+def test_feedback_is_stored_like_the_apps(client, server):
+    store = FeedbackStore(server[1] / "feedback.db")
+    before = store.count()
+    number = _number_png()
+    answer = client.post("/v1/feedback", files={"file": ("n.png", number)}, data={"label": "29"})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["predicted"] == "27" and body["label"] == "29" and len(body["ids"]) == 2
+    stored = [store.sample(row_id) for row_id in body["ids"]]
+    assert [(s.predicted, s.label, s.source, s.model_version) for s in stored] == [
+        (2, 2, "api", "v1"),
+        (7, 9, "api", "v1"),
+    ]
+    assert all(s.crop_png.startswith(b"\x89PNG") and s.image28.shape == (28, 28) for s in stored)
+    summary = client.get("/v1/feedback/summary").json()
+    assert summary["samples"] == before + 2 == store.count()
+
+    wrong_count = client.post(
+        "/v1/feedback", files={"file": ("n.png", number)}, data={"label": "123"}
+    )
+    assert "3 digits but 2 were read" in _error(wrong_count, 422)
+    assert "label" in _error(client.post("/v1/feedback", files={"file": ("n.png", number)}), 422)
+    unkeyed = httpx.post(f"{server[0]}/v1/feedback", files={"file": ("n.png", number)})
+    assert _error(unkeyed, 401)
+    assert store.count() == before + 2
+
+
+@pytest.mark.slow
+def test_the_docs_describe_every_endpoint(client):
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert {"/v1/predict", "/v1/read", "/v1/read/batch", "/v1/feedback", "/v1/model"} <= set(
+        spec["paths"]
+    )
+    predict = spec["paths"]["/v1/predict"]["post"]
+    assert {"multipart/form-data", "image/png"} <= set(predict["requestBody"]["content"])
+    assert {"200", "413", "415", "422"} <= set(predict["responses"])
+    assert "example" in json.dumps(spec["components"]["schemas"]["PredictionOut"])
+
+
+# In-process (Starlette's TestClient): the cases that need another app than the server's.
+
+
+def test_without_a_key_feedback_is_refused():
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(api_key="")) as local:
+        answer = local.post("/v1/feedback", files={"file": ("a.png", CHALK_7)}, data={"label": "7"})
+        assert "needs an API key" in _error(answer, 403)
+        assert local.post("/v1/read", content=CHALK_7).json()["text"] == "7"  # no key: open
+
+
+class _Broken(Predictors):
+    def refresh(self, force=False):
+        raise RuntimeError("a bug")
+
+
+def test_a_bug_answers_500_without_a_traceback():
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(_Broken(), api_key=""), raise_server_exceptions=False) as local:
+        message = _error(local.post("/v1/read", content=CHALK_7), 500)
+        assert "internal error" in message and "a bug" not in message
+
+
+def test_a_tampered_active_version_is_not_served(private_data):
+    from fastapi.testclient import TestClient
+
+    registry = Registry()
+    version = add_bundled_copy(registry)
+    (registry.folder_of(version) / "calibration.json").write_text("{}")
+    with TestClient(create_app(api_key="")) as local:
+        assert "refusing model version" in _error(local.get("/readyz"), 503)
+        assert "no model can be served" in _error(local.post("/v1/read", content=CHALK_7), 503)
+
+
+def test_no_predictor_is_lent_to_two_requests_at_once():
+    predictors = Predictors(size=2)
+    in_use, overlaps, lock = set(), [], threading.Lock()
+
+    def borrow_often():
+        for _ in range(50):
+            with predictors.borrow() as (_, predictor):
+                with lock:
+                    overlaps.append(id(predictor) in in_use)
+                    in_use.add(id(predictor))
+                predictor.predict(CHALK_7)
+                with lock:
+                    in_use.discard(id(predictor))
+
+    threads = [threading.Thread(target=borrow_often) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(overlaps) == 300 and not any(overlaps)
+    assert predictors._pool.predictors.qsize() == 2
+
+
+def test_a_newly_activated_version_is_served_without_a_restart(monkeypatch):
+    from model.api import predictors as module
+
+    monkeypatch.setattr(module, "CHECK_EVERY", 0.0)
+    predictors = Predictors(size=1)
+    with predictors.borrow() as (version, _):
+        assert version == "v1"
+    registry = Registry()
+    new = add_bundled_copy(registry)
+    with predictors.borrow() as (version, predictor):
+        assert version == new and predictor.predict(CHALK_7).digit == 7
+    registry.rollback()
+    assert predictors.status() == ("v1", None)
