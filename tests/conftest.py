@@ -39,3 +39,12 @@ def private_data(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("DIGITS_FEEDBACK_DB", str(folder / "feedback.db"))
     monkeypatch.setenv("DIGITS_REGISTRY", str(folder / "registry"))
     return folder
+
+
+@pytest.fixture
+def admin_password(monkeypatch):
+    """An admin password in the environment, as on a single-machine install."""
+    from support import ADMIN_PASSWORD
+
+    monkeypatch.setenv("DIGITS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    return ADMIN_PASSWORD
