@@ -278,3 +278,30 @@ def test_activate_in_an_unwritable_registry_shows_a_message_not_a_traceback(
     assert not app.exception, app.exception
     assert any("cannot be written" in error.value for error in app.error)
     assert not list(registry.folder.glob(".manifest-*")) and Registry().active == "v1"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda entry: entry.update(metrics=["not", "a", "dict"]),
+        lambda entry: entry.update(metrics={"mnist_test_accuracy": {"after": "high"}}),
+        lambda entry: entry.update(metrics={"mnist_test_accuracy": {"after": 0.99}}),
+        lambda entry: entry.update(created=20260301, parent=["v1"]),
+        lambda entry: entry.update(files=["digit_cnn.keras"]),
+        lambda entry: entry.update(folder=5),
+    ],
+    ids=["metrics a list", "accuracy a word", "no before", "odd types", "files a list", "folder 5"],
+)
+def test_an_entry_with_odd_values_breaks_no_page(change, drawing, admin_password):
+    registry = Registry()
+    add_bundled_copy(registry)
+    _edit_manifest(registry, change)
+    pages = ["app.py", "pages/2_Evaluation.py", "pages/4_Monitoring.py"]
+    for page in pages:
+        app = AppTest.from_file(str(ROOT / page), default_timeout=120).run()
+        assert not app.exception, (page, app.exception)
+    app = sign_in_as_admin(
+        AppTest.from_file(str(ROOT / "pages" / "4_Monitoring.py"), default_timeout=120).run()
+    )
+    assert not app.exception, app.exception
+    assert _reads_a_one(_draw_page().run())

@@ -60,6 +60,15 @@ def active_version():
         return None
 
 
+def _figure(entry, *keys):
+    """A number from a manifest entry's nested dicts, or None when it is not one there (an
+    entry written by hand may hold anything)."""
+    value = entry
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def fine_tune_note(entry):
     """What a fine-tuned active version changed, in one sentence; None for the bundled v1.
 
@@ -68,16 +77,19 @@ def fine_tune_note(entry):
     """
     if not entry or not entry.get("parent"):
         return None
-    metrics = entry.get("metrics", {})
-    mnist = metrics.get("mnist_test_accuracy", {})
-    feedback = metrics.get("feedback_held_out_accuracy", {})
     parts = [f"The app now reads with **{entry['id']}**, fine-tuned from {entry['parent']}"]
-    if "feedback_train" in metrics:
-        parts[0] += f" on {metrics['feedback_train']:,} feedback digits"
-    if "after" in mnist:
-        parts.append(f"MNIST test accuracy {mnist['after']:.2%} (was {mnist['before']:.2%})")
-    if feedback.get("after") is not None:
-        parts.append(f"held-out feedback {feedback['after']:.1%} (was {feedback['before']:.1%})")
+    trained_on = _figure(entry, "metrics", "feedback_train")
+    if trained_on is not None:
+        parts[0] += f" on {trained_on:,} feedback digits"
+    for name, keys, form in (
+        ("MNIST test accuracy", ("mnist_test_accuracy",), ".2%"),
+        ("held-out feedback", ("feedback_held_out_accuracy",), ".1%"),
+    ):
+        after = _figure(entry, "metrics", *keys, "after")
+        before = _figure(entry, "metrics", *keys, "before")
+        if after is not None:
+            was = f" (was {before:{form}})" if before is not None else ""
+            parts.append(f"{name} {after:{form}}{was}")
     return "; ".join(parts) + ". The figures below are the bundled v1's, as trained."
 
 
@@ -182,18 +194,18 @@ def version_rows(versions, active, statuses):
 
     rows = []
     for entry in reversed(versions):
-        metrics = entry.get("metrics", {})
-        mnist = metrics.get("mnist_test_accuracy", {})
-        feedback = metrics.get("feedback_held_out_accuracy", {})
+        mnist, feedback = "mnist_test_accuracy", "feedback_held_out_accuracy"
         rows.append(
             {
                 "version": entry["id"] + (" (active)" if entry["id"] == active else ""),
-                "parent": entry.get("parent") or "",
-                "created": (entry.get("created") or "")[:16].replace("T", " "),
-                "MNIST test %": percent(mnist.get("after")),
-                "MNIST before %": percent(mnist.get("before")),
-                "feedback held-out before %": percent(feedback.get("before")),
-                "feedback held-out after %": percent(feedback.get("after")),
+                "parent": str(entry.get("parent") or ""),
+                "created": str(entry.get("created") or "")[:16].replace("T", " "),
+                "MNIST test %": percent(_figure(entry, "metrics", mnist, "after")),
+                "MNIST before %": percent(_figure(entry, "metrics", mnist, "before")),
+                "feedback held-out before %": percent(
+                    _figure(entry, "metrics", feedback, "before")
+                ),
+                "feedback held-out after %": percent(_figure(entry, "metrics", feedback, "after")),
                 "files": "ok" if statuses[entry["id"]] == "ok" else "TAMPERED or missing",
             }
         )
