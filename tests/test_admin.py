@@ -121,8 +121,7 @@ def test_a_visitor_cannot_switch_versions_by_a_stale_callback(feedback, admin_pa
     assert Registry().active == "v2"
 
 
-def test_with_oidc_configured_the_sign_in_button_is_shown(feedback):
-    app = _monitoring()
+def _with_oidc(app):
     app.secrets["auth"] = {
         "redirect_uri": "http://localhost:8501/oauth2callback",
         "cookie_secret": "x" * 32,
@@ -131,9 +130,24 @@ def test_with_oidc_configured_the_sign_in_button_is_shown(feedback):
         "server_metadata_url": "https://accounts.example.org/.well-known/openid-configuration",
     }
     app.secrets["admins"] = ["admin@example.org"]
-    app.run()
+    return app
+
+
+def test_with_oidc_configured_the_sign_in_button_is_shown(feedback, monkeypatch):
+    monkeypatch.setattr("ui.admin._oidc_available", lambda: True)
+    app = _with_oidc(_monitoring()).run()
     _assert_visitor_view(app, feedback)
     assert [button.label for button in app.sidebar.button] == ["Sign in as admin"]
+
+
+def test_with_oidc_configured_but_no_authlib_the_page_says_sign_in_is_unavailable(
+    feedback, monkeypatch
+):
+    monkeypatch.setattr("ui.admin._oidc_available", lambda: False)
+    app = _with_oidc(_monitoring()).run()
+    _assert_visitor_view(app, feedback)
+    assert not app.sidebar.button
+    assert any("not available on this server" in c.value for c in app.sidebar.caption)
 
 
 def test_an_oidc_user_is_an_admin_only_when_listed_and_verified():

@@ -13,6 +13,7 @@ Visitors see the aggregate figures only, and messages without server paths.
 
 import hashlib
 import hmac
+import importlib.util
 import os
 import time
 
@@ -56,6 +57,11 @@ def is_admin_user(user, admins):
     if user.get("email_verified") is False:
         return False
     return str(user.get("email") or "").strip().lower() in admins
+
+
+def _oidc_available():
+    """Whether `st.login` can work here: it needs Authlib."""
+    return importlib.util.find_spec("authlib") is not None
 
 
 def configured():
@@ -112,7 +118,9 @@ def sign_in_panel(key):
         )
         return False
     if _admin_emails():
-        if st.user.get("is_logged_in"):
+        if not _oidc_available():
+            st.caption("Admin sign-in is not available on this server yet (see the README).")
+        elif st.user.get("is_logged_in"):
             st.warning("You are signed in, but not as an admin.")
             st.button("Sign out", key=f"{key}_sign_out", on_click=_sign_out)
         else:
