@@ -56,11 +56,11 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def start_streamlit(data_dir, log):
+def start_streamlit(data_dir, log, env=None):
     """Starts `streamlit run app.py` on a free port, its output going to the open file `log`.
 
     The server gets its own feedback database and model registry in `data_dir`, so it writes
-    nothing in the repository's data/.
+    nothing in the repository's data/; `env` adds environment variables of its own.
 
     Returns:
         (the server process, its URL).
@@ -81,6 +81,7 @@ def start_streamlit(data_dir, log):
             "PYTHONUNBUFFERED": "1",
             "DIGITS_FEEDBACK_DB": str(Path(data_dir) / "feedback.db"),
             "DIGITS_REGISTRY": str(Path(data_dir) / "registry"),
+            **(env or {}),
         },
     )
     return server, f"http://127.0.0.1:{port}"

@@ -26,6 +26,8 @@ DATA_DIR = BUNDLED_DIR.parents[1] / "data"
 MNIST_DIR_ENV = "MNIST_DIR"  # the MNIST folder, when --mnist-dir is not given
 FEEDBACK_DB_ENV = "DIGITS_FEEDBACK_DB"
 REGISTRY_ENV = "DIGITS_REGISTRY"
+# The app's admin password on a single machine (else `admin_password` in .streamlit/secrets.toml).
+ADMIN_PASSWORD_ENV = "DIGITS_ADMIN_PASSWORD"
 MANIFEST_FILE = "manifest.json"
 # The HTTP API (python -m model serve): its key, and the predictors each worker process keeps.
 API_KEY_ENV = "DIGITS_API_KEY"

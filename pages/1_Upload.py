@@ -10,7 +10,7 @@ from ui.annotate import annotate
 from ui.feedback import ask_if_right
 from ui.loaders import load_predictor
 from ui.navigation import through_the_app
-from ui.views import show_reading
+from ui.views import plain_text, show_reading
 
 through_the_app("pages/1_Upload.py")
 
@@ -19,34 +19,48 @@ TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"]
 
 st.set_page_config(page_title="Upload a photo", page_icon="📷", layout="wide")
 st.title("Upload a photo")
+limit_mb = st.get_option("server.maxUploadSize")
 st.caption(
     "A photo or scan of a handwritten digit or number: dark ink on light paper or light on dark. "
-    f"Formats: {', '.join(TYPES)}; up to {st.get_option('server.maxUploadSize')} MB each."
+    f"Formats: {', '.join(TYPES)}; up to {limit_mb} MB each."
 )
 
 predictor = load_predictor()
 uploads = st.file_uploader("Images", type=TYPES, accept_multiple_files=True, key="upload_files")
+st.caption(
+    f"A file over {limit_mb} MB is refused: it stays in red in the list above and is not read. "
+    "Shrink or crop it, then upload it again."
+)
 st.write("Or try a sample:")
 samples = sorted(SAMPLES.iterdir())
 for column, path in zip(st.columns(len(samples)), samples, strict=True):
     if column.button(path.name, key=f"upload_sample_{path.name}", width="stretch"):
         st.session_state["upload_sample"] = path.name
 
-images = [(upload.name, upload.getvalue()) for upload in uploads or []]
-if not images and st.session_state.get("upload_sample"):
+images = []
+for upload in uploads or []:
+    if upload.size > limit_mb * 1024 * 1024:
+        st.error(
+            f"{plain_text(upload.name)} is {upload.size / 1024 / 1024:.1f} MB, over the "
+            f"{limit_mb} MB limit: it was not read. Shrink or crop it, then upload it again."
+        )
+        continue
+    images.append((upload.name, upload.getvalue()))
+if not images and not uploads and st.session_state.get("upload_sample"):
     name = st.session_state["upload_sample"]
     images = [(name, (SAMPLES / name).read_bytes())]
 if not images:
-    st.info("Upload an image, or click a sample above.")
+    if not uploads:
+        st.info("Upload an image, or click a sample above.")
     st.stop()
 
 for position, (name, data) in enumerate(images):
     st.divider()
-    st.subheader(name)
+    st.subheader(plain_text(name))
     try:
         image = load_image(data)
     except InvalidImageError as error:
-        st.error(f"Could not read {name}: {error}.")
+        st.error(f"Could not read {plain_text(name)}: {plain_text(error)}.")
         continue
     reading = predictor.read(image)
     photo_column, result_column = st.columns([1, 1], gap="large")

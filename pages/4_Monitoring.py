@@ -1,4 +1,8 @@
-"""How the live model does on what users confirmed or corrected; which model version is live."""
+"""How the live model does on what users confirmed or corrected; which model version is live.
+
+Everyone sees the figures; only an admin (see `ui.admin`) sees the drawings, deletes or exports
+samples and switches the model version.
+"""
 
 import tempfile
 
@@ -7,6 +11,7 @@ import streamlit as st
 from model.errors import FeedbackError
 from model.inference.calibration import DEFAULT_THRESHOLD
 from model.operations.feedback import FeedbackStore
+from ui.admin import show_problem, sign_in_panel
 from ui.monitoring import (
     accuracy_over_time,
     confused_pairs,
@@ -20,6 +25,7 @@ from ui.versions import versions_panel
 through_the_app("pages/4_Monitoring.py")
 
 GALLERY = 12
+ADMINS_ONLY = "sign in as admin (in the sidebar)"
 
 st.set_page_config(page_title="Monitoring", page_icon="📈", layout="wide")
 st.title("Monitoring")
@@ -27,70 +33,22 @@ st.caption(
     "Every “Is this right?” answer on the Draw and Upload pages is stored with the picture. "
     "Here is how the model does on them; `python -m model finetune` learns from them."
 )
+with st.sidebar:
+    admin = sign_in_panel("monitor_admin")
 
 
 def export_bytes(store, kind):
-    # The zip is written to a temporary file, a few hundred rows at a time, not built in memory.
+    # Made when the button is clicked, outside the script run (no session state there): the
+    # buttons exist only on an admin's page, and their file ids only in an admin's session.
+    # The zip is written to a temporary file, a few hundred rows at a time.
     with tempfile.TemporaryFile() as file:
         store.export_zip(file, kind=kind)
         file.seek(0)
         return file.read()
 
 
-try:
-    store = FeedbackStore()
-    samples = store.samples(with_images=False)
-    mistakes = store.samples(limit=GALLERY, mistakes_only=True)
-except FeedbackError as error:
-    st.error(f"The feedback database cannot be read: {error}")
-    samples = None
-
-if samples == []:
-    st.info(
-        "No feedback yet. Draw or upload a digit, then answer “Is this right?” under the "
-        f"reading. Feedback is stored in `{store.path}`."
-    )
-elif samples:
-    figures = summary(samples, DEFAULT_THRESHOLD)
-    count, accuracy, wrong, low = st.columns(4)
-    count.metric("Feedback samples", f"{figures['samples']:,}")
-    accuracy.metric("Read right", f"{figures['accuracy']:.1%}")
-    wrong.metric("Mistakes", figures["mistakes"])
-    low.metric("Low confidence", f"{figures['low_confidence_rate']:.1%}")
-    st.caption(
-        f"Low confidence: under {DEFAULT_THRESHOLD:.0%}, where the app says it is unsure. "
-        f"Database: `{store.path}`."
-    )
-
-    st.subheader("Accuracy over time")
-    st.plotly_chart(accuracy_over_time(samples, DEFAULT_THRESHOLD), width="stretch")
-
-    matrix_column, pairs_column = st.columns([3, 2], gap="large")
-    with matrix_column:
-        st.subheader("Confusion matrix of the feedback")
-        hide = st.toggle("Hide correct readings", value=True, key="monitor_hide_diagonal")
-        st.plotly_chart(feedback_confusion(samples, hide_diagonal=hide), width="stretch")
-    with pairs_column:
-        st.subheader("Most confused pairs")
-        pairs = confused_pairs(samples)
-        if pairs:
-            st.dataframe(pairs, hide_index=True, width="stretch")
-        else:
-            st.success("No mistakes in the feedback.")
-
-    st.subheader("Recent mistakes")
-    if not mistakes:
-        st.caption("None: every reading in the feedback was right.")
-    columns = st.columns(6)
-    for position, sample in enumerate(mistakes):
-        with columns[position % 6]:
-            pictures = [sample.crop_png, sample.image28] if sample.crop_png else [sample.image28]
-            st.image(pictures, width=84)
-            st.caption(
-                f"#{sample.id}: {sample.label} read as **{sample.predicted}** "
-                f"({sample.confidence:.0%}) · {sample.model_version or '?'} · {sample.source}"
-            )
-
+def all_samples_panel(store, samples):
+    """The samples table, delete and export: for admins only."""
     with st.expander("All samples: delete, export"):
         st.dataframe(sample_rows(samples), hide_index=True, width="stretch")
         row_column, delete_column = st.columns([2, 1], vertical_alignment="bottom")
@@ -99,7 +57,7 @@ elif samples:
             try:
                 deleted = store.delete(row_id)
             except FeedbackError as error:
-                st.error(str(error))
+                show_problem("The sample could not be deleted.", error)
             else:
                 st.session_state["monitor_deleted"] = (
                     ("success", f"Deleted sample {row_id}.")
@@ -126,5 +84,67 @@ elif samples:
             key="monitor_export_idx",
         )
 
+
+try:
+    store = FeedbackStore()
+    samples = store.samples(with_images=False)
+    mistakes = store.samples(limit=GALLERY, mistakes_only=True) if admin else []
+except FeedbackError as error:
+    show_problem("The feedback database cannot be read.", error)
+    samples = None
+
+if samples == []:
+    st.info(
+        "No feedback yet. Draw or upload a digit, then answer “Is this right?” under the "
+        "reading." + (f" Feedback is stored in `{store.path}`." if admin else "")
+    )
+elif samples:
+    figures = summary(samples, DEFAULT_THRESHOLD)
+    count, accuracy, wrong, low = st.columns(4)
+    count.metric("Feedback samples", f"{figures['samples']:,}")
+    accuracy.metric("Read right", f"{figures['accuracy']:.1%}")
+    wrong.metric("Mistakes", figures["mistakes"])
+    low.metric("Low confidence", f"{figures['low_confidence_rate']:.1%}")
+    st.caption(
+        f"Low confidence: under {DEFAULT_THRESHOLD:.0%}, where the app says it is unsure."
+        + (f" Database: `{store.path}`." if admin else "")
+    )
+
+    st.subheader("Accuracy over time")
+    st.plotly_chart(accuracy_over_time(samples, DEFAULT_THRESHOLD), width="stretch")
+
+    matrix_column, pairs_column = st.columns([3, 2], gap="large")
+    with matrix_column:
+        st.subheader("Confusion matrix of the feedback")
+        hide = st.toggle("Hide correct readings", value=True, key="monitor_hide_diagonal")
+        st.plotly_chart(feedback_confusion(samples, hide_diagonal=hide), width="stretch")
+    with pairs_column:
+        st.subheader("Most confused pairs")
+        pairs = confused_pairs(samples)
+        if pairs:
+            st.dataframe(pairs, hide_index=True, width="stretch")
+        else:
+            st.success("No mistakes in the feedback.")
+
+    st.subheader("Recent mistakes")
+    if not admin:
+        st.caption(f"People's drawings are shown to admins only: {ADMINS_ONLY}.")
+    elif not mistakes:
+        st.caption("None: every reading in the feedback was right.")
+    columns = st.columns(6)
+    for position, sample in enumerate(mistakes):
+        with columns[position % 6]:
+            pictures = [sample.crop_png, sample.image28] if sample.crop_png else [sample.image28]
+            st.image(pictures, width=84)
+            st.caption(
+                f"#{sample.id}: {sample.label} read as **{sample.predicted}** "
+                f"({sample.confidence:.0%}) · {sample.model_version or '?'} · {sample.source}"
+            )
+
+    if admin:
+        all_samples_panel(store, samples)
+    else:
+        st.caption(f"Deleting and exporting samples is for admins: {ADMINS_ONLY}.")
+
 st.subheader("Model versions")
-versions_panel(key="monitor_versions")
+versions_panel(key="monitor_versions", admin=admin)

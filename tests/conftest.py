@@ -63,3 +63,12 @@ def feedback_location(request, tmp_path):
     if request.param == "sqlite":
         return tmp_path / "feedback.db"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def admin_password(monkeypatch):
+    """An admin password in the environment, as on a single-machine install."""
+    from support import ADMIN_PASSWORD
+
+    monkeypatch.setenv("DIGITS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    return ADMIN_PASSWORD

@@ -96,3 +96,14 @@ def require(condition, reason):
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"CI=true but {reason}")
     pytest.skip(reason)
+
+
+ADMIN_PASSWORD = "correct horse battery staple"
+
+
+def sign_in_as_admin(app, password=ADMIN_PASSWORD, key="monitor_admin"):
+    """Types `password` into an AppTest page's "Sign in as admin" form, submits it and runs
+    the page again (set $DIGITS_ADMIN_PASSWORD first, e.g. with the `admin_password` fixture)."""
+    app.text_input(key=f"{key}_password").input(password)
+    next(button for button in app.button if button.label == "Sign in as admin").click()
+    return app.run()

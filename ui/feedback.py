@@ -1,12 +1,18 @@
 """The "Is this right?" question under a reading: confirm it or give the true digits."""
 
 import hashlib
+import time
 
 import streamlit as st
 
 from model.errors import FeedbackError
 from model.operations.feedback import FeedbackStore, crop_png
+from ui.admin import is_admin
 from ui.versions import active_version
+
+# For this long after an answer is stored, the page thanks for it; after, the same picture (drawn
+# or uploaded again) is told it is already stored: it is not stored twice.
+THANKS_SECONDS = 3.0
 
 
 def _fingerprint(reading):
@@ -33,9 +39,11 @@ def _save(reading, image, labels, source, key):
             for digit, label in zip(reading.digits, labels, strict=True)
         )
     except FeedbackError as error:
-        st.session_state[f"{key}_outcome"] = ("error", f"Not saved: {error}")
+        details = f" {error}" if is_admin() else ""
+        message = f"Not saved: the feedback database cannot be used right now.{details}"
+        st.session_state[f"{key}_outcome"] = ("error", message)
         return
-    st.session_state[f"{key}_outcome"] = ("saved", "".join(map(str, labels)))
+    st.session_state[f"{key}_outcome"] = ("saved", "".join(map(str, labels)), time.monotonic())
 
 
 def _save_picked(reading, image, source, key):
@@ -71,10 +79,19 @@ def ask_if_right(reading, image, source, key):
     arguments = (reading, image, source, key)
     outcome = st.session_state.get(f"{key}_outcome")
     if outcome and outcome[0] == "saved":
-        if outcome[1] == reading.text:
-            st.success(f"Saved — thank you. Confirmed: {reading.text}.")
+        _, stored, saved_at = outcome
+        answer = (
+            f"Confirmed: {reading.text}"
+            if stored == reading.text
+            else f"Corrected: {reading.text} → {stored}"
+        )
+        if time.monotonic() - saved_at < THANKS_SECONDS:
+            st.success(f"Saved — thank you. {answer}.")
         else:
-            st.success(f"Saved — thank you. Corrected: {reading.text} → {outcome[1]}.")
+            st.info(
+                f"Already stored: you answered for this same picture before ({answer}); "
+                "it is not stored again."
+            )
         return
     st.markdown("**Is this right?**")
     labels = [digit.digit for digit in reading.digits]

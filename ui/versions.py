@@ -1,26 +1,72 @@
-"""Model versions in the app: the verified active model, and the panel to switch or roll back."""
+"""Model versions in the app: the verified active model, and the panel to switch or roll back.
+
+A registry that cannot be read, or an active version that is refused (tampered, incomplete, an
+entry without files or with a folder outside the registry), does not stop the app: it reads
+with the bundled v1, checked against its committed checksums, and tells admins why.
+"""
+
+from typing import NamedTuple
 
 import streamlit as st
 
 from model.errors import RegistryError
-from model.operations.registry import Registry
+from model.operations.registry import BUNDLED_VERSION, Registry, verify_bundled
+from ui.admin import is_admin, show_problem
+
+
+class Serving(NamedTuple):
+    """The model the app reads with: its verified file, its version, and why it is the
+    bundled v1 instead of the active version (None when it is the active one)."""
+
+    model_file: str
+    version: str
+    problem: str | None
+
+
+def serving_model():
+    """The active version, verified; else the bundled v1, verified.
+
+    Raises:
+        RegistryError: the bundled v1 is refused too (its files changed or are missing).
+    """
+    try:
+        registry = Registry()
+        return Serving(str(registry.verify()), registry.active, None)
+    except RegistryError as error:
+        return Serving(str(verify_bundled()), BUNDLED_VERSION, str(error))
 
 
 def active_model_file():
-    """The active version's model file, its checksums verified; stops the page if refused."""
+    """The file of the model to read with (see `serving_model`); stops the page only when
+    even the bundled v1 is refused. Admins are told when the bundled v1 stands in."""
     try:
-        return str(Registry().verify())
+        serving = serving_model()
     except RegistryError as error:
-        st.error(f"The model cannot be loaded: {error} The Monitoring page lists the versions.")
+        show_problem("The model cannot be loaded, so nothing can be read right now.", error)
         st.stop()
+    if serving.problem and is_admin():
+        st.warning(
+            f"Reading with the bundled {BUNDLED_VERSION}: the active model version is refused "
+            f"({serving.problem}). The Monitoring page lists the versions."
+        )
+    return serving.model_file
 
 
 def active_version():
-    """The active version's id ("v1", ...), or None when the registry cannot be read."""
+    """The id ("v1", ...) of the version the app reads with, or None when none can be."""
     try:
-        return Registry().active
+        return serving_model().version
     except RegistryError:
         return None
+
+
+def _figure(entry, *keys):
+    """A number from a manifest entry's nested dicts, or None when it is not one there (an
+    entry written by hand may hold anything)."""
+    value = entry
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def fine_tune_note(entry):
@@ -31,29 +77,36 @@ def fine_tune_note(entry):
     """
     if not entry or not entry.get("parent"):
         return None
-    metrics = entry.get("metrics", {})
-    mnist = metrics.get("mnist_test_accuracy", {})
-    feedback = metrics.get("feedback_held_out_accuracy", {})
     parts = [f"The app now reads with **{entry['id']}**, fine-tuned from {entry['parent']}"]
-    if "feedback_train" in metrics:
-        parts[0] += f" on {metrics['feedback_train']:,} feedback digits"
-    if "after" in mnist:
-        parts.append(f"MNIST test accuracy {mnist['after']:.2%} (was {mnist['before']:.2%})")
-    if feedback.get("after") is not None:
-        parts.append(f"held-out feedback {feedback['after']:.1%} (was {feedback['before']:.1%})")
+    trained_on = _figure(entry, "metrics", "feedback_train")
+    if trained_on is not None:
+        parts[0] += f" on {trained_on:,} feedback digits"
+    for name, keys, form in (
+        ("MNIST test accuracy", ("mnist_test_accuracy",), ".2%"),
+        ("held-out feedback", ("feedback_held_out_accuracy",), ".1%"),
+    ):
+        after = _figure(entry, "metrics", *keys, "after")
+        before = _figure(entry, "metrics", *keys, "before")
+        if after is not None:
+            was = f" (was {before:{form}})" if before is not None else ""
+            parts.append(f"{name} {after:{form}}{was}")
     return "; ".join(parts) + ". The figures below are the bundled v1's, as trained."
 
 
 def active_version_entry():
     """The active version's manifest entry, or None when the registry cannot be read."""
     try:
-        return Registry().version()
+        registry = Registry()
+        registry.verify()
+        return registry.version()
     except RegistryError:
         return None
 
 
 def _change(action, key):
     """Runs `action(registry)` (activate or roll back), remembering what happened."""
+    if not is_admin():
+        return
     try:
         registry = Registry()
         action(registry)
@@ -62,18 +115,35 @@ def _change(action, key):
         st.session_state[f"{key}_message"] = ("error", str(error))
 
 
-def versions_panel(key):
-    """The active version, every version's metrics and checksum status, switch and roll back."""
+def versions_panel(key, admin):
+    """The active version and every version's metrics and checksum status; for an admin,
+    also switch and roll back, and the problems in full.
+
+    Args:
+        key: a widget key prefix of the page's own.
+        admin: whether this session is an admin's (`ui.admin.is_admin()`).
+    """
     try:
         registry = Registry()
     except RegistryError as error:
-        st.error(str(error))
+        show_problem(
+            f"The model registry cannot be read; the app reads with the bundled {BUNDLED_VERSION}.",
+            error,
+        )
         return
     statuses = {entry["id"]: registry.status(entry["id"]) for entry in registry.versions}
     st.metric("Active model version", registry.active)
     st.dataframe(
         version_rows(registry.versions, registry.active, statuses), hide_index=True, width="stretch"
     )
+    if statuses[registry.active] != "ok":
+        st.warning(
+            f"The active version {registry.active} is refused: the app reads with the bundled "
+            f"{BUNDLED_VERSION}."
+        )
+    if not admin:
+        st.caption("Switching or rolling back the model version is for admins: sign in first.")
+        return
     for status in statuses.values():
         if status != "ok":
             st.error(status)
@@ -92,7 +162,7 @@ def versions_panel(key):
         args=(lambda registry: registry.activate(choice), key),
         width="stretch",
     )
-    parent = registry.version()["parent"]
+    parent = registry.version().get("parent")
     rollback_column.button(
         f"Roll back to {parent}" if parent else "Roll back",
         key=f"{key}_rollback",
@@ -124,18 +194,18 @@ def version_rows(versions, active, statuses):
 
     rows = []
     for entry in reversed(versions):
-        metrics = entry.get("metrics", {})
-        mnist = metrics.get("mnist_test_accuracy", {})
-        feedback = metrics.get("feedback_held_out_accuracy", {})
+        mnist, feedback = "mnist_test_accuracy", "feedback_held_out_accuracy"
         rows.append(
             {
                 "version": entry["id"] + (" (active)" if entry["id"] == active else ""),
-                "parent": entry.get("parent") or "",
-                "created": (entry.get("created") or "")[:16].replace("T", " "),
-                "MNIST test %": percent(mnist.get("after")),
-                "MNIST before %": percent(mnist.get("before")),
-                "feedback held-out before %": percent(feedback.get("before")),
-                "feedback held-out after %": percent(feedback.get("after")),
+                "parent": str(entry.get("parent") or ""),
+                "created": str(entry.get("created") or "")[:16].replace("T", " "),
+                "MNIST test %": percent(_figure(entry, "metrics", mnist, "after")),
+                "MNIST before %": percent(_figure(entry, "metrics", mnist, "before")),
+                "feedback held-out before %": percent(
+                    _figure(entry, "metrics", feedback, "before")
+                ),
+                "feedback held-out after %": percent(_figure(entry, "metrics", feedback, "after")),
                 "files": "ok" if statuses[entry["id"]] == "ok" else "TAMPERED or missing",
             }
         )

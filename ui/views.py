@@ -1,12 +1,20 @@
 """Streamlit pieces that more than one page shows."""
 
 import math
+import re
 
 import streamlit as st
 
+from ui.artifacts import escape_markdown
 from ui.figures import number_probabilities, probability_bars
 
 BIG = "font-size:7rem;font-weight:700;line-height:1;letter-spacing:0.05em"
+
+
+def plain_text(text):
+    """Text (a file name, an error message) shown as it is where Streamlit renders Markdown:
+    on one line, its Markdown, links, pictures, colours and maths escaped."""
+    return escape_markdown(re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", str(text)))
 
 
 def _big(text, css_class="predicted-digit"):

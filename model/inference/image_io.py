@@ -1,6 +1,8 @@
 """Turning whatever the caller hands in (path, bytes, PIL image, array) into a numpy image."""
 
 import io
+import struct
+import zlib
 from pathlib import Path
 
 import cv2
@@ -15,10 +17,40 @@ MAX_PIXELS = 40_000_000
 JPEG_REDUCTION = 8
 Image.MAX_IMAGE_PIXELS = None  # checked here, before decoding, with a clear message
 
+# Memory: a picture costs several bytes per pixel while it is read (about 8 for RGB, 26 when
+# transparency has to be composited), and the reader works at 1000 pixels a side anyway.
+# JPEG photos up to FULL_PIXELS_JPEG (every real photo of the evaluation sets), other
+# pictures up to FULL_PIXELS, or FULL_PIXELS_ALPHA with transparency, are decoded as they
+# are; larger ones at 1/2, 1/3, ... size, so that no upload costs more than about 150 MB.
+# JPEGs shrink while decoding (`draft`), 8-bit PNGs strip by strip (never whole); other
+# formats are decoded whole only up to DECODE_BYTES, and refused above.
+FULL_PIXELS_JPEG = 4096 * 4096
+FULL_PIXELS = 2896 * 2896
+FULL_PIXELS_ALPHA = 2048 * 2048
+JPEG_FORMATS = ("JPEG", "MPO")
+DECODE_BYTES = 64 * 1024 * 1024
+STRIP_BYTES = 4 * 1024 * 1024  # raw PNG rows inflated at a time
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_BANDS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # PNG colour type -> bytes per 8-bit pixel
+
+
+def _array(image, rows=256):
+    """`np.asarray(image)` a strip of rows at a time: asarray alone holds two copies."""
+    width, height = image.size
+    if width * height <= 1_000_000:
+        return np.asarray(image)
+    first = np.asarray(image.crop((0, 0, width, min(rows, height))))
+    array = np.empty((height, *first.shape[1:]), first.dtype)
+    array[: len(first)] = first
+    for top in range(rows, height, rows):
+        array[top : top + rows] = np.asarray(image.crop((0, top, width, min(height, top + rows))))
+    return array
+
 
 def _from_pil(image):
     try:
-        image = ImageOps.exif_transpose(image)
+        if image.getexif().get(0x0112, 1) != 1:  # an EXIF orientation to apply
+            image = ImageOps.exif_transpose(image)
         if getattr(image, "n_frames", 1) > 1:
             image.seek(0)
         if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
@@ -27,27 +59,163 @@ def _from_pil(image):
             scaled = (array - low) * (255.0 / (high - low)) if high > low else np.zeros_like(array)
             return scaled.astype(np.uint8)
         if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-            return np.asarray(image.convert("RGBA"))
-        return np.asarray(image.convert("RGB") if image.mode not in ("L", "RGB") else image)
+            return _array(image.convert("RGBA"))
+        return _array(image.convert("RGB") if image.mode not in ("L", "RGB") else image)
     except (OSError, ValueError, SyntaxError) as error:
         raise InvalidImageError(f"the image data is corrupt or truncated ({error})") from error
 
 
-def _reduce_if_huge(image, name):
-    """Decodes a huge JPEG at 1/2, 1/4 or 1/8 size; refuses any other huge image unread."""
-    width, height = image.size
-    if width * height <= MAX_PIXELS:
-        return
-    if image.format == "JPEG" and width * height <= MAX_PIXELS * JPEG_REDUCTION**2:
-        # Draft picks the strongest reduction that stays at least this size: ask for half.
-        side = int((MAX_PIXELS * width / height) ** 0.5) // 2
-        image.draft(image.mode, (side, int(side * height / width)))
-        if image.size[0] * image.size[1] <= MAX_PIXELS:
-            return
-    raise ImageTooLargeError(
+def _too_large(name, width, height):
+    return ImageTooLargeError(
         f"{name} is too large to decode safely ({width}x{height} pixels; the limit is "
         f"{MAX_PIXELS:,} pixels, or {MAX_PIXELS * JPEG_REDUCTION**2:,} for a JPEG)"
     )
+
+
+def _has_alpha(image):
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+
+
+def _reduction(image):
+    """The factor a picture is shrunk by while decoding: 1 up to its limit (FULL_PIXELS_JPEG,
+    FULL_PIXELS, or FULL_PIXELS_ALPHA with transparency), else the smallest that brings it
+    under."""
+    width, height = image.size
+    if _has_alpha(image):
+        limit = FULL_PIXELS_ALPHA
+    else:
+        limit = FULL_PIXELS_JPEG if image.format in JPEG_FORMATS else FULL_PIXELS
+    factor = 1
+    while -(-width // factor) * -(-height // factor) > limit:
+        factor += 1
+    return factor
+
+
+def _reduced(image, factor):
+    """`image.reduce(factor)`, for the modes that can be averaged (a palette cannot)."""
+    if factor == 1:
+        return image
+    if image.mode.startswith("I;16"):
+        image = image.convert("I")  # 16-bit grey: kept deep, rescaled by `_from_pil`
+    elif image.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
+        image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+    return image.reduce(factor)
+
+
+def _png_chunk(kind, body):
+    return (
+        struct.pack(">I", len(body))
+        + kind
+        + body
+        + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    )
+
+
+def _png_strips(data, factor):
+    """Decodes a non-interlaced 8-bit PNG shrunk by `factor`, a strip of rows at a time,
+    so that the whole picture is never in memory at full size.
+
+    Each strip is handed to Pillow as a PNG of its own, whose first row is the last row of
+    the strip before (unfiltered): PNG filters only look one row up.
+
+    Returns:
+        The shrunk PIL image, or None when the PNG is not of that kind (16-bit, interlaced).
+    """
+    view = memoryview(data)
+    position, header, extra, compressed = len(_PNG_SIGNATURE), None, [], []
+    while position + 8 <= len(view):
+        length, kind = struct.unpack(">I4s", view[position : position + 8])
+        body = view[position + 8 : position + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body[:13])
+        elif kind in (b"PLTE", b"tRNS"):
+            extra.append(_png_chunk(kind, bytes(body)))
+        elif kind == b"IDAT":
+            compressed.append(body)
+        elif kind == b"IEND":
+            break
+        position += 12 + length
+    if header is None:
+        return None
+    width, height, depth, color, _, _, interlaced = header
+    if depth != 8 or interlaced or color not in _PNG_BANDS:
+        return None
+    row_bytes = 1 + width * _PNG_BANDS[color]
+    rows_per_strip = factor * max(1, STRIP_BYTES // (row_bytes * factor))
+    inflate = zlib.decompressobj()
+    pending = bytearray()
+    previous = bytes(row_bytes)  # filter "none", all zeros: what PNG assumes above row 0
+    output, top = None, 0
+
+    def decode_strip(raw, rows):
+        nonlocal previous, output, top
+        strip_png = b"".join(
+            [
+                _PNG_SIGNATURE,
+                _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, rows + 1, 8, color, 0, 0, 0)),
+                *extra,
+                _png_chunk(b"IDAT", zlib.compress(previous + raw, 0)),
+                _png_chunk(b"IEND", b""),
+            ]
+        )
+        strip = Image.open(io.BytesIO(strip_png))
+        strip.load()
+        previous = b"\0" + strip.crop((0, rows, width, rows + 1)).tobytes()
+        strip = _reduced(strip.crop((0, 1, width, rows + 1)), factor)
+        if output is None:
+            output = Image.new(strip.mode, (-(-width // factor), -(-height // factor)))
+        output.paste(strip, (0, top))
+        top += strip.size[1]
+
+    rows_done = 0
+    chunks = iter(compressed)
+    tail = b""
+    while rows_done < height:
+        want = min(rows_per_strip, height - rows_done) * row_bytes
+        while len(pending) < want:
+            if not tail:
+                tail = next(chunks, None)
+                if tail is None:
+                    raise ValueError("its PNG data ends early")
+            pending += inflate.decompress(tail, want - len(pending))
+            tail = inflate.unconsumed_tail
+        rows = want // row_bytes
+        decode_strip(bytes(pending[:want]), rows)
+        del pending[:want]
+        rows_done += rows
+    return output
+
+
+def _decoded(image, data, name):
+    """Decodes an opened image, shrunk while decoding when it is huge (see FULL_PIXELS)."""
+    width, height = image.size
+    jpeg = image.format in JPEG_FORMATS
+    if width * height > (MAX_PIXELS * JPEG_REDUCTION**2 if jpeg else MAX_PIXELS):
+        raise _too_large(name, width, height)
+    factor = _reduction(image)
+    if factor == 1:
+        image.load()
+        return image
+    if jpeg:
+        # Draft picks the strongest reduction that stays at least the size asked for.
+        image.draft(image.mode, (-(-width // factor), -(-height // factor)))
+        if image.size[0] * image.size[1] > MAX_PIXELS:
+            raise _too_large(name, width, height)
+        image.load()
+        return _reduced(image, _reduction(image))
+    if image.format == "PNG":
+        strips = _png_strips(data, factor)
+        if strips is not None:
+            return strips
+    band_bytes = 4 if image.mode in ("I", "F") else 2 if image.mode.startswith("I;16") else 1
+    if width * height * len(image.getbands()) * band_bytes > DECODE_BYTES:
+        raise InvalidImageError(
+            f"{name} is too large to read safely as a {image.format or 'picture'} of "
+            f"{width}x{height} pixels ({image.mode}); save it as JPEG or as an 8-bit, "
+            "non-interlaced PNG, or shrink it"
+        )
+    image.load()
+    return _reduced(image, factor)
 
 
 def _open_bytes(data, name):
@@ -57,14 +225,13 @@ def _open_bytes(data, name):
     try:
         image = Image.open(io.BytesIO(data))
         full_width = image.size[0]
-        _reduce_if_huge(image, name)
-        image.load()
+        image = _decoded(image, data, name)
         scale = image.size[0] / full_width
     except InvalidImageError:
         raise
     except UnidentifiedImageError as error:
         raise InvalidImageError(f"{name} is not an image format this app can read") from error
-    except (OSError, ValueError, SyntaxError) as error:
+    except (OSError, ValueError, SyntaxError, zlib.error, struct.error) as error:
         raise InvalidImageError(f"{name} is corrupt or truncated ({error})") from error
     return _from_pil(image), scale
 
@@ -117,7 +284,9 @@ def load_image(source):
 
     Returns:
         uint8 array (H, W), (H, W, 3) or (H, W, 4), EXIF orientation applied, first frame only.
-        A JPEG over MAX_PIXELS comes back at 1/2, 1/4 or 1/8 size (see `load_image_scaled`).
+        A picture over FULL_PIXELS (see there for JPEGs and transparency) comes back shrunk
+        by a whole factor, and a JPEG over MAX_PIXELS at 1/2, 1/4 or 1/8 size or less (see
+        `load_image_scaled`).
 
     Raises:
         InvalidImageError: missing file, not an image, corrupt, empty, too large, or an array

@@ -4,7 +4,9 @@ The bundled model is version "v1"; each accepted fine-tune adds the next one (v2
 its own folder, holding everything `Predictor.load` reads beside the model. The manifest
 (`manifest.json`) lists every version with its parent, creation time, the sha256 of each of
 its files and its metrics, and names the active one. Before a version is loaded or activated,
-every file is checked against the manifest, and a file that changed is refused.
+every file is checked against the manifest, and a file that changed is refused, as is an entry
+that lists no files or names a folder outside the registry. When the active version is refused,
+`verify_bundled` gives the bundled v1, checked against the checksums committed beside it.
 """
 
 import contextlib
@@ -47,6 +49,59 @@ def bundled_checksums():
     if recorded.is_file():
         return json.loads(recorded.read_text())
     return folder_checksums(paths.BUNDLED_DIR)
+
+
+def verify_bundled():
+    """Checks the bundled model's files against their committed checksums.
+
+    Returns:
+        The bundled model file, verified.
+
+    Raises:
+        TamperedModelError: a bundled file is missing or differs from `checksums.json`, or
+            the checksums file itself is missing or unreadable.
+    """
+    recorded = paths.BUNDLED_DIR / paths.CHECKSUMS_FILE
+    try:
+        expected = json.loads(recorded.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise TamperedModelError(
+            f"the bundled model's {recorded} cannot be read ({error})"
+        ) from error
+    _check_files(BUNDLED_VERSION, paths.BUNDLED_DIR, expected, recorded)
+    return paths.BUNDLED_DIR / paths.MODEL_FILE
+
+
+def _check_files(version, folder, expected_files, reference):
+    """Checks every file `expected_files` lists (name -> sha256) in `folder`.
+
+    Raises:
+        TamperedModelError: the list is empty or lacks the model file, a name is not a plain
+            file name, or a file is missing or differs from its checksum.
+    """
+    if not isinstance(expected_files, dict) or paths.MODEL_FILE not in expected_files:
+        raise TamperedModelError(
+            f"refusing model version {version}: {reference} lists no checksum for its "
+            f"{paths.MODEL_FILE}, so its files cannot be checked"
+        )
+    for name, expected in expected_files.items():
+        if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+            raise TamperedModelError(
+                f"refusing model version {version}: {reference} lists {name!r}, "
+                "which is not a file name"
+            )
+        path = folder / name
+        if not path.is_file():
+            raise TamperedModelError(
+                f"model version {version} is incomplete: {path} is missing. Restore it, "
+                "or switch to another version."
+            )
+        if file_checksum(path) != expected:
+            raise TamperedModelError(
+                f"refusing model version {version}: {path} does not match its sha256 "
+                f"in {reference} (it was changed after it was recorded there). "
+                "Restore the file, or switch to another version."
+            )
 
 
 def _bundled_version():
@@ -95,7 +150,11 @@ class Registry:
                 f"{paths.REGISTRY_ENV} to another folder."
             ) from error
         versions = manifest.get("versions") if isinstance(manifest, dict) else None
-        ids = [entry.get("id") for entry in versions or [] if isinstance(entry, dict)]
+        if not isinstance(versions, list) or not all(
+            isinstance(entry, dict) and isinstance(entry.get("id"), str) for entry in versions
+        ):
+            versions = []
+        ids = [entry["id"] for entry in versions]
         if not ids or manifest.get("active") not in ids:
             raise RegistryError(
                 f"{self.manifest_path} is not a model registry manifest (no active version "
@@ -103,19 +162,39 @@ class Registry:
             )
         return manifest
 
+    def _unwritable(self, error):
+        return RegistryError(
+            f"the model registry {self.folder} cannot be written ({error.strerror or error}); "
+            f"nothing was changed. Make it writable, or set {paths.REGISTRY_ENV} to another "
+            "folder."
+        )
+
     def _write(self, manifest):
-        self.folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".manifest-", suffix=".json")
-        with os.fdopen(handle, "w") as file:
-            file.write(json.dumps(manifest, indent=1) + "\n")
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; the manifest is not secret
-        os.replace(temporary, self.manifest_path)  # atomic: readers see the old or the new one
+        temporary = None
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(
+                dir=self.folder, prefix=".manifest-", suffix=".json"
+            )
+            with os.fdopen(handle, "w") as file:
+                file.write(json.dumps(manifest, indent=1) + "\n")
+            os.chmod(temporary, 0o644)  # mkstemp makes it private; the manifest is not secret
+            os.replace(temporary, self.manifest_path)  # atomic: readers see the old or the new
+        except OSError as error:
+            if temporary:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+            raise self._unwritable(error) from error
 
     @contextlib.contextmanager
     def _locked(self):
         """Serialises read-modify-write of the manifest between processes."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / LOCK_FILE, "a") as lock:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock = open(self.folder / LOCK_FILE, "a")  # noqa: SIM115 (closed below)
+        except OSError as error:
+            raise self._unwritable(error) from error
+        with lock:
             if fcntl:
                 fcntl.flock(lock, fcntl.LOCK_EX)
             yield
@@ -144,11 +223,27 @@ class Registry:
         raise RegistryError(f"there is no model version {version!r} (known: {known})")
 
     def folder_of(self, version=None):
-        """The folder holding a version's files."""
+        """The folder holding a version's files.
+
+        Raises:
+            TamperedModelError: the entry names no folder, or one outside the registry.
+        """
         entry = self.version(version)
-        if entry["folder"] == BUNDLED_FOLDER:
+        name = entry.get("folder")
+        if name == BUNDLED_FOLDER:
             return paths.BUNDLED_DIR
-        return self.folder / entry["folder"]
+        if not isinstance(name, str) or not name:
+            raise TamperedModelError(
+                f"refusing model version {entry['id']}: its entry in {self.manifest_path} "
+                "names no folder"
+            )
+        folder = (self.folder / name).resolve()
+        if folder.parent != self.folder.resolve():
+            raise TamperedModelError(
+                f"refusing model version {entry['id']}: its folder {name!r} in "
+                f"{self.manifest_path} is not a folder of the registry"
+            )
+        return folder
 
     def model_path(self, version=None):
         """A version's `.keras` model file, unverified (see `verify`)."""
@@ -162,29 +257,17 @@ class Registry:
             The version's verified model file.
 
         Raises:
-            TamperedModelError: a file is missing or differs from its checksum; the message
-                names the file.
+            TamperedModelError: a file is missing or differs from its checksum (the message
+                names the file), the entry lists no files or no model file, or its folder is
+                missing or outside the registry.
             RegistryError: no version has that id.
         """
         entry = self.version(version)
         folder = self.folder_of(entry["id"])
         # The bundled model is checked against the checksums committed with it.
-        bundled = entry["folder"] == BUNDLED_FOLDER
-        expected_files = bundled_checksums() if bundled else entry["files"]
-        reference = paths.BUNDLED_DIR / paths.CHECKSUMS_FILE if bundled else self.manifest_path
-        for name, expected in expected_files.items():
-            path = folder / name
-            if not path.is_file():
-                raise TamperedModelError(
-                    f"model version {entry['id']} is incomplete: {path} is missing. Restore it, "
-                    "or switch to another version."
-                )
-            if file_checksum(path) != expected:
-                raise TamperedModelError(
-                    f"refusing model version {entry['id']}: {path} does not match its sha256 "
-                    f"in {reference} (it was changed after it was recorded there). "
-                    "Restore the file, or switch to another version."
-                )
+        if entry.get("folder") == BUNDLED_FOLDER:
+            return verify_bundled()
+        _check_files(entry["id"], folder, entry.get("files"), self.manifest_path)
         return folder / paths.MODEL_FILE
 
     def status(self, version=None):
@@ -237,7 +320,7 @@ class Registry:
             RegistryError: the active version has no parent (it is v1).
             TamperedModelError: the parent's files changed.
         """
-        parent = self.version()["parent"]
+        parent = self.version().get("parent")
         if parent is None:
             raise RegistryError(f"{self.active} is the first version: nothing to roll back to")
         self.activate(parent)

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import require
+from support import ADMIN_PASSWORD, require
 
 from bench.startup import CHROMIUM_ARGS, start_streamlit, wait_until_healthy
 
@@ -34,9 +34,9 @@ def feedback_db(private_data_dir):
 def _streamlit_server(data_dir):
     """A `streamlit run app.py` of its own, with its feedback database and registry in
     `data_dir`; yields its URL once it answers. Its output goes to `data_dir`/server.log
-    (a pipe nobody reads would fill up and stall it)."""
+    (a pipe nobody reads would fill up and stall it). Its admin password is ADMIN_PASSWORD."""
     with open(data_dir / "server.log", "w+") as log:
-        server, url = start_streamlit(data_dir, log)
+        server, url = start_streamlit(data_dir, log, {"DIGITS_ADMIN_PASSWORD": ADMIN_PASSWORD})
         try:
             wait_until_healthy(url, server, time.monotonic() + 90)
         except RuntimeError:

@@ -1,7 +1,7 @@
 """A correction in a real browser: draw, say what it really is, see it on the monitoring page."""
 
 from playwright.sync_api import expect
-from support import draw_on_canvas, wait_for_predicted_digit
+from support import ADMIN_PASSWORD, draw_on_canvas, wait_for_predicted_digit
 
 from model.operations.feedback import FeedbackStore
 
@@ -28,4 +28,9 @@ def test_a_correction_is_stored_and_counted_on_the_monitoring_page(page, app_url
     expect(_metric(page, "Feedback samples")).to_have_text("1")
     expect(_metric(page, "Mistakes")).to_have_text("1")
     expect(_metric(page, "Read right")).to_have_text("0.0%")
+    # The drawings are for the admin: a visitor sees the figures only.
+    page.get_by_text("People's drawings are shown to admins only").wait_for()
+    expect(page.get_by_text(f"#{sample.id}: 1 read as 7")).to_have_count(0)
+    page.get_by_label("Admin password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in as admin").click()
     page.get_by_text(f"#{sample.id}: 1 read as 7").wait_for()

@@ -1,0 +1,146 @@
+"""Who may delete and export feedback, see people's drawings, and switch the live model.
+
+Nobody, unless an admin is configured, in one of two ways (see the README, "Admin access"):
+
+- OpenID Connect through Streamlit's `st.login`: an `[auth]` section in
+  `.streamlit/secrets.toml`, and `admins = ["you@example.org"]` there, the e-mail addresses
+  that are admins once signed in.
+- A password, for an app on one machine: `$DIGITS_ADMIN_PASSWORD`, else `admin_password` in
+  `.streamlit/secrets.toml`, typed into the "Sign in as admin" form.
+
+Visitors see the aggregate figures only, and messages without server paths.
+"""
+
+import hashlib
+import hmac
+import importlib.util
+import os
+import time
+
+import streamlit as st
+
+from model import paths
+
+SIGNED_IN = "admin_signed_in"  # session state: the digest of the password signed in with
+WRONG_PASSWORD_PAUSE = 1.0  # seconds a wrong password waits, to slow down guessing
+
+
+def _secret(name):
+    try:
+        return st.secrets.get(name)
+    except FileNotFoundError:  # no secrets.toml at all
+        return None
+
+
+def _password():
+    return os.environ.get(paths.ADMIN_PASSWORD_ENV) or _secret("admin_password") or None
+
+
+def _digest(password):
+    return hashlib.sha256(str(password).encode()).digest()
+
+
+def _admin_emails():
+    """The admins' e-mail addresses, when OIDC sign-in is configured; else ()."""
+    admins = _secret("admins")
+    if not _secret("auth") or not admins:
+        return ()
+    if isinstance(admins, str):
+        admins = [admins]
+    return tuple(str(address).strip().lower() for address in admins)
+
+
+def is_admin_user(user, admins):
+    """Whether a signed-in OIDC user (`st.user`, or a dict like it) is one of `admins`."""
+    if not admins or not user.get("is_logged_in"):
+        return False
+    if user.get("email_verified") is False:
+        return False
+    return str(user.get("email") or "").strip().lower() in admins
+
+
+def _oidc_available():
+    """Whether `st.login` can work here: it needs Authlib."""
+    return importlib.util.find_spec("authlib") is not None
+
+
+def configured():
+    """Whether any admin is configured (a password, or OIDC with a list of admins)."""
+    return bool(_password() or _admin_emails())
+
+
+def is_admin():
+    """Whether this session belongs to an admin: signed in with the current password, or by
+    OIDC as one of the admins."""
+    password = _password()
+    signed_in = st.session_state.get(SIGNED_IN)
+    if password and signed_in and hmac.compare_digest(signed_in, _digest(password)):
+        return True
+    return is_admin_user(st.user, _admin_emails())
+
+
+def _check_password(key):
+    typed = st.session_state.get(f"{key}_password") or ""
+    st.session_state[f"{key}_password"] = ""
+    password = _password()
+    if password and hmac.compare_digest(_digest(typed), _digest(password)):
+        st.session_state[SIGNED_IN] = _digest(password)
+        st.session_state.pop(f"{key}_refused", None)
+        return
+    time.sleep(WRONG_PASSWORD_PAUSE)
+    st.session_state[f"{key}_refused"] = True
+
+
+def _sign_out():
+    st.session_state.pop(SIGNED_IN, None)
+    if st.user.get("is_logged_in"):
+        st.logout()
+
+
+def sign_in_panel(key):
+    """Signs an admin in or out; says when no admin is configured.
+
+    Args:
+        key: a widget key prefix of the page's own.
+
+    Returns:
+        Whether this session is an admin's.
+    """
+    if is_admin():
+        st.caption("Signed in as admin.")
+        st.button("Sign out", key=f"{key}_sign_out", on_click=_sign_out)
+        return True
+    if not configured():
+        st.caption(
+            "Deleting and exporting feedback, seeing people's drawings and switching the model "
+            "version are off: no admin is configured for this app (see the README, "
+            "“Admin access”)."
+        )
+        return False
+    if _admin_emails():
+        if not _oidc_available():
+            st.caption("Admin sign-in is not available on this server yet (see the README).")
+        elif st.user.get("is_logged_in"):
+            st.warning("You are signed in, but not as an admin.")
+            st.button("Sign out", key=f"{key}_sign_out", on_click=_sign_out)
+        else:
+            st.button(
+                "Sign in as admin",
+                key=f"{key}_login",
+                on_click=st.login,
+                args=(_secret("admin_provider"),),
+            )
+    if _password():
+        with st.form(f"{key}_form"):
+            st.text_input("Admin password", type="password", key=f"{key}_password")
+            st.form_submit_button("Sign in as admin", on_click=_check_password, args=(key,))
+        if st.session_state.get(f"{key}_refused"):
+            st.error("Wrong admin password.")
+    return False
+
+
+def show_problem(message, error=None, kind="error"):
+    """Shows a problem: an admin also sees `error` (which may name server paths), a visitor
+    only `message`."""
+    details = f" {error}" if error is not None and is_admin() else ""
+    getattr(st, kind)(f"{message}{details}")
