@@ -60,7 +60,12 @@ def draw_page():
 st.set_page_config(page_title="Digit recognizer", page_icon="✍️", layout="wide")
 page = st.navigation(
     [
-        st.Page(draw_page, title="Draw", icon=":material/draw:", url_path="draw", default=True),
+        # The draw page is served at the root URL, and at /draw for links and reloads that
+        # name it: the default page's own url_path is reserved but never resolved, and an
+        # unknown URL reruns the app's main page, which remounts the canvas and loses the first
+        # stroke drawn on it.
+        st.Page(draw_page, title="Draw", icon=":material/draw:", url_path="home", default=True),
+        st.Page(draw_page, title="Draw", url_path="draw", visibility="hidden"),
         st.Page(
             "pages/1_Upload.py", title="Upload", icon=":material/photo_camera:", url_path="Upload"
         ),
