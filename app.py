@@ -6,8 +6,8 @@ Draw a digit or a whole number: the recognizer reads it as soon as the stroke en
 import time
 
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
+from ui.canvas import draw_canvas
 from ui.feedback import ask_if_right
 from ui.loaders import load_predictor
 from ui.navigation import continue_to_wanted_page
@@ -27,16 +27,7 @@ def draw_page():
 
     with draw_column:
         brush = st.slider("Brush size", min_value=4, max_value=48, value=22, key="draw_brush")
-        canvas = st_canvas(
-            stroke_width=brush,
-            stroke_color="#000000",
-            background_color="#FFFFFF",
-            height=360,
-            width=460,
-            drawing_mode="freedraw",
-            return_image_data=True,
-            key="draw_canvas",
-        )
+        canvas = draw_canvas(brush, max_width=460, max_height=360, key="draw_canvas")
 
     image = canvas.image_data
     with result_column:
