@@ -6,8 +6,8 @@ Draw a digit or a whole number: the recognizer reads it as soon as the stroke en
 import time
 
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
+from ui.canvas import draw_canvas
 from ui.feedback import ask_if_right
 from ui.loaders import load_predictor
 from ui.navigation import continue_to_wanted_page
@@ -27,16 +27,7 @@ def draw_page():
 
     with draw_column:
         brush = st.slider("Brush size", min_value=4, max_value=48, value=22, key="draw_brush")
-        canvas = st_canvas(
-            stroke_width=brush,
-            stroke_color="#000000",
-            background_color="#FFFFFF",
-            height=360,
-            width=460,
-            drawing_mode="freedraw",
-            return_image_data=True,
-            key="draw_canvas",
-        )
+        canvas = draw_canvas(brush, max_width=460, max_height=360, key="draw_canvas")
 
     image = canvas.image_data
     with result_column:
@@ -60,7 +51,12 @@ def draw_page():
 st.set_page_config(page_title="Digit recognizer", page_icon="✍️", layout="wide")
 page = st.navigation(
     [
-        st.Page(draw_page, title="Draw", icon=":material/draw:", url_path="draw", default=True),
+        # The draw page is served at the root URL, and at /draw for links and reloads that
+        # name it: the default page's own url_path is reserved but never resolved, and an
+        # unknown URL reruns the app's main page, which remounts the canvas and loses the first
+        # stroke drawn on it.
+        st.Page(draw_page, title="Draw", icon=":material/draw:", url_path="home", default=True),
+        st.Page(draw_page, title="Draw", url_path="draw", visibility="hidden"),
         st.Page(
             "pages/1_Upload.py", title="Upload", icon=":material/photo_camera:", url_path="Upload"
         ),

@@ -12,9 +12,11 @@ WANTED_PAGE = "navigation_wanted_page"
 
 
 def through_the_app(page_file):
-    """Restarts a page opened before the app's navigation existed, through `app.py`."""
+    """Restarts a page opened before the app's navigation existed, through `app.py`; `None`
+    goes on to the app's main page (the draw page)."""
     if PagesManager.uses_pages_directory:
-        st.session_state[WANTED_PAGE] = page_file
+        if page_file:
+            st.session_state[WANTED_PAGE] = page_file
         st.switch_page("app.py")
 
 

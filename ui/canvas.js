@@ -1,0 +1,87 @@
+// The draw page's canvas: streamlit-drawable-canvas's own frontend, mounted through this
+// module, which changes three things about it.
+//
+// 1. A rerun that lands while a stroke is being drawn (a new brush size, say) reconfigures
+//    the canvas's brush, which drops the points drawn so far: the start of that stroke was
+//    lost. Here such an update waits until the stroke has ended.
+// 2. A finished stroke is sent at once (the toolbar's own "Update the app" button), not after
+//    the canvas's 200 ms debounce.
+// 3. The width the page gives the canvas is reported back (as `space`), so that the app can
+//    draw a narrower canvas on a phone instead of one that scrolls sideways under the finger.
+
+const SEND_BUTTON = 'button[title="Update the app with this drawing"]';
+const mounts = new WeakMap();
+let canvasModule = null;
+
+function follow(parentElement, mount) {
+  const state = { drawing: false, pending: null, cleanup: null, space: null, data: null };
+  const settle = () => {
+    if (!state.drawing) return;
+    state.drawing = false;
+    // After the canvas's own handlers (pointerup, then mouseup or touchend) have stored
+    // the stroke.
+    setTimeout(() => {
+      if (state.pending) {
+        const pending = state.pending;
+        state.pending = null;
+        state.cleanup = mount(pending);
+      }
+      parentElement.querySelector(SEND_BUTTON)?.click();
+    }, 0);
+  };
+  parentElement.addEventListener(
+    "pointerdown",
+    (event) => {
+      if (event.target instanceof HTMLCanvasElement) state.drawing = true;
+    },
+    true,
+  );
+  for (const name of ["pointerup", "pointercancel", "mouseup", "touchend", "touchcancel"]) {
+    window.addEventListener(name, settle, true);
+  }
+  // The component lives in a shadow root: its host is the box the page gives it.
+  const box = parentElement instanceof ShadowRoot ? parentElement.host : parentElement;
+  // Reported only when it would change the canvas's width: a desktop page never reruns for it.
+  const measure = () => {
+    const space = Math.floor(box.getBoundingClientRect().width);
+    const wanted = Math.min(space, state.data.maxWidth);
+    if (space > 0 && space !== state.space && wanted !== state.data.canvasWidth) {
+      state.space = space;
+      state.report(space);
+    }
+  };
+  const observer = new ResizeObserver(measure);
+  observer.observe(box);
+  state.stop = () => {
+    observer.disconnect();
+    for (const name of ["pointerup", "pointercancel", "mouseup", "touchend", "touchcancel"]) {
+      window.removeEventListener(name, settle, true);
+    }
+  };
+  state.measure = measure;
+  return state;
+}
+
+export default async function (component) {
+  const { data, parentElement, setStateValue } = component;
+  canvasModule ??= import(new URL(data.moduleUrl, window.location.href).href);
+  const mount = (await canvasModule).default;
+  let state = mounts.get(parentElement);
+  if (!state) {
+    state = follow(parentElement, mount);
+    mounts.set(parentElement, state);
+  }
+  state.data = data;
+  state.report = (space) => setStateValue("space", space);
+  if (state.drawing) {
+    state.pending = component;
+  } else {
+    state.cleanup = mount(component);
+  }
+  state.measure();
+  return () => {
+    state.cleanup?.();
+    state.stop();
+    mounts.delete(parentElement);
+  };
+}
