@@ -43,7 +43,7 @@ def draw_page():
             else:
                 st.info("The canvas is empty: draw a digit to see what the model reads.")
             return
-        show_reading(reading, key="draw_probabilities")
+        show_reading(reading, key="draw_probabilities", predictor=predictor)
         st.caption(f"Read in {milliseconds:.1f} ms ({predictor.engine.name} engine).")
         ask_if_right(reading, image, source="canvas", key="draw_feedback")
 

@@ -69,5 +69,5 @@ for position, (name, data) in enumerate(images):
         if not reading.digits:
             st.warning(f"No digit found in this image ({reading.reason}).")
         else:
-            show_reading(reading, key=f"upload_probabilities_{position}")
+            show_reading(reading, key=f"upload_probabilities_{position}", predictor=predictor)
             ask_if_right(reading, image, source="photo", key=f"upload_feedback_{position}")

@@ -6,8 +6,7 @@ refuses to activate with a clear message and leaves no temporary file."""
 import json
 import os
 import shutil
-import sys
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -79,9 +78,9 @@ def broken(request):
 def drawing(monkeypatch):
     """The draw page's canvas returns a drawn 1 (AppTest cannot drag a mouse)."""
     image = draw_digit(1, canvas_size=360)
-    canvas = ModuleType("streamlit_drawable_canvas")
-    canvas.st_canvas = lambda *arguments, **options: SimpleNamespace(image_data=image)
-    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", canvas)
+    monkeypatch.setattr(
+        "ui.canvas.draw_canvas", lambda *arguments, **options: SimpleNamespace(image_data=image)
+    )
     return image
 
 

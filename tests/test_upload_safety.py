@@ -2,8 +2,7 @@
 file over it by name, and feedback says honestly when a picture was already stored."""
 
 import io
-import sys
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 
 import pytest
 from markdown_it import MarkdownIt
@@ -111,9 +110,10 @@ def test_the_same_picture_again_is_said_to_be_already_stored(monkeypatch):
 
 def test_a_second_identical_drawing_is_said_to_be_already_stored(monkeypatch):
     drawing = {"image": draw_digit(1, canvas_size=360)}
-    canvas = ModuleType("streamlit_drawable_canvas")
-    canvas.st_canvas = lambda *arguments, **options: SimpleNamespace(image_data=drawing["image"])
-    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", canvas)
+    monkeypatch.setattr(
+        "ui.canvas.draw_canvas",
+        lambda *arguments, **options: SimpleNamespace(image_data=drawing["image"]),
+    )
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     next(button for button in app.button if button.label == "Yes, it is 1").click().run()
     assert any("Saved — thank you" in s.value for s in app.success)

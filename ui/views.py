@@ -3,6 +3,7 @@
 import math
 import re
 
+import numpy as np
 import streamlit as st
 
 from ui.artifacts import escape_markdown
@@ -21,12 +22,43 @@ def _big(text, css_class="predicted-digit"):
     st.markdown(f"<div class='{css_class}' style='{BIG}'>{text}</div>", unsafe_allow_html=True)
 
 
-def show_prediction(result, key):
-    """One digit in large type, its confidence, all ten probabilities and the 28x28 model view."""
+def evidence_picture(image28, evidence):
+    """The 28x28 view in grey with the map over it: red where the ink made the model choose
+    this digit, blue where it pulled towards the runner-up; 6x larger, pixels kept square."""
+    grey = np.asarray(image28, np.float32)[..., None].repeat(3, axis=2) * 0.45
+    scale = float(np.abs(evidence).max()) or 1.0
+    strength = np.clip(evidence / scale, -1.0, 1.0)[..., None]
+    red, blue = np.array([255.0, 40, 40]), np.array([40.0, 110, 255])
+    tinted = grey + np.clip(strength, 0, 1) * red * 0.8 + np.clip(-strength, 0, 1) * blue * 0.8
+    picture = np.clip(tinted, 0, 255).astype(np.uint8)
+    return picture.repeat(6, axis=0).repeat(6, axis=1)
+
+
+def show_why(result, predictor, key):
+    """ "Why this digit?": the runner-up, and an occlusion map computed when asked for."""
+    from model.inference.explain import explain
+
+    if not st.toggle("Why this digit?", key=f"{key}_why"):
+        return
+    found = explain(predictor.predict_batch, result.image28)
+    st.write(
+        f"Second choice: **{found.runner_up}** at {found.runner_up_probability:.1%}. "
+        f"Each 6×6 patch of the model's view was blanked in turn: red marks the ink that made "
+        f"it say {found.digit} rather than {found.runner_up}, blue the ink that pulled the "
+        "other way."
+    )
+    st.image(evidence_picture(result.image28, found.evidence), width=168)
+
+
+def show_prediction(result, key, predictor=None):
+    """One digit in large type, its confidence, all ten probabilities and the 28x28 model view
+    (and, given the predictor, why it chose this digit)."""
     _big(result.digit)
     st.metric("Confidence", f"{result.confidence:.1%}")
     st.plotly_chart(probability_bars(result.probabilities, result.digit), width="stretch", key=key)
     st.image(result.image28, caption="What the model saw (28×28, MNIST format)", width=140)
+    if predictor is not None:
+        show_why(result, predictor, key)
 
 
 def show_unsure(result):
@@ -39,14 +71,15 @@ def show_unsure(result):
     st.image(result.image28, caption="What the model saw (28×28)", width=112)
 
 
-def show_reading(reading, key):
-    """A whole reading: one digit, or a number with a column per digit."""
+def show_reading(reading, key, predictor=None):
+    """A whole reading: one digit, or a number with a column per digit. With the predictor,
+    a single digit also says why it was chosen."""
     if len(reading.digits) == 1:
         result = reading.digits[0]
         if result.uncertain:
             show_unsure(result)
         else:
-            show_prediction(result, key=key)
+            show_prediction(result, key=key, predictor=predictor)
         return
     _big(reading.text)
     st.metric("Confidence (whole number)", f"{math.prod(d.confidence for d in reading.digits):.1%}")

@@ -10,7 +10,9 @@ def _metric(page, label):
     return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id("stMetricValue")
 
 
-def test_a_correction_is_stored_and_counted_on_the_monitoring_page(page, app_url, feedback_db):
+def test_a_correction_is_stored_and_counted_on_the_monitoring_page(page, fresh_app_url, tmp_path):
+    # A server of its own: other browser tests store feedback on the shared one.
+    app_url, feedback_db = fresh_app_url, tmp_path / "feedback.db"
     page.goto(app_url)
     page.get_by_text("Draw a digit on the canvas").wait_for()
     draw_on_canvas(page, 7)
