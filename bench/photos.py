@@ -6,9 +6,6 @@ simply resized into 20x20, padded to 28x28 and given to the same engine.
     python -m bench.photos [--quick] [--realworld-dir DIR]
 """
 
-import cv2
-import numpy as np
-
 from bench.common import emit, machine, parser, summary
 
 REPEATS = 3  # each photo is read this many times; its fastest counts (others share the CPU)
@@ -18,22 +15,9 @@ TARGET_P50_MS = 30.0
 
 def _naive(predictor, image):
     """The same engine on the whole picture, resized: no ink finding at all."""
-    from model.inference.ink import to_gray
+    from model.inference.naive import naive_mnist, white_ink_gray
 
-    gray = to_gray(image)
-    if gray.mean() > 127:
-        gray = 255 - gray  # MNIST is white on black
-    height, width = gray.shape
-    scale = 20 / max(height, width)
-    small = cv2.resize(
-        gray,
-        (max(1, round(width * scale)), max(1, round(height * scale))),
-        interpolation=cv2.INTER_AREA,
-    )
-    image28 = np.zeros((28, 28), np.float32)
-    top, left = (28 - small.shape[0]) // 2, (28 - small.shape[1]) // 2
-    image28[top : top + small.shape[0], left : left + small.shape[1]] = small
-    return predictor.predict_batch(image28[None].astype(np.uint8))
+    return predictor.predict_batch(naive_mnist(white_ink_gray(image))[None])
 
 
 def _fastest_ms(call, repeats):

@@ -20,7 +20,8 @@ from model.data import realworld as realworld_data
 from model.data import usps
 from model.data.realworld import ManifestError, read_manifest
 from model.data.usps import UspsFormatError, read_usps
-from model.study.realworld import MISREAD_CAP, naive_mnist, realworld, white_ink_gray
+from model.inference.naive import naive_mnist, white_ink_gray
+from model.study.realworld import MISREAD_CAP, realworld
 from ui.artifacts import (
     escape_markdown,
     misread_caption,

@@ -19,7 +19,6 @@ import json
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from model import paths
@@ -33,9 +32,8 @@ from model.data.realworld import (
 from model.data.usps import FILE as USPS_FILE
 from model.data.usps import read_usps, resolve_usps_dir
 from model.errors import InvalidImageError
-from model.inference.image_io import load_image
-from model.inference.ink import to_gray
-from model.inference.preprocess import BOX_SIZE, MNIST_SIZE, PREPROCESSING_VERSION
+from model.inference.naive import naive_mnist, white_ink_gray
+from model.inference.preprocess import MNIST_SIZE, PREPROCESSING_VERSION
 from model.operations.checksums import sha256_file
 
 SCHEMA_VERSION = 1
@@ -48,36 +46,6 @@ NAIVE_BASELINE = (
     "the polarity, so its figure is the same for both)"
 )
 SET_NAMES = ("usps", "usps_inverted", *SINGLE_KINDS, "multi")
-
-
-def naive_mnist(gray):
-    """The naive baseline's input: the whole picture resized into 20x20 and centred in 28x28.
-
-    Args:
-        gray: uint8 (H, W), white ink on black.
-
-    Returns:
-        uint8 (28, 28).
-    """
-    height, width = gray.shape
-    scale = BOX_SIZE / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-    canvas = np.zeros((MNIST_SIZE, MNIST_SIZE), np.uint8)
-    top, left = (MNIST_SIZE - size[1]) // 2, (MNIST_SIZE - size[0]) // 2
-    canvas[top : top + size[1], left : left + size[0]] = small
-    return canvas
-
-
-def white_ink_gray(picture):
-    """A picture as uint8 grey, inverted when its border is light, so the ink is white.
-
-    The grey is the project's (`model.inference.ink.to_gray`): a transparent background is
-    composited to contrast with the drawing, which a plain RGBA-to-grey conversion would lose.
-    """
-    gray = np.clip(np.round(to_gray(load_image(picture))), 0, 255).astype(np.uint8)
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    return 255 - gray if np.median(border) > 127 else gray
 
 
 def _timed(function, argument):
