@@ -67,8 +67,13 @@ def feedback_location(request, tmp_path):
 
 @pytest.fixture
 def admin_password(monkeypatch):
-    """An admin password in the environment, as on a single-machine install."""
+    """An admin password in the environment, as on a single-machine install; no wrong
+    password recorded yet (the record is shared by every session of the process)."""
     from support import ADMIN_PASSWORD
 
+    from ui.admin import _guesses
+
+    _guesses.clear()
     monkeypatch.setenv("DIGITS_ADMIN_PASSWORD", ADMIN_PASSWORD)
-    return ADMIN_PASSWORD
+    yield ADMIN_PASSWORD
+    _guesses.clear()

@@ -9,7 +9,7 @@ from support import ADMIN_PASSWORD, ROOT, add_bundled_copy, sign_in_as_admin
 
 from model.operations.feedback import FeedbackStore
 from model.operations.registry import Registry
-from ui.admin import is_admin_user
+from ui.admin import Guesses, is_admin_user
 
 ADMIN_KEYS = (
     "monitor_delete",
@@ -83,6 +83,40 @@ def test_a_wrong_password_is_refused(feedback, admin_password, monkeypatch):
     _assert_visitor_view(app, feedback)
     app = sign_in_as_admin(app, password="")
     _assert_visitor_view(app, feedback)
+
+
+def test_wrong_passwords_lock_the_address_out_in_every_session(
+    feedback, admin_password, monkeypatch
+):
+    monkeypatch.setattr("ui.admin.WRONG_PASSWORD_PAUSE", 0)
+    guessing = _monitoring().run()
+    for attempt in range(5):
+        guessing = sign_in_as_admin(guessing, password=f"guess {attempt}")
+    assert any("Too many wrong admin passwords" in error.value for error in guessing.error)
+    # A new tab (a new session) is locked out too, even with the right password.
+    fresh = sign_in_as_admin(_monitoring().run())
+    assert any("Too many wrong admin passwords" in error.value for error in fresh.error)
+    _assert_visitor_view(fresh, feedback)
+
+
+def test_the_guess_record_forgets_old_guesses_and_ends_lockouts():
+    now = [0.0]
+    guesses = Guesses(limit=3, window=60, lockout=120, clock=lambda: now[0])
+    guesses.wrong("a")
+    guesses.wrong("a")
+    now[0] = 61.0  # the first two fall out of the window
+    guesses.wrong("a")
+    assert guesses.locked_for("a") == 0
+    guesses.wrong("a")
+    guesses.wrong("a")
+    assert guesses.locked_for("a") == 120 and guesses.locked_for("b") == 0
+    now[0] = 181.5
+    assert guesses.locked_for("a") == 0
+    guesses.wrong("a")
+    guesses.right("a")  # the right password clears the record
+    guesses.wrong("a")
+    guesses.wrong("a")
+    assert guesses.locked_for("a") == 0
 
 
 def test_the_right_password_shows_the_admin_actions_and_the_paths(feedback, admin_password):

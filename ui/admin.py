@@ -15,7 +15,9 @@ import hashlib
 import hmac
 import importlib.util
 import os
+import threading
 import time
+from collections import deque
 
 import streamlit as st
 
@@ -23,6 +25,65 @@ from model import paths
 
 SIGNED_IN = "admin_signed_in"  # session state: the digest of the password signed in with
 WRONG_PASSWORD_PAUSE = 1.0  # seconds a wrong password waits, to slow down guessing
+WRONG_PASSWORDS = 5  # wrong passwords from one address within GUESS_WINDOW s lock it out...
+GUESS_WINDOW = 600.0
+LOCKOUT = 300.0  # ...for this many seconds, in every session (a new tab starts none afresh)
+
+
+class Guesses:
+    """Wrong admin passwords per client address, shared by every session of the server.
+
+    Thread-safe: Streamlit runs each session's script in a thread of its own.
+    """
+
+    def __init__(self, limit=WRONG_PASSWORDS, window=GUESS_WINDOW, lockout=LOCKOUT, clock=None):
+        self.limit, self.window, self.lockout = limit, window, lockout
+        self.clock = clock or time.monotonic
+        self._wrong = {}  # address -> deque of the times of its recent wrong passwords
+        self._locked = {}  # address -> when its lockout ends
+        self._lock = threading.Lock()
+
+    def locked_for(self, address):
+        """Seconds until `address` may try again (0 when it may now)."""
+        with self._lock:
+            left = self._locked.get(address, 0.0) - self.clock()
+            if left <= 0:
+                self._locked.pop(address, None)
+            return max(0.0, left)
+
+    def wrong(self, address):
+        """Records a wrong password from `address`; locks it out at the limit."""
+        now = self.clock()
+        with self._lock:
+            recent = self._wrong.setdefault(address, deque())
+            recent.append(now)
+            while recent and recent[0] <= now - self.window:
+                recent.popleft()
+            if len(recent) >= self.limit:
+                self._locked[address] = now + self.lockout
+                recent.clear()
+            # Bounded: addresses with no recent wrong password are forgotten.
+            if len(self._wrong) > 10_000:
+                for stale in [key for key, times in self._wrong.items() if not times]:
+                    del self._wrong[stale]
+
+    def right(self, address):
+        with self._lock:
+            self._wrong.pop(address, None)
+
+
+@st.cache_resource
+def _guesses():
+    return Guesses()
+
+
+def _address():
+    """The visitor's address (None on localhost, which is then one client)."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # no script run context (bare mode)
+        address = None
+    return address if isinstance(address, str) and address else "local"
 
 
 def _secret(name):
@@ -82,11 +143,17 @@ def is_admin():
 def _check_password(key):
     typed = st.session_state.get(f"{key}_password") or ""
     st.session_state[f"{key}_password"] = ""
+    guesses, address = _guesses(), _address()
+    if guesses.locked_for(address):
+        st.session_state[f"{key}_refused"] = True
+        return  # not even compared: a locked-out address learns nothing
     password = _password()
     if password and hmac.compare_digest(_digest(typed), _digest(password)):
+        guesses.right(address)
         st.session_state[SIGNED_IN] = _digest(password)
         st.session_state.pop(f"{key}_refused", None)
         return
+    guesses.wrong(address)
     time.sleep(WRONG_PASSWORD_PAUSE)
     st.session_state[f"{key}_refused"] = True
 
@@ -134,7 +201,13 @@ def sign_in_panel(key):
         with st.form(f"{key}_form"):
             st.text_input("Admin password", type="password", key=f"{key}_password")
             st.form_submit_button("Sign in as admin", on_click=_check_password, args=(key,))
-        if st.session_state.get(f"{key}_refused"):
+        locked = _guesses().locked_for(_address())
+        if locked:
+            st.error(
+                f"Too many wrong admin passwords from this address: sign-in is locked for "
+                f"{max(1, round(locked / 60))} min."
+            )
+        elif st.session_state.get(f"{key}_refused"):
             st.error("Wrong admin password.")
     return False
 
