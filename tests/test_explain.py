@@ -64,3 +64,25 @@ def test_the_draw_page_says_why_when_asked(monkeypatch):
     (said,) = [block.value for block in app.markdown if "Second choice" in block.value]
     assert "rather than" in said and "say 7" in said
     assert len(app.get("image")) >= 2  # the model's view and the map over it
+
+
+def test_the_draw_page_says_why_for_each_digit_of_a_number(monkeypatch):
+    from types import SimpleNamespace
+
+    from streamlit.testing.v1 import AppTest
+    from strokes import draw_number
+    from support import ROOT
+
+    image = np.pad(draw_number((4, 7), size=300), ((30, 30), (10, 10), (0, 0)), constant_values=255)
+    monkeypatch.setattr(
+        "ui.canvas.draw_canvas", lambda *arguments, **options: SimpleNamespace(image_data=image)
+    )
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not app.exception
+    app.toggle(key="draw_probabilities_why").set_value(True).run()
+    (said,) = [block.value for block in app.markdown if "Second choice" in block.value]
+    assert "say 4" in said  # the first digit, until another is picked
+    app.radio(key="draw_probabilities_why_digit_2").set_value(1).run()
+    assert not app.exception
+    (said,) = [block.value for block in app.markdown if "Second choice" in block.value]
+    assert "say 7" in said

@@ -36,10 +36,28 @@ def evidence_picture(image28, evidence):
 
 def show_why(result, predictor, key):
     """ "Why this digit?": the runner-up, and an occlusion map computed when asked for."""
+    if st.toggle("Why this digit?", key=f"{key}_why"):
+        _explain(result, predictor)
+
+
+def show_why_number(reading, predictor, key):
+    """ "Why these digits?": the same for one digit of a number, picked by the visitor."""
+    if not st.toggle("Why these digits?", key=f"{key}_why"):
+        return
+    digits = reading.digits
+    index = st.radio(
+        "Which digit",
+        range(len(digits)),
+        format_func=lambda i: f"{i + 1}: {digits[i].digit}",
+        horizontal=True,
+        key=f"{key}_why_digit_{len(digits)}",  # a number of another length starts afresh
+    )
+    _explain(digits[index], predictor)
+
+
+def _explain(result, predictor):
     from model.inference.explain import explain
 
-    if not st.toggle("Why this digit?", key=f"{key}_why"):
-        return
     found = explain(predictor.predict_batch, result.image28)
     st.write(
         f"Second choice: **{found.runner_up}** at {found.runner_up_probability:.1%}. "
@@ -73,7 +91,7 @@ def show_unsure(result):
 
 def show_reading(reading, key, predictor=None):
     """A whole reading: one digit, or a number with a column per digit. With the predictor,
-    a single digit also says why it was chosen."""
+    it also says why each digit was chosen, when asked."""
     if len(reading.digits) == 1:
         result = reading.digits[0]
         if result.uncertain:
@@ -95,3 +113,5 @@ def show_reading(reading, key, predictor=None):
         key=key,
     )
     st.caption("Each digit as the model saw it (28×28), and its ten probabilities.")
+    if predictor is not None:
+        show_why_number(reading, predictor, key)
