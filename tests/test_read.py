@@ -77,8 +77,9 @@ def test_read_of_one_digit_matches_predict(predictor):
     image = draw_digit(5)
     prediction, reading = predictor.predict(image), predictor.read(image)
     assert reading.text == str(prediction.digit)
-    np.testing.assert_allclose(reading.digits[0].probabilities, prediction.probabilities)
-    assert reading.digits[0].box == prediction.box
+    # `predict` finds a single digit's ink at half this canvas's size, `read` at full size.
+    np.testing.assert_allclose(reading.digits[0].probabilities, prediction.probabilities, atol=0.02)
+    assert np.abs(np.subtract(reading.digits[0].box, prediction.box)).max() <= 2
 
 
 def test_reading_to_json(predictor):

@@ -184,6 +184,8 @@ class _Member:
         self.batch = _Runner(path, LITERT_BATCH, threads=threads)
 
     def __call__(self, batch):
+        if len(batch) == 1:
+            return self.single(batch)
         full = len(batch) - len(batch) % LITERT_BATCH
         outputs = [
             self.batch(batch[start : start + LITERT_BATCH])

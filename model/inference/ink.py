@@ -4,6 +4,7 @@ Polarity comes from the image (the border is background), uneven lighting is fla
 morphological opening, and ruled lines are removed. Pure numpy/OpenCV.
 """
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -27,6 +28,7 @@ SHEET_SOLIDITY = 0.9  # a sheet's outline fills this much of its convex hull (a 
 FRAME_BAND = 0.03  # a stroke wholly this close to the picture's edge (of its size) is a frame
 FLAT_LINE = 0.05  # a stroke that long, no higher than this fraction of its length, is a line
 RULING_PAST = 0.1  # ...when they run past the writing at both ends by this much of its height
+RUNS_PER_FACTOR = 4  # a picture is shrunk 2x only when its strokes are 8 px wide or more
 WRITING_HEIGHT = 0.3  # the writing is the ink at least this fraction of the tallest ink's height
 
 
@@ -55,7 +57,7 @@ class Ink:
 
     @property
     def blank(self):
-        return self.contrast < MIN_CONTRAST or not (self.inked[0] > 0.5).any()
+        return self.contrast < MIN_CONTRAST or not self.inked[0].max(initial=0) > 0.5
 
 
 def _pasted(part, shape, x, y):
@@ -251,8 +253,11 @@ def _line_thickness(mask, x1, y1, x2, y2):
 def _may_hold_ruling(ink, width, scale=1.0):
     """Whether ink spans enough of the width's columns to hold a ruled line, in a picture
     wide enough to show ruled paper (40 px of the source: not an enlarged icon)."""
-    return width >= 40 * max(scale, 1.0) and np.count_nonzero(ink.max(axis=0) > 0.3) >= int(
-        width * LINE_LENGTH
+    needed = int(width * LINE_LENGTH)
+    return (
+        width >= 40 * max(scale, 1.0)
+        and ink.shape[1] >= needed
+        and np.count_nonzero(ink.max(axis=0) > 0.3) >= needed
     )
 
 
@@ -463,8 +468,14 @@ def _raw_ink(gray, level, light):
 def _ink_window(gray, level, light):
     """(x, y, w, h): every pixel differing from an even background, plus 2 px (so a 3x3 blur
     inside it equals the whole image's); None when there is none."""
-    differs = (gray < level) if light else (gray > level)
-    x, y, width, height = cv2.boundingRect(differs.view(np.uint8))
+    if gray.dtype == np.uint8:  # a threshold on whole tones: 3x faster than a comparison
+        if light:
+            _, differs = cv2.threshold(gray, math.ceil(level) - 1, 1, cv2.THRESH_BINARY_INV)
+        else:
+            _, differs = cv2.threshold(gray, math.floor(level), 1, cv2.THRESH_BINARY)
+    else:
+        differs = ((gray < level) if light else (gray > level)).view(np.uint8)
+    x, y, width, height = cv2.boundingRect(differs)
     if width == 0:
         return None
     # An even top row: connected components are labelled in 2-row blocks, so the window's
@@ -492,7 +503,7 @@ def _noise_level(raw, sample_shape, offset=(0, 0)):
     return median + 6.0 * float(np.median(np.abs(sample - median)))
 
 
-def find_ink(image):
+def find_ink(image, ink_height=None):
     """Ink intensity of a picture, whatever its polarity, lighting or background.
 
     The background level is the median of the border; pixels are ink by how far they are
@@ -501,16 +512,22 @@ def find_ink(image):
     lighting gradient, or a tight crop whose ink touches the frame), the background is
     estimated locally. With an even background, only the window around the ink is worked
     on. A light sheet of paper lying on a dark desk is taken as the paper, and the writing
-    on it as the ink.
+    on it as the ink. On an even background, ink at least twice `ink_height` tall is found
+    in the picture shrunk by a whole factor (a digit ends up 20 px high anyway): 2x faster
+    for a canvas drawing.
 
     Args:
         image: uint8 (H, W), (H, W, 3) or (H, W, 4).
+        ink_height: see above; None (for numbers, whose touching digits are told apart
+            better at full size) works at full working resolution.
 
     Returns:
         An `Ink`.
     """
     source_size = max(np.shape(image)[:2])
     gray = _working_gray(_gray(image))
+    if ink_height:
+        gray = _at_ink_height(gray, ink_height)
     scale = max(gray.shape) / source_size
     ink, light = _ink_of(gray, scale)
     if not light:
@@ -518,6 +535,54 @@ def find_ink(image):
         if sheet is not None:
             return _ink_on_sheet(gray, scale, *sheet) or ink
     return ink
+
+
+def _run_width(mask, lines=16):
+    """Median length of the runs of a 0/1 mask along about `lines` evenly spaced rows and as
+    many columns, the shorter way (runs across a slanted or level stroke are longer than
+    it is wide): about its strokes' width (0 when they hold none)."""
+    height, width = mask.shape
+    rows, columns = mask[:: max(1, height // lines)], mask[:, :: max(1, width // lines)].T
+    padded = np.zeros((len(rows) + len(columns), max(height, width) + 1), np.int8)
+    padded[: len(rows), 1 : width + 1] = rows
+    padded[len(rows) :, 1 : height + 1] = columns
+    edges = np.diff(padded.ravel(), append=0)  # each line starts after a 0: runs end by it
+    starts = np.flatnonzero(edges == 1)
+    lengths = np.flatnonzero(edges == -1) - starts
+    across = starts < padded.shape[1] * len(rows)
+    found = [np.sort(part) for part in (lengths[across], lengths[~across]) if len(part)]
+    return min(float(part[len(part) // 2]) for part in found) if found else 0.0
+
+
+def _strong_ink(gray, level, light):
+    """The pixels MIN_CONTRAST from the paper (JPEG ripples stray by less), as 0/1."""
+    if gray.dtype == np.uint8:
+        if light:
+            limit = math.ceil(level - MIN_CONTRAST) - 1
+            return cv2.threshold(gray, limit, 1, cv2.THRESH_BINARY_INV)[1]
+        return cv2.threshold(gray, math.floor(level + MIN_CONTRAST), 1, cv2.THRESH_BINARY)[1]
+    strong = (gray < level - MIN_CONTRAST) if light else (gray > level + MIN_CONTRAST)
+    return strong.view(np.uint8)
+
+
+def _at_ink_height(gray, height):
+    """A plain picture (one even paper tone) whose ink is at least twice `height` tall,
+    shrunk by a whole factor towards it, at most a quarter of its strokes' width; other
+    pictures as they are."""
+    level, light, even = _paper(gray)
+    if not even:
+        return gray
+    strong = _strong_ink(gray, level, light)
+    _, top, _, ink_height = cv2.boundingRect(strong)
+    factor = ink_height // height
+    # Strokes keep a core at full strength: a thin pen is never averaged into the paper.
+    if factor >= 2:
+        factor = min(factor, int(_run_width(strong[top : top + ink_height]) // RUNS_PER_FACTOR))
+    if factor < 2:
+        return gray
+    # In float: uint8 averages round, and dark-on-light would differ from light-on-dark.
+    small = gray.astype(np.float32, copy=False)
+    return cv2.resize(small, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
 
 
 def _sheet(values):

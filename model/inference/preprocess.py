@@ -10,7 +10,7 @@ import numpy as np
 
 from model.inference.image_io import fit_within
 from model.inference.ink import find_ink
-from model.inference.segment import components, is_one_of, shape_problem, stroke_width
+from model.inference.segment import BINARY_LEVEL, components, is_one_of, shape_problem, stroke_width
 
 PREPROCESSING_VERSION = "2"
 MNIST_SIZE = 28
@@ -20,6 +20,7 @@ MNIST_STROKE_FRACTION = 0.11
 THIN_STROKE_FRACTION = 0.07
 THICKEN_SIZE = 200  # thin strokes are thickened at this size at most
 BLANK = "blank: no ink found"
+INK_HEIGHT = 80  # a digit this tall twice or more is found at 1/2, 1/3, ... of its size
 
 
 def thicken_thin_strokes(crop):
@@ -66,8 +67,8 @@ def place_by_center_of_mass(patch, size=MNIST_SIZE):
         center_x = float(patch.sum(axis=0) @ np.arange(width)) / total
     else:
         center_y, center_x = (height - 1) / 2, (width - 1) / 2
-    top = int(np.clip(round((size - 1) / 2 - center_y), 0, size - height))
-    left = int(np.clip(round((size - 1) / 2 - center_x), 0, size - width))
+    top = min(max(round((size - 1) / 2 - center_y), 0), size - height)
+    left = min(max(round((size - 1) / 2 - center_x), 0), size - width)
     canvas = np.zeros((size, size), dtype=np.float32)
     canvas[top : top + height, left : left + width] = patch
     return canvas
@@ -116,7 +117,7 @@ def locate_digit(image):
         the image's pixels and None; or None, None and a short reason when there is no
         digit to read (a blank image, a dot, a dash).
     """
-    ink = find_ink(image)
+    ink = find_ink(image, INK_HEIGHT)
     if ink.blank:
         return None, None, BLANK
     values, (left, top) = ink.inked
@@ -124,10 +125,10 @@ def locate_digit(image):
     if not kept:
         return None, None, BLANK
     labels = [row[0] for row in kept]
-    strokes = (
-        label_image > 0 if len(labels) == label_image.max() else is_one_of(label_image, labels)
-    )
-    inked = np.where(strokes, values, 0.0)
+    if len(labels) == label_image.max():  # every stroke: the ink above the strokes' level
+        _, inked = cv2.threshold(values, BINARY_LEVEL, 0.0, cv2.THRESH_TOZERO)
+    else:
+        inked = np.where(is_one_of(label_image, labels), values, 0.0)
     x, y, width, height = ink_box(inked)
     crop = inked[y : y + height, x : x + width]
     problem = shape_problem(crop)
