@@ -22,6 +22,13 @@ def draw_page():
         "Use the toolbar under the canvas to undo or clear."
     )
 
+    draw_and_read()
+
+
+@st.fragment
+def draw_and_read():
+    """The canvas and its reading: a stroke reruns this part of the page only (with the
+    model version live at that moment)."""
     predictor = load_predictor()
     draw_column, result_column = st.columns([3, 2], gap="large")
 

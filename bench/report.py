@@ -25,6 +25,10 @@ SET_NOTES = {**SYNTHETIC_SET_NOTES, **HARD_SET_NOTES}
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_FILE = ROOT / "bench" / "results.json"
+RESPONSIVENESS_FILES = {
+    "before": ROOT / "bench" / "responsiveness-before.json",
+    "now": ROOT / "bench" / "responsiveness.json",
+}
 DOCUMENTS = (ROOT / "README.md", ROOT / "docs" / "results.md")
 _BLOCK = re.compile(r"(<!-- results:([a-z_]+) -->\n)(.*?)(<!-- /results:\2 -->)", re.DOTALL)
 _MARKER = re.compile(r"<!-- /?results:([a-z_]+) -->")
@@ -58,6 +62,9 @@ def load_sources(bundled=paths.BUNDLED_DIR, bench_results=RESULTS_FILE):
         "litert": read(paths.LITERT_CARD_FILE),
         "model_bytes": (bundled / paths.MODEL_FILE).stat().st_size,
         "bench": json.loads(Path(bench_results).read_text()),
+        "responsiveness": {
+            name: json.loads(path.read_text()) for name, path in RESPONSIVENESS_FILES.items()
+        },
     }
 
 
@@ -403,6 +410,39 @@ def performance_block(sources):
     return _table(header, rows) + "\n\n" + note
 
 
+def responsiveness_block(sources):
+    """Stroke end to digit shown in Chromium (bench/responsiveness*.json), before and now."""
+    runs = sources["responsiveness"]
+    split = (
+        ("stroke_end_to_sent_p50_ms", "stroke end → sent"),
+        ("sent_to_first_reply_p50_ms", "sent → server's first reply"),
+        ("first_reply_to_digit_shown_p50_ms", "first reply → digit shown"),
+    )
+    rows = []
+    for crowd, label in (("alone", "one visitor"), ("8_visitors", "8 visitors at once")):
+        for name, title in (("before", "before"), ("now", "now")):
+            run = runs[name][crowd]
+            parts = ", ".join(f"{text} {run[key]:.0f} ms" for key, text in split)
+            rows.append(
+                (
+                    f"{label}, {title}",
+                    f"**{run['p50_ms']:.0f} ms p50**, {run['p95_ms']:.0f} ms p95",
+                    parts,
+                )
+            )
+    header = ("Stroke → digit, Chromium", "Time", "Where it goes (p50 of each part)")
+    note = (
+        "Measured by `python -m bench.responsiveness --out bench/responsiveness.json`: a server "
+        "of its own and Debian's Chromium on the same 2 cores; each visitor draws a “1” and "
+        f"waits for it ({runs['now']['alone']['strokes']} strokes alone, "
+        f"{runs['now']['8_visitors']['strokes']} in the crowd). Load average at the end of "
+        f"each run: before {runs['before']['machine']['load_average_1min']}, now "
+        f"{runs['now']['machine']['load_average_1min']}. “Before” was measured on "
+        f"{runs['before'].get('code', 'the code before the draw page was reworked')}."
+    )
+    return _table(header, rows) + "\n\n" + note
+
+
 BLOCKS = {
     "model": model_block,
     "mnist": mnist_block,
@@ -411,6 +451,7 @@ BLOCKS = {
     "robustness": robustness_block,
     "realworld": realworld_block,
     "performance": performance_block,
+    "responsiveness": responsiveness_block,
 }
 
 

@@ -1,10 +1,17 @@
 """The figures' data, checked without a browser (AppTest cannot read plotly figures)."""
 
+import json
+
 import numpy as np
 import pytest
 
 from ui.artifacts import load_artifacts, mistakes_of, per_class_rows
-from ui.figures import confusion_heatmap, probability_bars, training_curves
+from ui.figures import (
+    checked_probability_bars,
+    confusion_heatmap,
+    probability_bars,
+    training_curves,
+)
 
 
 def test_probability_bars_highlight_the_digit():
@@ -15,6 +22,16 @@ def test_probability_bars_highlight_the_digit():
     np.testing.assert_allclose(bars.y, probabilities)
     assert bars.marker.color[3] != bars.marker.color[0]
     assert bars.text[3] == "82%"
+
+
+@pytest.mark.parametrize("highlight", [None, 0, 7])
+def test_the_fast_probability_bars_equal_the_checked_ones(highlight):
+    probabilities = np.random.default_rng(highlight or 1).dirichlet(np.ones(10))
+    fast = json.loads(probability_bars(probabilities, highlight).to_json())
+    assert fast == json.loads(checked_probability_bars(probabilities, highlight).to_json())
+    # A cached layout shared by every session is never changed by a chart made from it.
+    probability_bars(np.ones(10) / 10, 5).data[0].y = [1.0] * 10
+    assert json.loads(probability_bars(probabilities, highlight).to_json()) == fast
 
 
 def test_training_curves_plot_every_epoch_of_the_history():

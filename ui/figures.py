@@ -1,5 +1,8 @@
 """Plotly figures for the pages. Pure functions of their data: unit-tested without a browser."""
 
+import copy
+import functools
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -8,7 +11,28 @@ MUTED = "#9aa5b1"
 
 
 def probability_bars(probabilities, highlight=None):
-    """A bar chart of the ten digit probabilities, the predicted digit highlighted."""
+    """A bar chart of the ten digit probabilities, the predicted digit highlighted.
+
+    Drawn after every stroke: the checked layout is built once, and each chart is this
+    layout with its own bars, unchecked (6 ms -> 1 ms; `checked_probability_bars` builds
+    the same figure checked).
+    """
+    probabilities = np.asarray(probabilities, dtype=float)
+    spec = copy.deepcopy(_probability_layout())
+    bar = spec["data"][0]
+    bar["y"] = probabilities
+    bar["marker"]["color"] = [ACCENT if digit == highlight else MUTED for digit in range(10)]
+    bar["text"] = [f"{p:.0%}" if p >= 0.01 else "" for p in probabilities]
+    return go.Figure(spec, _validate=False)
+
+
+@functools.cache
+def _probability_layout():
+    return checked_probability_bars(np.zeros(10)).to_plotly_json()
+
+
+def checked_probability_bars(probabilities, highlight=None):
+    """`probability_bars`, every property checked by plotly as it is built."""
     probabilities = np.asarray(probabilities, dtype=float)
     colors = [ACCENT if digit == highlight else MUTED for digit in range(10)]
     figure = go.Figure(
