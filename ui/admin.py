@@ -62,10 +62,17 @@ class Guesses:
             if len(recent) >= self.limit:
                 self._locked[address] = now + self.lockout
                 recent.clear()
-            # Bounded: addresses with no recent wrong password are forgotten.
-            if len(self._wrong) > 10_000:
-                for stale in [key for key, times in self._wrong.items() if not times]:
-                    del self._wrong[stale]
+            # Bounded: addresses with no wrong password within the window, and ended
+            # lockouts, are forgotten.
+            if len(self._wrong) + len(self._locked) > 10_000:
+                for key in [
+                    k
+                    for k, times in self._wrong.items()
+                    if not times or times[-1] <= now - self.window
+                ]:
+                    del self._wrong[key]
+                for key in [k for k, end in self._locked.items() if end <= now]:
+                    del self._locked[key]
 
     def right(self, address):
         with self._lock:
@@ -78,7 +85,7 @@ def _guesses():
 
 
 def _address():
-    """The visitor's address (None on localhost, which is then one client)."""
+    """The visitor's address; "local" where Streamlit gives none (localhost, tests)."""
     try:
         address = st.context.ip_address
     except Exception:  # no script run context (bare mode)

@@ -468,14 +468,7 @@ def _raw_ink(gray, level, light):
 def _ink_window(gray, level, light):
     """(x, y, w, h): every pixel differing from an even background, plus 2 px (so a 3x3 blur
     inside it equals the whole image's); None when there is none."""
-    if gray.dtype == np.uint8:  # a threshold on whole tones: 3x faster than a comparison
-        if light:
-            _, differs = cv2.threshold(gray, math.ceil(level) - 1, 1, cv2.THRESH_BINARY_INV)
-        else:
-            _, differs = cv2.threshold(gray, math.floor(level), 1, cv2.THRESH_BINARY)
-    else:
-        differs = ((gray < level) if light else (gray > level)).view(np.uint8)
-    x, y, width, height = cv2.boundingRect(differs)
+    x, y, width, height = cv2.boundingRect(_beyond(gray, level, light))
     if width == 0:
         return None
     # An even top row: connected components are labelled in 2-row blocks, so the window's
@@ -554,15 +547,15 @@ def _run_width(mask, lines=16):
     return min(float(part[len(part) // 2]) for part in found) if found else 0.0
 
 
-def _strong_ink(gray, level, light):
-    """The pixels MIN_CONTRAST from the paper (JPEG ripples stray by less), as 0/1."""
-    if gray.dtype == np.uint8:
+def _beyond(gray, level, light, margin=0):
+    """0/1 mask of the pixels more than `margin` from the paper's `level`, towards the ink."""
+    if gray.dtype == np.uint8:  # a threshold on whole tones: 3x faster than a comparison
         if light:
-            limit = math.ceil(level - MIN_CONTRAST) - 1
+            limit = math.ceil(level - margin) - 1
             return cv2.threshold(gray, limit, 1, cv2.THRESH_BINARY_INV)[1]
-        return cv2.threshold(gray, math.floor(level + MIN_CONTRAST), 1, cv2.THRESH_BINARY)[1]
-    strong = (gray < level - MIN_CONTRAST) if light else (gray > level + MIN_CONTRAST)
-    return strong.view(np.uint8)
+        return cv2.threshold(gray, math.floor(level + margin), 1, cv2.THRESH_BINARY)[1]
+    beyond = (gray < level - margin) if light else (gray > level + margin)
+    return beyond.view(np.uint8)
 
 
 def _at_ink_height(gray, height):
@@ -572,7 +565,7 @@ def _at_ink_height(gray, height):
     level, light, even = _paper(gray)
     if not even:
         return gray
-    strong = _strong_ink(gray, level, light)
+    strong = _beyond(gray, level, light, MIN_CONTRAST)  # JPEG ripples stray by less
     _, top, _, ink_height = cv2.boundingRect(strong)
     factor = ink_height // height
     # Strokes keep a core at full strength: a thin pen is never averaged into the paper.
