@@ -138,7 +138,8 @@ def model_block(sources):
             f"`predict` on a 280×280 canvas {latency['predict']['p50_ms']} ms p50 "
             f"({ENGINES[latency['predict']['engine']]}, preprocessing included); "
             f"`predict_batch` on the {batch['images']:,} test images "
-            f"{batch['litert']['seconds_best']} s" + _cascade_note(sources["litert"]),
+            f"{batch['litert']['seconds_best']} s, {_percent(batch['litert']['accuracy'])} right "
+            "as the app runs the networks" + _cascade_note(sources["litert"]),
         ),
     ]
     return _table(("", ""), rows)
@@ -403,11 +404,18 @@ def performance_block(sources):
         f"Measured by `python -m bench --out bench/results.json` on {first['cpu']} "
         f"({first['cores']} cores, Python {first['python']}), load average "
         f"{min(loads)}–{max(loads)} during the runs. The LiteRT export (`{litert['file']}`, "
-        f"{_size(litert['size_bytes'])}) matched Keras on {litert['test_images']:,} test images: "
-        f"max abs difference {litert['max_abs_difference']:.1e}, "
+        f"{_size(litert['size_bytes'])}{_quantization(litert)}) matched Keras on "
+        f"{litert['test_images']:,} test images, member by member: max abs difference "
+        f"{litert['max_abs_difference']:.1e}, "
         + ("every digit identical." if litert["argmax_identical"] else "**some digits differ**.")
     )
     return _table(header, rows) + "\n\n" + note
+
+
+def _quantization(litert):
+    if litert.get("quantization", "none") == "none":
+        return ""
+    return ", the first network's weights int8"
 
 
 def responsiveness_block(sources):

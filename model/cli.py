@@ -177,7 +177,9 @@ def cmd_export(args):
     from model.operations.export import ExportMismatchError, export
 
     try:
-        report = export(args.format, args.model, args.out, args.mnist_dir, args.limit)
+        report = export(
+            args.format, args.model, args.out, args.mnist_dir, args.limit, args.quantize
+        )
     except ExportMismatchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -474,6 +476,12 @@ def build_parser():
         "--out", help="output folder (default: beside the model for litert, runs/savedmodel)"
     )
     export.add_argument("--limit", type=int, help="check on only this many test images")
+    export.add_argument(
+        "--quantize",
+        choices=config.LITERT_QUANTIZATIONS,
+        default=config.LITERT_QUANTIZATION,
+        help="LiteRT weights: dynamic (int8, default) or none (float)",
+    )
     export.set_defaults(run=cmd_export)
 
     predict = commands.add_parser("predict", help="read one digit per image; one JSON line each")

@@ -118,6 +118,10 @@ def test_the_benchmarks_were_measured_on_the_bundled_model():
     sources = report.load_sources()
     batch, metrics = sources["bench"]["batch"], sources["metrics"]
     assert batch["images"] == metrics["count"]
-    assert batch["litert"]["accuracy"] == batch["keras"]["accuracy"] == metrics["accuracy"], (
+    stale = (
         "bench/results.json is from another model: rerun `python -m bench --out bench/results.json`"
     )
+    assert batch["keras"]["accuracy"] == metrics["accuracy"], stale
+    # The LiteRT export differs from Keras on at most the digits its check counted.
+    unlike = sources["litert"]["cascade"]["digits_unlike_the_ensemble"]
+    assert abs(batch["litert"]["accuracy"] - metrics["accuracy"]) * batch["images"] <= unlike + 1e-6

@@ -11,7 +11,13 @@ from support import run_cli
 from model import Predictor, paths
 from model.data.mnist import load_mnist
 from model.inference.engines import litert_is_current
-from model.operations.export import ExportMismatchError, combined_model, compare_outputs, export
+from model.operations.export import (
+    QUANTIZED_TOLERANCE,
+    ExportMismatchError,
+    combined_model,
+    compare_outputs,
+    export,
+)
 
 
 @pytest.fixture
@@ -23,11 +29,14 @@ def model_copy(tmp_path):
 
 
 @pytest.mark.slow
-def test_litert_export_round_trip(model_copy, mnist_dir):
+@pytest.mark.parametrize("quantization", ["dynamic", "none"])
+def test_litert_export_round_trip(model_copy, mnist_dir, quantization):
     assert Predictor.load(model_copy).engine.name == "keras"  # nothing exported yet
-    report = export("litert", model_copy, mnist_dir=mnist_dir, limit=64)
+    report = export("litert", model_copy, mnist_dir=mnist_dir, limit=64, quantization=quantization)
     assert report["verified"] and report["argmax_identical"] and report["test_images"] == 64
-    assert report["max_abs_difference"] <= 1e-5
+    assert report["quantization"] == quantization
+    assert report["tolerance"] == (1e-5 if quantization == "none" else QUANTIZED_TOLERANCE)
+    assert report["max_abs_difference"] <= report["tolerance"]
     assert json.loads((model_copy.parent / paths.LITERT_CARD_FILE).read_text()) == report
     assert litert_is_current(model_copy)
     assert Predictor.load(model_copy).engine.name == "litert"
@@ -35,10 +44,30 @@ def test_litert_export_round_trip(model_copy, mnist_dir):
     images = load_mnist(mnist_dir, validation_size=0).x_test[:300]
     litert = Predictor.load(model_copy, engine="litert")
     keras = Predictor.load(model_copy, engine="keras")
-    for litert_output, keras_output in zip(
-        litert.raw_outputs(images), keras.raw_outputs(images), strict=True
-    ):
-        np.testing.assert_allclose(litert_output, keras_output, atol=1e-5)
+    litert_outputs, keras_outputs = litert.raw_outputs(images), keras.raw_outputs(images)
+    for litert_output, keras_output in zip(litert_outputs, keras_outputs, strict=True):
+        np.testing.assert_allclose(litert_output, keras_output, atol=report["tolerance"])
+    assert (litert_outputs[0].argmax(axis=1) == keras_outputs[0].argmax(axis=1)).all()
+    # int8 weights make the first flat buffer (a network and the gate) smaller than the second
+    # (a network alone, float either way); float, it is larger.
+    first, second = (model_copy.parent / name for name in report["files"])
+    assert (first.stat().st_size < second.stat().st_size) == (quantization == "dynamic")
+
+
+def test_the_int8_export_reads_an_image_alike_alone_or_in_any_batch(predictor, mnist_dir):
+    """Activations are quantised per image: its neighbours in a batch never change its outputs."""
+    assert json.loads((paths.BUNDLED_DIR / paths.LITERT_CARD_FILE).read_text())["quantization"] == (
+        "dynamic"
+    )
+    images = load_mnist(mnist_dir, validation_size=0).x_test[:300]
+    together = predictor.raw_outputs(images)
+    alone = [predictor.raw_outputs(image[None]) for image in images[:40]]
+    mixed = images.copy()
+    mixed[::2] = 255 - mixed[::2]  # other neighbours, far from MNIST
+    beside_others = predictor.raw_outputs(mixed)
+    for output in (0, 1):
+        assert np.array_equal(np.concatenate([a[output] for a in alone]), together[output][:40])
+        assert np.array_equal(beside_others[output][1::2], together[output][1::2])
 
 
 @pytest.mark.slow
@@ -125,7 +154,9 @@ def test_both_engines_read_the_same_digits(predictor):
     for drawing in drawings:
         litert_result, keras_result = predictor.predict(drawing), keras.predict(drawing)
         assert litert_result.digit == keras_result.digit
-        assert litert_result.confidence == pytest.approx(keras_result.confidence, abs=1e-5)
+        assert litert_result.confidence == pytest.approx(
+            keras_result.confidence, abs=QUANTIZED_TOLERANCE
+        )
     number = draw_number([4, 7, 1, 2])
     assert predictor.read(number).text == keras.read(number).text == "4712"
 

@@ -124,3 +124,38 @@ def test_a_wide_flat_zero_is_read_as_one_digit(predictor, aspect):
     centre = (picture.shape[1] // 2, 100)
     cv2.ellipse(picture, centre, (int(70 * aspect), 70), 0, 0, 360, 0, 16, cv2.LINE_AA)
     assert predictor.read(picture).text == "0"
+
+
+@pytest.mark.parametrize("digit", [3, 5])
+@pytest.mark.parametrize("polarity", ["dark-on-light", "light-on-dark"])
+def test_a_marker_digit_filling_a_postal_square_is_not_blank(predictor, digit, polarity):
+    # Strokes a quarter of the picture wide, the picture 16 px: the "paper" under Otsu's split
+    # is the strokes' graded edges, so the noise floor used to exceed the ink itself.
+    picture = cv2.resize(_tight_crop(digit, width=70), (16, 16), interpolation=cv2.INTER_AREA)
+    if polarity == "light-on-dark":
+        picture = 255 - picture
+    prediction = predictor.predict(picture)
+    assert prediction.digit == digit, prediction.reason
+
+
+def test_a_fat_ring_in_a_tight_crop_is_a_zero_not_a_dot(predictor):
+    ring = np.full((64, 64), 255, np.uint8)
+    cv2.ellipse(ring, (32, 32), (20, 20), 0, 0, 360, 0, 24)  # the hole a quarter as wide
+    prediction = predictor.predict(cv2.resize(ring, (16, 16), interpolation=cv2.INTER_AREA))
+    assert prediction.digit == 0, prediction.reason
+
+
+def test_a_tight_crops_border_is_even_paper_where_strokes_cross_it_not_shading():
+    from model.inference.ink import _paper, _working_gray
+
+    def even(picture):
+        return bool(_paper(_working_gray(picture.astype(np.float32)))[2])
+
+    crop = _shrunk(_tight_crop(3), 40)  # its strokes cross each edge for less than half of it
+    assert _touches_every_edge(crop) and even(crop) and even(255 - crop)
+    assert not even(_shrunk(_tight_crop(7), 40))  # the 7's bar runs along the top: unsure
+    shaded = np.clip(crop + np.linspace(-60, 0, crop.shape[1])[None], 0, 255).astype(np.uint8)
+    assert not even(shaded)  # a lighting gradient along the border
+    on_desk = crop.copy()
+    on_desk[:, : crop.shape[1] // 5] = 30  # a dark desk along one whole side
+    assert not even(on_desk)

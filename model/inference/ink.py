@@ -18,6 +18,9 @@ WORKING_SIZE = 1000  # larger images are shrunk to this before any other work
 MIN_WORKING_SIZE = 64
 MIN_CONTRAST = 40  # ink must differ from the background by this much (of 255)
 INK_FLOOR = 0.1  # ink weaker than this fraction of the strongest ink is background
+# The noise floor is never above this fraction of the strongest ink: a tight crop filled by a
+# thick stroke's graded edges has no paper to measure noise on (a USPS 5 came back blank).
+NOISE_CAP = 0.5
 UNEVEN_BORDER = 24  # border spread (of 255) above which lighting is flattened locally
 BACKGROUND_SIZE = 200  # the lighting is estimated at this resolution
 THICK_INK = 0.5  # a wider opening taking away ink this strong (of the strongest) found strokes
@@ -157,7 +160,25 @@ def _paper(gray):
     whether it is even (one level for the whole picture) or lit unevenly."""
     border = _border(gray).astype(np.float32)
     low, level, high = _percentiles(border, (0.1, 0.5, 0.9))
-    return level, _lighter_than_ink(gray, level, border), high - low <= UNEVEN_BORDER
+    light = _lighter_than_ink(gray, level, border)
+    even = high - low <= UNEVEN_BORDER or _even_under_ink(gray, level, light)
+    return level, light, even
+
+
+def _even_under_ink(gray, level, light):
+    """Whether a border is even paper that strokes cross (a tight crop): every run of pixels
+    off the paper's level holds clear ink and is shorter than half the side. A shadow or a
+    vignette strays without ink; a desk along a side makes a long run."""
+    edge = max(1, min(gray.shape) // 50)
+    for side in (gray[:edge].T, gray[-edge:].T, gray[:, :edge], gray[:, -edge:]):
+        side = side.astype(np.float32)
+        off = (np.abs(side - level) > UNEVEN_BORDER / 2).any(axis=1)
+        ink = ((side < level - MIN_CONTRAST) if light else (side > level + MIN_CONTRAST)).any(1)
+        edges = np.diff(np.concatenate([[0], off.view(np.int8), [0]]))
+        for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+            if 2 * (end - start) > len(off) or not ink[start:end].any():
+                return False
+    return True
 
 
 def _lighter_than_ink(gray, level, border):
@@ -643,7 +664,7 @@ def _ink_of(gray, scale):
     if contrast <= 0:
         return Ink(np.zeros(gray.shape, np.float32), 0.0, scale), light
     noise = _noise_level(raw, gray.shape, window[:2] if window else (0, 0))
-    floor = max(INK_FLOOR * contrast, noise)
+    floor = max(INK_FLOOR * contrast, min(noise, NOISE_CAP * contrast))
     _, ink = cv2.threshold(raw, floor, 0.0, cv2.THRESH_TOZERO)
     ink = np.minimum(np.multiply(ink, 1.0 / contrast, out=ink), 1.0, out=ink)
     values = ink if window is None else _pasted(ink, gray.shape, x, y)

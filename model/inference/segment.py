@@ -17,6 +17,7 @@ SHORT = 0.45  # a part shorter than this fraction of the tallest digit is not a 
 NEAR = 0.3  # ...and joins the digit beside it when the gap is below this fraction of that height
 DOT_EXTENT = 3.0  # a blob no longer than 3 stroke widths is a dot
 DASH_ASPECT = 2.5  # a stroke this much wider than tall, and thin, is a dash
+LOOP = 0.2  # ...unless it encloses a hole this much of its height and width (a fat 8)
 
 
 @dataclass
@@ -170,6 +171,23 @@ def _attach_short_parts(regions):
     return sorted(regions, key=lambda region: region.box[0])
 
 
+def _has_loop(mask):
+    """Whether the ink encloses a hole a fifth of its height and width: a marker's 0, 6, 8
+    or 9 in a tight crop, never a dot."""
+    height, width = mask.shape
+    contours, hierarchy = cv2.findContours(
+        mask.view(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE
+    )
+    if hierarchy is None:
+        return False
+    for contour, links in zip(contours, hierarchy[0], strict=True):
+        if links[3] != -1:  # a hole
+            _, _, hole_width, hole_height = cv2.boundingRect(contour)
+            if hole_width >= LOOP * width and hole_height >= LOOP * height:
+                return True
+    return False
+
+
 def shape_problem(crop):
     """Why a region's ink is not a digit at all (a dot, a dash), or None.
 
@@ -179,7 +197,11 @@ def shape_problem(crop):
     mask = crop > BINARY_LEVEL
     height, width = mask.shape
     width_of_stroke = max(stroke_width(mask), 1.0)
-    if max(height, width) <= DOT_EXTENT * width_of_stroke and 0.5 <= height / width <= 2.0:
+    if (
+        max(height, width) <= DOT_EXTENT * width_of_stroke
+        and 0.5 <= height / width <= 2.0
+        and not _has_loop(mask)
+    ):
         return "a dot, not a digit"
     if width >= DASH_ASPECT * height and height <= DOT_EXTENT * width_of_stroke:
         return "a dash, not a digit"
