@@ -42,8 +42,9 @@ CNN_MEMBERS = (
 # (the highest of 0.9-0.999 tried: the ensemble's digit for all 5,000, the second member run
 # for 5.5% of them).
 CASCADE_CONFIDENCE = 0.999
-# The LiteRT export stores weights as int8 and quantises each image's activations as it runs
-# ("dynamic"): 2.6x faster than float here, every MNIST test digit the same. "none": float.
+# The LiteRT export stores the first network's weights as int8 and quantises each image's
+# activations as it runs ("dynamic"): 2.6x faster than float here, each network's MNIST test
+# digits the same as Keras's (float again where not). "none": float.
 LITERT_QUANTIZATION = "dynamic"
 LITERT_QUANTIZATIONS = ("dynamic", "none")
 

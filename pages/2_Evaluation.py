@@ -51,8 +51,9 @@ else:
         "Nothing was trained or tuned on these sets."
     )
     rows = realworld_rows(report)
-    for row in rows:  # "—", not "None": a resize reads no whole number
-        row["naive resize %"] = "—" if row["naive resize %"] is None else row["naive resize %"]
+    for row in rows:  # text, so "—" (a resize reads no whole number) sits beside the figures
+        naive = row["naive resize %"]
+        row["naive resize %"] = "—" if naive is None else f"{naive:.1f}"
     st.dataframe(rows, hide_index=True, width="stretch")
     names = list(report["sets"])
     labels = {name: REAL_SETS.get(name, (name,))[0] for name in names}

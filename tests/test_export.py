@@ -37,6 +37,10 @@ def test_litert_export_round_trip(model_copy, mnist_dir, quantization):
     assert report["quantization"] == quantization
     assert report["tolerance"] == (1e-5 if quantization == "none" else QUANTIZED_TOLERANCE)
     assert report["max_abs_difference"] <= report["tolerance"]
+    assert report["file_quantization"] == {
+        paths.LITERT_FILE: quantization,
+        "digits-2.tflite": "none",
+    }
     assert json.loads((model_copy.parent / paths.LITERT_CARD_FILE).read_text()) == report
     assert litert_is_current(model_copy)
     assert Predictor.load(model_copy).engine.name == "litert"
@@ -52,6 +56,18 @@ def test_litert_export_round_trip(model_copy, mnist_dir, quantization):
     # (a network alone, float either way); float, it is larger.
     first, second = (model_copy.parent / name for name in report["files"])
     assert (first.stat().st_size < second.stat().st_size) == (quantization == "dynamic")
+
+
+@pytest.mark.slow
+def test_int8_weights_that_fail_the_check_are_exported_in_float(model_copy, mnist_dir, monkeypatch):
+    from model.operations import export as export_module
+
+    monkeypatch.setattr(export_module, "QUANTIZED_TOLERANCE", 1e-9)  # no int8 export passes
+    report = export("litert", model_copy, mnist_dir=mnist_dir, limit=16)
+    assert report["verified"] and report["quantization"] == "none"
+    assert set(report["file_quantization"].values()) == {"none"}
+    assert report["max_abs_difference"] <= report["tolerance"] == 1e-5
+    assert Predictor.load(model_copy).engine.name == "litert"
 
 
 def test_the_int8_export_reads_an_image_alike_alone_or_in_any_batch(predictor, mnist_dir):

@@ -159,3 +159,12 @@ def test_a_tight_crops_border_is_even_paper_where_strokes_cross_it_not_shading()
     on_desk = crop.copy()
     on_desk[:, : crop.shape[1] // 5] = 30  # a dark desk along one whole side
     assert not even(on_desk)
+
+
+def test_a_decimal_point_with_a_pinhole_is_still_a_dot_in_a_number(predictor):
+    # A marker dot with a small hole: its loop does not make it a digit beside digits 7x taller.
+    number = np.full((200, 500, 4), 255, np.uint8)
+    number[:, :200], number[:, 300:] = draw_digit(3, 200, width=14), draw_digit(5, 200, width=14)
+    cv2.circle(number, (250, 160), 14, (0, 0, 0, 255), -1)
+    cv2.circle(number, (250, 160), 3, (255, 255, 255, 255), -1)
+    assert predictor.read(number).text == "35"

@@ -513,6 +513,8 @@ def _noise_level(raw, sample_shape, offset=(0, 0)):
     values = np.clip(np.rint(sample), 0, 255).astype(np.uint8).reshape(1, -1)
     threshold, _ = cv2.threshold(values, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     sample = sample[sample <= threshold]
+    if not sample.size:
+        return 0.0
     median = float(np.median(sample))
     return median + 6.0 * float(np.median(np.abs(sample - median)))
 
@@ -522,13 +524,13 @@ def find_ink(image, ink_height=None):
 
     The background level is the median of the border; pixels are ink by how far they are
     from it, on the side where the picture strays from it, so black-on-white and
-    white-on-black read the same. When the border is uneven (a photo with a shadow, a
-    lighting gradient, or a tight crop whose ink touches the frame), the background is
-    estimated locally. With an even background, only the window around the ink is worked
-    on. A light sheet of paper lying on a dark desk is taken as the paper, and the writing
-    on it as the ink. On an even background, ink at least twice `ink_height` tall is found
-    in the picture shrunk by a whole factor (a digit ends up 20 px high anyway): 2x faster
-    for a canvas drawing.
+    white-on-black read the same. When the border is uneven (a photo with a shadow or a
+    lighting gradient), the background is estimated locally; a tight crop's border, even
+    paper that strokes cross, counts as even. With an even background, only the window
+    around the ink is worked on. A light sheet of paper lying on a dark desk is taken as the
+    paper, and the writing on it as the ink. On an even background, ink at least twice
+    `ink_height` tall is found in the picture shrunk by a whole factor (a digit ends up
+    20 px high anyway): 2x faster for a canvas drawing.
 
     Args:
         image: uint8 (H, W), (H, W, 3) or (H, W, 4).

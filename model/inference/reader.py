@@ -105,9 +105,11 @@ def _pair_candidates(a, b, values, label_image):
 def _readable_regions(values, label_image, kept, left, top):
     """(region, candidates) for each group of strokes, and (box, reason) for dots and dashes."""
     regions, skipped = [], []
-    for region in group_digits(label_image, kept):
+    groups = group_digits(label_image, kept)
+    tallest = max((group.box[3] for group in groups), default=0)
+    for region in groups:
         crop = region.crop(values, label_image)
-        problem = shape_problem(tight_crop(crop))
+        problem = shape_problem(tight_crop(crop), loops=region.box[3] >= SHORT * tallest)
         if problem:
             skipped.append((_shifted(region.box, left, top), problem))
         else:

@@ -173,7 +173,8 @@ def _attach_short_parts(regions):
 
 def _has_loop(mask):
     """Whether the ink encloses a hole a fifth of its height and width: a marker's 0, 6, 8
-    or 9 in a tight crop, never a dot."""
+    or 9 in a tight crop (a solid dot has none; a dot drawn as a small ring is told by its
+    size beside the digits, in `read`)."""
     height, width = mask.shape
     contours, hierarchy = cv2.findContours(
         mask.view(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE
@@ -188,11 +189,13 @@ def _has_loop(mask):
     return False
 
 
-def shape_problem(crop):
+def shape_problem(crop, loops=True):
     """Why a region's ink is not a digit at all (a dot, a dash), or None.
 
     Args:
         crop: float ink of one region, tightly cropped.
+        loops: whether a loop makes a blob a digit (False for a part much shorter than
+            the digits beside it: a decimal point drawn as a ring).
     """
     mask = crop > BINARY_LEVEL
     height, width = mask.shape
@@ -200,7 +203,7 @@ def shape_problem(crop):
     if (
         max(height, width) <= DOT_EXTENT * width_of_stroke
         and 0.5 <= height / width <= 2.0
-        and not _has_loop(mask)
+        and not (loops and _has_loop(mask))
     ):
         return "a dot, not a digit"
     if width >= DASH_ASPECT * height and height <= DOT_EXTENT * width_of_stroke:
