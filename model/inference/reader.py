@@ -4,7 +4,6 @@ The model is passed in as a function (MNIST images -> probabilities), so this mo
 free of TensorFlow.
 """
 
-import cv2
 import numpy as np
 
 from model.inference.preprocess import crop_to_mnist, ink_box, tight_crop
@@ -14,6 +13,7 @@ from model.inference.segment import (
     Region,
     components,
     group_digits,
+    hole_boxes,
     shape_problem,
     split_columns,
 )
@@ -47,12 +47,8 @@ def _piece_crops(crop, cuts):
 def _one_ring(crop):
     """True when a hole in the ink spans most of its width: one wide loop, a flat 0, never
     several digits side by side (their holes are each at most about half the width)."""
-    mask = (crop > BINARY_LEVEL).astype(np.uint8)
-    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if hierarchy is None:
-        return False
-    holes = [contour for contour, link in zip(contours, hierarchy[0], strict=True) if link[3] >= 0]
-    return any(cv2.boundingRect(hole)[2] >= RING_SPAN * crop.shape[1] for hole in holes)
+    holes = hole_boxes(crop > BINARY_LEVEL)
+    return any(width >= RING_SPAN * crop.shape[1] for _, _, width, _ in holes)
 
 
 def _candidates(crop):

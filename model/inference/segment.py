@@ -171,22 +171,26 @@ def _attach_short_parts(regions):
     return sorted(regions, key=lambda region: region.box[0])
 
 
+def hole_boxes(mask):
+    """(x, y, w, h) of each hole in a 0/1 mask's ink: the background it encloses."""
+    contours, hierarchy = cv2.findContours(
+        mask.astype(np.uint8, copy=False), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE
+    )
+    if hierarchy is None:
+        return []
+    return [
+        cv2.boundingRect(contour)
+        for contour, links in zip(contours, hierarchy[0], strict=True)
+        if links[3] != -1
+    ]
+
+
 def _has_loop(mask):
     """Whether the ink encloses a hole a fifth of its height and width: a marker's 0, 6, 8
     or 9 in a tight crop (a solid dot has none; a dot drawn as a small ring is told by its
     size beside the digits, in `read`)."""
     height, width = mask.shape
-    contours, hierarchy = cv2.findContours(
-        mask.view(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE
-    )
-    if hierarchy is None:
-        return False
-    for contour, links in zip(contours, hierarchy[0], strict=True):
-        if links[3] != -1:  # a hole
-            _, _, hole_width, hole_height = cv2.boundingRect(contour)
-            if hole_width >= LOOP * width and hole_height >= LOOP * height:
-                return True
-    return False
+    return any(w >= LOOP * width and h >= LOOP * height for _, _, w, h in hole_boxes(mask))
 
 
 def shape_problem(crop, loops=True):
