@@ -139,6 +139,7 @@ def cmd_realworld(args):
         args.realworld_dir,
         Path(args.out) if args.out else None,
         usps_limit=args.usps_limit,
+        uci_limit=args.uci_limit,
         model_file=args.model,
         command=shlex.join(["python", "-m", "model", *args.argv]),
     )
@@ -405,6 +406,7 @@ def build_parser():
         "else ../shared/realworld)",
     )
     real.add_argument("--usps-limit", type=int, help="read only the first N USPS digits")
+    real.add_argument("--uci-limit", type=int, help="read only the first N UCI digits")
     _add_model(real)
     _add_out(real, help_text="output folder ('' = none)")
     real.set_defaults(run=cmd_realworld)

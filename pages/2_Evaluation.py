@@ -45,9 +45,10 @@ if report is None:
 else:
     st.caption(
         f"Pictures nobody here made, read as a user's would be (`{report['command']}`, "
-        f"{report['created'][:10]}): the USPS digits and pictures people made for their own "
-        "digit recognizers. *Naive resize* is the same network on the whole picture simply "
-        "resized into 20×20 and padded: where it wins, the preprocessing is to blame. "
+        f"{report['created'][:10]}): the USPS digits, pictures people made for their own "
+        "digit recognizers, and the tiny UCI digits that ship with scikit-learn. *Naive "
+        "resize* is the same network on the whole picture simply resized into 20×20 and "
+        "padded: where it wins, the preprocessing is to blame. "
         "Nothing was trained or tuned on these sets."
     )
     rows = realworld_rows(report)

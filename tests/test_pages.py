@@ -244,6 +244,24 @@ def test_evaluation_page_shows_thumbnails_of_the_misread_pictures(tmp_path, monk
     assert captions[0].startswith(escape_markdown(misread[0]["file"]) + r"\: ")
 
 
+def test_evaluation_page_shows_the_tiny_uci_digits_it_misreads():
+    from model.data.uci import read_uci
+    from ui.loaders import load_misread_pictures
+
+    report = json.loads((paths.BUNDLED_DIR / paths.REALWORLD_FILE).read_text())
+    misread = report["sets"]["uci_inverted"]["misread"]
+    app = _evaluation().run()
+    app.selectbox(key="eval_real_misread_set").select("uci_inverted").run()
+    assert not app.exception, app.exception
+    captions = [caption for caption in _image_captions(app) if "read as" in caption]
+    assert len(captions) == len(misread) > 0
+    assert captions[0].startswith(escape_markdown(f"#{misread[0]['index']}") + r"\: ")
+    images, _ = read_uci()
+    shown = load_misread_pictures("uci_inverted", misread[:3])
+    for row, picture in zip(misread[:3], shown, strict=True):
+        assert np.array_equal(picture, 255 - images[row["index"]])  # black ink on white
+
+
 def test_evaluation_page_without_the_real_report_names_the_command(monkeypatch):
     monkeypatch.setattr(paths, "REALWORLD_FILE", "not-there.json")
     app = _evaluation().run()

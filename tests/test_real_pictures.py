@@ -168,3 +168,31 @@ def test_a_decimal_point_with_a_pinhole_is_still_a_dot_in_a_number(predictor):
     cv2.circle(number, (250, 160), 14, (0, 0, 0, 255), -1)
     cv2.circle(number, (250, 160), 3, (255, 255, 255, 255), -1)
     assert predictor.read(number).text == "35"
+
+
+def _block_counts(bitmap):
+    """An 8x8 picture the way the UCI digits were made: a 32x32 bitmap's inked pixels counted
+    in 4x4 blocks (0-16), scaled to 0-255, white on black."""
+    counts = bitmap.reshape(8, 4, 8, 4).sum(axis=(1, 3))
+    return np.rint(counts * (255 / 16)).astype(np.uint8)
+
+
+def test_a_tiny_pictures_stroke_along_an_edge_is_ink_not_shading():
+    from model.inference.ink import _paper, _working_gray
+
+    def even(picture, factor=8):  # 8x8 is enlarged 8 times to the working size
+        return bool(_paper(_working_gray(picture.astype(np.float32)), factor)[2])
+
+    ring = np.zeros((32, 32), np.uint8)
+    cv2.ellipse(ring, (16, 15), (7, 13), 0, 0, 360, 1, 8)  # a fat 0 touching top and bottom
+    zero = _block_counts(ring)
+    assert 2 * np.count_nonzero(zero[0]) > 8  # its top runs along more than half the edge
+    assert not even(zero, factor=1)  # in a picture of working size: unsure
+    assert even(zero) and even(255 - zero)
+    zero[1, 7] = 30  # a faint end on the right edge, beside clear ink one pixel in
+    assert even(zero) and not even(zero, factor=1)
+    shaded = np.clip(zero + np.linspace(0, 60, 8)[None], 0, 255).astype(np.uint8)
+    assert not even(shaded)  # a gradient along the border holds no ink
+    on_desk = zero.copy()
+    on_desk[:, 0] = 200  # a light desk along one whole side
+    assert not even(on_desk)

@@ -29,7 +29,7 @@ def test_bundled_report_meets_the_targets():
         assert figures["sets"][name]["count"] >= 500
         assert figures["sets"][name]["accuracy"] >= 0.97, name
     assert figures["sets"]["numbers"]["exact"] >= 0.9
-    # The harder kinds (tight crops, blur, markers, wide, square): measured, not yet all at 97%.
+    # The harder kinds (tight crops, blur, markers, wide, square, 8x8): not yet all at 97%.
     for name in HARD_SET_NAMES:
         assert figures["sets"][name]["count"] >= 500
         assert figures["sets"][name]["accuracy"] >= 0.9, name

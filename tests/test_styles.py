@@ -96,6 +96,20 @@ def test_tight_crops_are_tiny_and_touch_the_frame():
     assert touching >= 15  # most crops have ink on at least two sides of the frame
 
 
+def test_tiny_8x8_pictures_count_inked_pixels_in_blocks():
+    rng = np.random.default_rng(8)
+    digit = _digit(rng)
+    for _ in range(10):
+        picture = hard.tiny_8x8(digit, rng)
+        assert picture.shape == (8, 8) and picture.dtype == np.uint8
+        grey = picture.astype(float)
+        assert grey.max() - grey.min() >= 70  # ink, at the contrast `_grey_picture` draws
+        assert _ink_mask(picture).any(axis=1).sum() >= 6  # the digit fills the height
+    # Drawn with full contrast, a block is ink by the share of its 16 pixels inked.
+    counts = hard.tiny_8x8(digit, np.random.default_rng(0))
+    assert len(np.unique(counts)) > 4  # grey levels, not a bitmap
+
+
 def test_thick_markers_and_wide_digits_are_what_they_say():
     rng = np.random.default_rng(6)
     digit = _digit(rng)

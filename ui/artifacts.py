@@ -11,6 +11,7 @@ from model import paths
 from model.data.hard import HARD_SET_NOTES
 from model.data.realworld import IMAGES, REAL_SETS, resolve_realworld_dir
 from model.data.synthetic import SYNTHETIC_SET_NOTES
+from model.data.uci import read_uci
 from model.data.usps import FILE as USPS_FILE
 from model.data.usps import read_usps, resolve_usps_dir
 from model.errors import InvalidImageError
@@ -228,6 +229,12 @@ def usps_dir_here(usps_dir=None):
 def usps_pictures(indices, usps_dir):
     """{index: uint8 (16, 16)} of the USPS digits at `indices`, white on black."""
     images, _ = read_usps(usps_dir)
+    return {index: images[index] for index in indices if 0 <= index < len(images)}
+
+
+def uci_pictures(indices):
+    """{index: uint8 (8, 8)} of the UCI digits at `indices`, white on black."""
+    images, _ = read_uci()
     return {index: images[index] for index in indices if 0 <= index < len(images)}
 
 

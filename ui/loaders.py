@@ -9,6 +9,7 @@ from ui.artifacts import (
     load_study,
     realworld_images_dir,
     thumbnail,
+    uci_pictures,
     usps_dir_here,
     usps_pictures,
 )
@@ -43,14 +44,18 @@ def load_realworld_report(path):
 
 def load_misread_pictures(set_name, misread):
     """The pictures of a real set's misread rows, read from ../shared (or $USPS_DIR,
-    $REALWORLD_DIR) at run time; None for each when the data is not here."""
-    if set_name.startswith("usps"):
-        folder = usps_dir_here()
-        if folder is None:
-            return [None] * len(misread)
-        pictures = _usps_pictures(tuple(row["index"] for row in misread), str(folder))
-        images = [pictures.get(row["index"]) for row in misread]
-        if set_name == "usps_inverted":
+    $REALWORLD_DIR) or scikit-learn at run time; None for each when the data is not here."""
+    if set_name.startswith(("usps", "uci")):  # small digits named by their index
+        indices = tuple(row["index"] for row in misread)
+        if set_name.startswith("uci"):
+            pictures = _uci_pictures(indices)
+        else:
+            folder = usps_dir_here()
+            if folder is None:
+                return [None] * len(misread)
+            pictures = _usps_pictures(indices, str(folder))
+        images = [pictures.get(index) for index in indices]
+        if set_name.endswith("_inverted"):
             images = [None if image is None else 255 - image for image in images]
         return images
     folder = realworld_images_dir()
@@ -60,6 +65,11 @@ def load_misread_pictures(set_name, misread):
 @st.cache_data(show_spinner=False, max_entries=400)
 def _thumbnail(path):
     return thumbnail(path)
+
+
+@st.cache_data(show_spinner=False)
+def _uci_pictures(indices):
+    return uci_pictures(indices)
 
 
 @st.cache_data(show_spinner=False)

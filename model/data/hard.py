@@ -1,9 +1,9 @@
 """Harder synthetic test pictures: the ways real pictures broke the pipeline.
 
 Tight crops (ink touching the frame, tiny, grey levels, either polarity), small blurry photos,
-blur that closes loops, thick markers, wide and narrow digits, and square straight-stroke
-digits. Made from MNIST test digits (or, for the square ones, `model.data.segments`), never
-from USPS or the real pictures, which stay an honest measure.
+blur that closes loops, thick markers, wide and narrow digits, square straight-stroke digits,
+and 8x8 pictures of counted pixels. Made from MNIST test digits (or, for the square ones,
+`model.data.segments`), never from USPS or the real pictures, which stay an honest measure.
 """
 
 import cv2
@@ -12,7 +12,15 @@ import numpy as np
 from model.data import synthetic
 from model.data.segments import segment_picture
 
-HARD_SET_NAMES = ("tight_crop", "small_photo", "blurred", "thick_marker", "wide", "square")
+HARD_SET_NAMES = (
+    "tight_crop",
+    "small_photo",
+    "blurred",
+    "thick_marker",
+    "wide",
+    "square",
+    "tiny_8x8",
+)
 HARD_SET_NOTES = {
     "tight_crop": "Tight crops (ink touching the frame, 12–40 px, grey levels, either polarity)",
     "small_photo": "Small photos (24–64 px crops of a phone photo)",
@@ -20,6 +28,7 @@ HARD_SET_NOTES = {
     "thick_marker": "Thick markers (pen 16–28% of the digit's height)",
     "wide": "Wide and narrow digits (1.5–2.2x wider or 0.45–0.65x)",
     "square": "Square straight-stroke digits (seven-segment-like)",
+    "tiny_8x8": "8x8 pictures made like the UCI digits (4x4 blocks of a 32x32 bitmap counted)",
 }
 
 
@@ -99,12 +108,28 @@ def square(digit, rng):
     return _grey_picture(coverage, rng)
 
 
+def tiny_8x8(digit28, rng):
+    """The digit made the way the UCI optical digits were: its ink as a bitmap (cut at a random
+    level), fitted into 32x32 keeping its aspect, each 4x4 block's inked pixels counted; grey
+    levels, either polarity."""
+    bits = (digit28 > rng.uniform(60, 190)).astype(np.uint8)
+    x, y, width, height = cv2.boundingRect(bits)
+    side = max(width, height, 1)
+    square = np.zeros((side, side), np.uint8)
+    top, left = (side - height) // 2, (side - width) // 2
+    square[top : top + height, left : left + width] = bits[y : y + height, x : x + width]
+    bitmap = cv2.resize(square, (32, 32), interpolation=cv2.INTER_NEAREST)
+    coverage = bitmap.reshape(8, 4, 8, 4).sum(axis=(1, 3)).astype(np.float32) / 16.0
+    return _grey_picture(coverage, rng)
+
+
 MAKERS = {
     "tight_crop": tight_crop,
     "small_photo": small_photo,
     "blurred": blurred,
     "thick_marker": thick_marker,
     "wide": wide,
+    "tiny_8x8": tiny_8x8,
 }
 
 

@@ -25,6 +25,11 @@ REAL_SETS = {
     "scan": ("Scans", "scanned digits, small crops of forms"),
     "drawn": ("Drawings", "paint programs and web canvases"),
     "multi": ("Numbers", "3-10 digits read whole, exact matches only"),
+    "uci": (
+        "UCI 8x8 as given",
+        "digits from NIST forms, 8x8 counts of inked pixels, white on black",
+    ),
+    "uci_inverted": ("UCI 8x8 inverted", "the same digits, black ink on white"),
 }
 
 

@@ -155,28 +155,45 @@ def _percentiles(values, quantiles):
     return found
 
 
-def _paper(gray):
+def _paper(gray, factor=1):
     """(level, light, even): the paper's level, whether it is lighter than the ink, and
-    whether it is even (one level for the whole picture) or lit unevenly."""
+    whether it is even (one level for the whole picture) or lit unevenly. `factor`: how many
+    times a tiny picture was enlarged to the working size (see `_even_under_ink`)."""
     border = _border(gray).astype(np.float32)
     low, level, high = _percentiles(border, (0.1, 0.5, 0.9))
     light = _lighter_than_ink(gray, level, border)
-    even = high - low <= UNEVEN_BORDER or _even_under_ink(gray, level, light)
+    even = high - low <= UNEVEN_BORDER or _even_under_ink(gray, level, light, factor)
     return level, light, even
 
 
-def _even_under_ink(gray, level, light):
+def _even_under_ink(gray, level, light, factor=1):
     """Whether a border is even paper that strokes cross (a tight crop): every run of pixels
     off the paper's level holds clear ink and is shorter than half the side. A shadow or a
-    vignette strays without ink; a desk along a side makes a long run."""
+    vignette strays without ink; a desk along a side makes a long run.
+
+    In a picture enlarged `factor` times to the working size (under MIN_WORKING_SIZE px), a
+    stroke may run along more than half a side (the top of an 8x8 digit's loop), so only a
+    run along the whole side is a desk; and a run holds ink when clear ink lies within one
+    source pixel of it (a stroke's faint, anti-aliased end). The opening that follows uneven
+    paper is an eighth of the picture there, narrower than such strokes: it took them for
+    paper.
+    """
     edge = max(1, min(gray.shape) // 50)
-    for side in (gray[:edge].T, gray[-edge:].T, gray[:, :edge], gray[:, -edge:]):
-        side = side.astype(np.float32)
-        off = (np.abs(side - level) > UNEVEN_BORDER / 2).any(axis=1)
-        ink = ((side < level - MIN_CONTRAST) if light else (side > level + MIN_CONTRAST)).any(1)
+    sides = (gray[:edge].T, gray[-edge:].T, gray[:, :edge], gray[:, -edge:])
+    if factor > 1:
+        clear = _beyond(gray, level, light, MIN_CONTRAST)
+        clear = cv2.dilate(clear, np.ones((2 * factor + 1, 2 * factor + 1), np.uint8)) > 0
+        nears = (clear[:edge].T, clear[-edge:].T, clear[:, :edge], clear[:, -edge:])
+    else:
+        nears = [(s < level - MIN_CONTRAST) if light else (s > level + MIN_CONTRAST) for s in sides]
+    for side, near in zip(sides, nears, strict=True):
+        off = (np.abs(side.astype(np.float32) - level) > UNEVEN_BORDER / 2).any(axis=1)
+        ink = near.any(axis=1)
         edges = np.diff(np.concatenate([[0], off.view(np.int8), [0]]))
         for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-            if 2 * (end - start) > len(off) or not ink[start:end].any():
+            whole = start == 0 and end == len(off)
+            too_long = whole if factor > 1 else 2 * (end - start) > len(off)
+            if too_long or not ink[start:end].any():
                 return False
     return True
 
@@ -528,7 +545,8 @@ def find_ink(image, ink_height=None):
     lighting gradient), the background is estimated locally; a tight crop's border, even
     paper that strokes cross, counts as even. With an even background, only the window
     around the ink is worked on. A light sheet of paper lying on a dark desk is taken as the
-    paper, and the writing on it as the ink. On an even background, ink at least twice
+    paper, and the writing on it as the ink (not in a picture under MIN_WORKING_SIZE px, where
+    a fat digit's own blob passed for a sheet). On an even background, ink at least twice
     `ink_height` tall is found in the picture shrunk by a whole factor (a digit ends up
     20 px high anyway): 2x faster for a canvas drawing.
 
@@ -546,11 +564,16 @@ def find_ink(image, ink_height=None):
         gray = _at_ink_height(gray, ink_height)
     scale = max(gray.shape) / source_size
     ink, light = _ink_of(gray, scale)
-    if not light:
+    if not light and scale <= 1:
         sheet = _sheet(ink.values)
         if sheet is not None:
             return _ink_on_sheet(gray, scale, *sheet) or ink
     return ink
+
+
+def _enlarged_by(scale):
+    """The whole factor a tiny picture was enlarged by (`_working_gray`), else 1."""
+    return round(scale) if scale > 1 else 1
 
 
 def _run_width(mask, lines=16):
@@ -649,7 +672,7 @@ def _ink_on_sheet(gray, scale, box, filled):
 
 def _ink_of(gray, scale):
     """(Ink, light) of a gray picture at working resolution; light: the paper is lighter."""
-    level, light, even = _paper(gray)
+    level, light, even = _paper(gray, _enlarged_by(scale))
     window = None
     if not even:
         gray = gray.astype(np.float32, copy=False)

@@ -1,16 +1,17 @@
 """How the predictor reads real handwriting, beside a naive baseline: the report behind
 `python -m model realworld`.
 
-Two sets nobody here generated: the 7,291 USPS digits (scanned from envelopes, 16x16, read as
-given, white on black, and inverted, black on white) and the pictures people made for their own
-digit recognizers (photos, scans, drawings, whole numbers). Each picture goes through
+Three collections nobody here generated: the 7,291 USPS digits (scanned from envelopes, 16x16),
+the pictures people made for their own digit recognizers (photos, scans, drawings, whole
+numbers), and the 1,797 UCI optical digits that ship with scikit-learn (8x8 counts of inked
+pixels). USPS and UCI are read as given, white on black, and inverted. Each picture goes through
 `Predictor.predict` (or `read` for a number), exactly as a user's picture would.
 
 The naive baseline is the same network on the whole picture simply resized into a 20x20 box
 (aspect kept, `cv2.INTER_AREA`), centred in 28x28, white ink on black: no ink finding, no crop,
 no centring by mass, no stroke thickening. A preprocessing step that loses to it is a bug.
 
-Nothing here fits, tunes or calibrates anything, and the report holds no pixels of either set:
+Nothing here fits, tunes or calibrates anything, and the report holds no pixels of any set:
 only file names or indices, labels and readings.
 """
 
@@ -29,6 +30,8 @@ from model.data.realworld import (
     read_manifest,
     resolve_realworld_dir,
 )
+from model.data.uci import SOURCE as UCI_SOURCE
+from model.data.uci import read_uci
 from model.data.usps import FILE as USPS_FILE
 from model.data.usps import read_usps, resolve_usps_dir
 from model.errors import InvalidImageError
@@ -45,7 +48,8 @@ NAIVE_BASELINE = (
     "border is light; USPS digits are given to it white on black in both polarities (it is told "
     "the polarity, so its figure is the same for both)"
 )
-SET_NAMES = ("usps", "usps_inverted", *SINGLE_KINDS, "multi")
+TINY_SETS = ("usps", "usps_inverted", "uci", "uci_inverted")  # misread lists capped
+SET_NAMES = ("usps", "usps_inverted", *SINGLE_KINDS, "multi", "uci", "uci_inverted")
 
 
 def _timed(function, argument):
@@ -140,17 +144,15 @@ def _digit_set(predictor, pictures, labels, naive_images, describe):
     }
 
 
-def _usps_sets(predictor, usps_dir, limit):
-    images, labels = read_usps(usps_dir)
-    if limit is not None:
-        images, labels = images[:limit], labels[:limit]
+def _both_polarities(predictor, name, images, labels):
+    """Figures of a collection of small white-on-black digits, as given and inverted."""
     labels = labels.tolist()
     naive_images = [naive_mnist(image) for image in images]
     sets = {}
-    for name, pictures in (("usps", images), ("usps_inverted", 255 - images)):
+    for polarity, pictures in ((name, images), (f"{name}_inverted", 255 - images)):
         figures = _digit_set(predictor, pictures, labels, naive_images, lambda i: {"index": i})
         figures["misread"] = figures["misread"][:MISREAD_CAP]
-        sets[name] = figures
+        sets[polarity] = figures
     return sets
 
 
@@ -248,6 +250,7 @@ def realworld(
     realworld_dir=None,
     out_dir=paths.BUNDLED_DIR,
     usps_limit=None,
+    uci_limit=None,
     model_file=None,
     command=COMMAND,
 ):
@@ -260,6 +263,7 @@ def realworld(
             else ../shared/realworld).
         out_dir: where `realworld.json` is written; None writes nothing.
         usps_limit: read only the first this many USPS digits (quick checks).
+        uci_limit: the same for the UCI digits.
         model_file: the predictor's `.keras` file, for its checksum (default: the bundled one).
         command: the command line recorded in the report.
 
@@ -268,16 +272,19 @@ def realworld(
 
     Raises:
         FileNotFoundError: a folder was not given and its default does not exist.
-        ValueError: `usps_limit` is not positive; `UspsFormatError` or `ManifestError` (both
+        ValueError: a limit is not positive; `UspsFormatError` or `ManifestError` (both
             ValueError) for a malformed set.
     """
-    if usps_limit is not None and usps_limit < 1:
-        raise ValueError(f"usps_limit must be at least 1, not {usps_limit}")
+    for name, limit in (("usps_limit", usps_limit), ("uci_limit", uci_limit)):
+        if limit is not None and limit < 1:
+            raise ValueError(f"{name} must be at least 1, not {limit}")
     usps_dir = resolve_usps_dir(usps_dir)
     realworld_dir = resolve_realworld_dir(realworld_dir)
-    sets = _usps_sets(predictor, usps_dir, usps_limit)
+    usps_images, usps_labels = read_usps(usps_dir)
+    sets = _both_polarities(predictor, "usps", usps_images[:usps_limit], usps_labels[:usps_limit])
     real_sets, pictures = _realworld_sets(predictor, realworld_dir)
     sets.update(real_sets)
+    sets.update(_both_polarities(predictor, "uci", *read_uci(uci_limit)))
     report = {
         "schema_version": SCHEMA_VERSION,
         "command": command,
@@ -295,9 +302,10 @@ def realworld(
                 "sha256": sha256_file(realworld_dir / MANIFEST),
                 "pictures": len(pictures),
             },
+            "uci": {"source": UCI_SOURCE, "digits": sets["uci"]["count"], "limit": uci_limit},
         },
         "naive_baseline": NAIVE_BASELINE,
-        "misread_cap": {"usps": MISREAD_CAP, "usps_inverted": MISREAD_CAP},
+        "misread_cap": {name: MISREAD_CAP for name in TINY_SETS},
         "sets": sets,
     }
     if out_dir is not None:
