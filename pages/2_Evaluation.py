@@ -55,7 +55,13 @@ else:
     for row in rows:  # text, so "—" (a resize reads no whole number) sits beside the figures
         naive = row["naive resize %"]
         row["naive resize %"] = "—" if naive is None else f"{naive:.1f}"
-    st.dataframe(rows, hide_index=True, width="stretch")
+    one_decimal = st.column_config.NumberColumn(format="%.1f")
+    st.dataframe(
+        rows,
+        hide_index=True,
+        width="stretch",
+        column_config={"ours %": one_decimal, "unsure %": one_decimal},
+    )
     names = list(report["sets"])
     labels = {name: REAL_SETS.get(name, (name,))[0] for name in names}
     with st.expander("Per digit"):

@@ -1,4 +1,6 @@
-from strokes import draw_number
+import cv2
+import numpy as np
+from strokes import draw_digit, draw_number
 
 from ui.annotate import SURE, annotate
 
@@ -15,3 +17,16 @@ def test_a_box_is_drawn_around_each_digit(predictor):
         assert tuple(bottom_edge) == SURE
     # Away from the boxes the picture is unchanged (white canvas).
     assert (picture[-3:, :] == 255).all()
+
+
+def test_a_tiny_picture_is_enlarged_sharply_so_its_box_does_not_cover_it(predictor):
+    # A 28x28 MNIST-style file: shown as it was, a box and its label would cover it.
+    gray = cv2.resize(draw_digit(7)[:, :, 0], (28, 28), interpolation=cv2.INTER_AREA)
+    reading = predictor.read(gray)
+    picture = annotate(gray, reading)
+    assert picture.shape[:2] == (280, 280)
+    # Pixels kept sharp: each source pixel is a 10x10 block of one colour.
+    assert np.array_equal(picture[100:110, 100:110, 0], np.full((10, 10), gray[10, 10]))
+    assert (picture[-3:, :] == 255).all()  # below the box, the paper unchanged
+    x, y, width, height = (10 * value for value in reading.digits[0].box)
+    assert tuple(picture[y + height, x + width // 2]) == SURE

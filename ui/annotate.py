@@ -7,6 +7,7 @@ from model.inference.image_io import fit_within
 
 SURE = (46, 160, 67)  # green
 UNSURE = (228, 87, 46)  # orange
+SHOWN_AT_LEAST = 280  # smaller pictures (a 28x28 MNIST file, an 8x8 digit) are enlarged to this
 
 
 def _rgb(image):
@@ -19,8 +20,20 @@ def _rgb(image):
     return image.copy()
 
 
+def _shown_size(picture, longest_side):
+    """The picture at most `longest_side` px; a tiny one enlarged by a whole factor to
+    SHOWN_AT_LEAST px, pixels kept sharp (a box and its label would cover it, and a browser
+    blurs what it enlarges)."""
+    longest = max(picture.shape[:2])
+    if longest >= SHOWN_AT_LEAST:
+        return fit_within(picture, longest_side)
+    factor = -(-SHOWN_AT_LEAST // longest)
+    return cv2.resize(picture, None, fx=factor, fy=factor, interpolation=cv2.INTER_NEAREST)
+
+
 def annotate(image, reading, longest_side=1000):
-    """An RGB copy of `image`, at most `longest_side` px, with a labelled box per digit.
+    """An RGB copy of `image`, at most `longest_side` px (at least SHOWN_AT_LEAST), with a
+    labelled box per digit.
 
     Args:
         image: uint8 (H, W), (H, W, 3) or (H, W, 4), the picture `reading` was made from.
@@ -30,7 +43,7 @@ def annotate(image, reading, longest_side=1000):
     Returns:
         uint8 (h, w, 3). Uncertain digits are boxed in orange with a "?".
     """
-    picture = fit_within(_rgb(np.asarray(image)), longest_side)
+    picture = _shown_size(_rgb(np.asarray(image)), longest_side)
     scale = picture.shape[1] / image.shape[1]
     line = max(2, round(max(picture.shape[:2]) / 250))
     for digit in reading.digits:

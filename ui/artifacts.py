@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from model import paths
@@ -230,6 +231,13 @@ def usps_pictures(indices, usps_dir):
     """{index: uint8 (16, 16)} of the USPS digits at `indices`, white on black."""
     images, _ = read_usps(usps_dir)
     return {index: images[index] for index in indices if 0 <= index < len(images)}
+
+
+def sharp_enlarged(image, side=96):
+    """A tiny picture (a 16x16 USPS or 8x8 UCI digit) enlarged by a whole factor towards
+    `side` px, each pixel a block: a browser would blur it."""
+    factor = max(1, side // max(image.shape[:2]))
+    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_NEAREST)
 
 
 def uci_pictures(indices):

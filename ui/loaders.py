@@ -8,6 +8,7 @@ from ui.artifacts import (
     load_realworld,
     load_study,
     realworld_images_dir,
+    sharp_enlarged,
     thumbnail,
     uci_pictures,
     usps_dir_here,
@@ -57,7 +58,7 @@ def load_misread_pictures(set_name, misread):
         images = [pictures.get(index) for index in indices]
         if set_name.endswith("_inverted"):
             images = [None if image is None else 255 - image for image in images]
-        return images
+        return [None if image is None else sharp_enlarged(image) for image in images]
     folder = realworld_images_dir()
     return [_thumbnail(str(folder / row["file"])) if folder else None for row in misread]
 
