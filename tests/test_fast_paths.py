@@ -47,7 +47,7 @@ def _pictures():
     yield "canvas", draw_digit(3)
     yield "dark", 255 - draw_digit(5)[:, :, 0]
     yield "at the edge", draw_digit(2, box=(-0.03, 0.0, 0.4, 0.4))
-    yield "one pixel", cv2.circle(np.full((60, 80), 250, np.uint8), (0, 59), 0, 0, -1)
+    yield "one pixel", cv2.circle(np.full((64, 80), 250, np.uint8), (0, 63), 0, 0, -1)
     grain = np.clip(200 + rng.normal(0, 6, (150, 150)), 0, 255).astype(np.uint8)
     yield "grainy paper", cv2.line(grain, (30, 40), (110, 120), 20, 9)
     speckled = np.full((150, 150), 255, np.uint8)

@@ -196,3 +196,13 @@ def test_a_tiny_pictures_stroke_along_an_edge_is_ink_not_shading():
     on_desk = zero.copy()
     on_desk[:, 0] = 200  # a light desk along one whole side
     assert not even(on_desk)
+
+
+def test_strips_are_enlarged_by_their_short_side_within_the_working_size():
+    from model.inference.ink import MIN_WORKING_SIZE, WORKING_SIZE, _working_gray
+
+    assert _working_gray(np.zeros((12, 40), np.uint8)).shape == (72, 240)  # 6x: 12 -> 72
+    assert _working_gray(np.zeros((8, 8), np.uint8)).shape == (64, 64)
+    assert _working_gray(np.zeros((30, 600), np.uint8)).shape == (30, 600)  # 2x: over 1000
+    assert _working_gray(np.zeros((MIN_WORKING_SIZE, 90), np.uint8)).shape == (64, 90)
+    assert max(_working_gray(np.zeros((20, 400), np.uint8)).shape) <= WORKING_SIZE

@@ -173,6 +173,28 @@ def test_tiny_uci_digits_are_read_well_beyond_the_naive_resize(predictor):
         assert right >= 0.95 * len(labels) and right >= naive_right + 30, (right, naive_right)
 
 
+def _uci_number(images, indices, gap):
+    """UCI digits side by side, `gap` px apart, in a strip 12 px tall: a tiny number."""
+    parts = []
+    for index in indices:
+        parts += [images[index], np.zeros((8, gap), np.uint8)]
+    return np.pad(np.hstack(parts[:-1]), 2)
+
+
+def test_numbers_of_tiny_uci_digits_are_read(predictor):
+    # A strip 12 px tall was enlarged by its long side only (2x): its 8-px digits wore away.
+    images, labels = read_uci()
+    rng = np.random.default_rng(0)
+    right = 0
+    for count in range(200):
+        indices = rng.choice(len(images), size=int(rng.integers(3, 6)), replace=False)
+        number = _uci_number(images, indices, int(rng.integers(0, 3)))
+        if count % 2:
+            number = 255 - number
+        right += predictor.read(number).text == "".join(str(labels[i]) for i in indices)
+    assert right >= 170, right  # 0.973 a digit gives about 0.90 a 4-digit number
+
+
 def test_naive_baseline_fits_the_whole_picture_in_20x20_keeping_its_aspect():
     square = naive_mnist(np.full((16, 16), 200, np.uint8))
     assert square[4:24, 4:24].min() == 200 and square.sum() == 200 * 400

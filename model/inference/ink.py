@@ -13,8 +13,9 @@ import numpy as np
 from model.inference.image_io import fit_within
 
 WORKING_SIZE = 1000  # larger images are shrunk to this before any other work
-# Smaller images are enlarged (by a whole factor, keeping their grey levels) to at least this:
-# a 16-px digit's 1-2 px strokes would otherwise be worn away by 3x3 steps.
+# An image with a side under this is enlarged (by a whole factor, keeping its grey levels) until
+# that side reaches it, the longer one staying within WORKING_SIZE: a 16-px digit's 1-2 px
+# strokes would otherwise be worn away by 3x3 steps.
 MIN_WORKING_SIZE = 64
 MIN_CONTRAST = 40  # ink must differ from the background by this much (of 255)
 INK_FLOOR = 0.1  # ink weaker than this fraction of the strongest ink is background
@@ -124,12 +125,16 @@ def to_gray(image):
 
 
 def _working_gray(gray):
-    """The gray image at working resolution: huge ones shrunk, tiny ones enlarged."""
+    """The gray image at working resolution: huge ones shrunk; tiny ones, and strips (a
+    small number's digits are as tall as its short side), enlarged by a whole factor."""
     longest = max(gray.shape)
     if longest > WORKING_SIZE:
         return fit_within(gray.astype(np.float32), WORKING_SIZE)
-    if longest < MIN_WORKING_SIZE:
-        factor = -(-MIN_WORKING_SIZE // longest)
+    shortest = min(gray.shape)
+    if shortest < MIN_WORKING_SIZE:
+        factor = min(-(-MIN_WORKING_SIZE // shortest), WORKING_SIZE // longest)
+        if factor < 2:
+            return gray
         return cv2.resize(
             gray.astype(np.float32), None, fx=factor, fy=factor, interpolation=cv2.INTER_LINEAR
         )
@@ -563,17 +568,21 @@ def find_ink(image, ink_height=None):
     if ink_height:
         gray = _at_ink_height(gray, ink_height)
     scale = max(gray.shape) / source_size
-    ink, light = _ink_of(gray, scale)
-    if not light and scale <= 1:
+    factor = _enlarged_by(scale, gray.shape)
+    ink, light = _ink_of(gray, scale, factor)
+    if not light and factor == 1:
         sheet = _sheet(ink.values)
         if sheet is not None:
             return _ink_on_sheet(gray, scale, *sheet) or ink
     return ink
 
 
-def _enlarged_by(scale):
-    """The whole factor a tiny picture was enlarged by (`_working_gray`), else 1."""
-    return round(scale) if scale > 1 else 1
+def _enlarged_by(scale, shape):
+    """The whole factor a tiny picture (under MIN_WORKING_SIZE px both ways) was enlarged by
+    in `_working_gray`, else 1 (an enlarged strip is worked on as a picture of that size)."""
+    if scale <= 1 or max(shape) / scale >= MIN_WORKING_SIZE:
+        return 1
+    return round(scale)
 
 
 def _run_width(mask, lines=16):
@@ -670,9 +679,10 @@ def _ink_on_sheet(gray, scale, box, filled):
     return Ink(_pasted(ink.values, gray.shape, x, y), ink.contrast, scale)
 
 
-def _ink_of(gray, scale):
-    """(Ink, light) of a gray picture at working resolution; light: the paper is lighter."""
-    level, light, even = _paper(gray, _enlarged_by(scale))
+def _ink_of(gray, scale, factor=1):
+    """(Ink, light) of a gray picture at working resolution; light: the paper is lighter.
+    `factor`: how many times a tiny picture was enlarged (`_enlarged_by`)."""
+    level, light, even = _paper(gray, factor)
     window = None
     if not even:
         gray = gray.astype(np.float32, copy=False)
