@@ -41,15 +41,14 @@ from model.operations.checksums import sha256_file
 
 SCHEMA_VERSION = 1
 COMMAND = "python -m model realworld --usps-dir ../shared/usps --realworld-dir ../shared/realworld"
-MISREAD_CAP = 50  # misread USPS digits listed (all are counted)
+MISREAD_CAP = 50  # misread USPS or UCI digits listed (all are counted)
 NAIVE_BASELINE = (
     "the same network on the whole picture resized into 20x20 (aspect kept, cv2.INTER_AREA) and "
     "centred in 28x28, white ink on black: real pictures are turned grey and inverted when their "
-    "border is light; USPS digits are given to it white on black in both polarities (it is told "
-    "the polarity, so its figure is the same for both)"
+    "border is light; USPS and UCI digits are given to it white on black in both polarities (it is "
+    "told the polarity, so its figure is the same for both)"
 )
 TINY_SETS = ("usps", "usps_inverted", "uci", "uci_inverted")  # misread lists capped
-SET_NAMES = ("usps", "usps_inverted", *SINGLE_KINDS, "multi", "uci", "uci_inverted")
 
 
 def _timed(function, argument):
