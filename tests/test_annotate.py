@@ -30,3 +30,20 @@ def test_a_tiny_picture_is_enlarged_sharply_so_its_box_does_not_cover_it(predict
     assert (picture[-3:, :] == 255).all()  # below the box, the paper unchanged
     x, y, width, height = (10 * value for value in reading.digits[0].box)
     assert tuple(picture[y + height, x + width // 2]) == SURE
+
+
+def test_a_strip_is_enlarged_by_its_short_side_within_the_longest_side(predictor):
+    # A number 12 px tall and 300 wide: its short side sets the factor, its long side caps it.
+    strip = np.full((12, 300), 255, np.uint8)
+    strip[2:10, 20:22] = 0
+    strip[6, 150] = 128
+    picture = annotate(strip, predictor.read(strip))
+    assert picture.shape[:2] == (36, 900)  # 3x: 4x would pass 1000 px
+    # Sharp: the grey pixel is a 3x3 block, with paper beside it.
+    assert (picture[18:21, 450:453] == 128).all()
+    assert (picture[17, 450:453] == 255).all() and (picture[18:21, 453] == 255).all()
+    # A large picture is only shrunk.
+    assert annotate(np.full((100, 2000), 255, np.uint8), predictor.read(strip)).shape[:2] == (
+        50,
+        1000,
+    )

@@ -3,7 +3,7 @@ import pytest
 from strokes import draw_digit
 
 from model.inference.ink import find_ink
-from model.inference.preprocess import to_mnist
+from model.inference.preprocess import source_box, to_mnist
 from model.inference.segment import stroke_width
 
 
@@ -130,3 +130,12 @@ def test_a_two_pixel_wide_stroke_is_centred_by_its_mass():
     rows = np.flatnonzero(placed.any(axis=1))
     cols = np.flatnonzero(placed.any(axis=0))
     assert (rows[0], rows[-1]) == (4, 23) and (cols[0], cols[-1]) == (13, 14)
+
+
+def test_a_box_in_source_pixels_covers_what_it_touches_within_the_picture():
+    # A one-pixel-wide line enlarged 4x: its box is one source pixel wide, never zero.
+    assert source_box((9, 0, 2, 400), 4.0, (500, 3)) == (2, 0, 1, 100)
+    # Corners between source pixels round outwards; a box never leaves the picture.
+    assert source_box((1, 1, 2, 2), 4.0, (10, 10)) == (0, 0, 1, 1)
+    assert source_box((5, 5, 10, 10), 0.5, (12, 12)) == (10, 10, 2, 2)
+    assert source_box((38, 0, 8, 8), 4.0, (5, 10)) == (9, 0, 1, 2)

@@ -105,9 +105,18 @@ def test_tiny_8x8_pictures_count_inked_pixels_in_blocks():
         grey = picture.astype(float)
         assert grey.max() - grey.min() >= 70  # ink, at the contrast `_grey_picture` draws
         assert _ink_mask(picture).any(axis=1).sum() >= 6  # the digit fills the height
-    # Drawn with full contrast, a block is ink by the share of its 16 pixels inked.
-    counts = hard.tiny_8x8(digit, np.random.default_rng(0))
-    assert len(np.unique(counts)) > 4  # grey levels, not a bitmap
+
+    # Before the contrast, noise and polarity are drawn, a block is the share of its 16
+    # pixels inked: sixteenths, several levels of them, not a bitmap.
+    def coverage_itself(coverage, rng):
+        return coverage
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hard, "_grey_picture", coverage_itself)
+        coverage = hard.tiny_8x8(digit, np.random.default_rng(0))
+    sixteenths = coverage * 16
+    assert np.allclose(sixteenths, np.round(sixteenths))
+    assert len(np.unique(sixteenths)) > 2 and coverage.max() == 1.0
 
 
 def test_thick_markers_and_wide_digits_are_what_they_say():

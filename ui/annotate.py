@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 
-from model.inference.image_io import fit_within
+from model.inference.image_io import enlarged_sharp, fit_within
 
 SURE = (46, 160, 67)  # green
 UNSURE = (228, 87, 46)  # orange
@@ -21,14 +21,11 @@ def _rgb(image):
 
 
 def _shown_size(picture, longest_side):
-    """The picture at most `longest_side` px; a tiny one enlarged by a whole factor to
-    SHOWN_AT_LEAST px, pixels kept sharp (a box and its label would cover it, and a browser
-    blurs what it enlarges)."""
-    longest = max(picture.shape[:2])
-    if longest >= SHOWN_AT_LEAST:
-        return fit_within(picture, longest_side)
-    factor = -(-SHOWN_AT_LEAST // longest)
-    return cv2.resize(picture, None, fx=factor, fy=factor, interpolation=cv2.INTER_NEAREST)
+    """The picture at most `longest_side` px; a small one enlarged by a whole factor until its
+    short side reaches SHOWN_AT_LEAST px, pixels kept sharp (a box and its label would cover
+    it, and a browser blurs what it enlarges)."""
+    enlarged = enlarged_sharp(picture, SHOWN_AT_LEAST, longest_side)
+    return fit_within(picture, longest_side) if enlarged is picture else enlarged
 
 
 def annotate(image, reading, longest_side=1000):

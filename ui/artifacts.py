@@ -5,7 +5,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from model import paths
@@ -16,7 +15,7 @@ from model.data.uci import read_uci
 from model.data.usps import FILE as USPS_FILE
 from model.data.usps import read_usps, resolve_usps_dir
 from model.errors import InvalidImageError
-from model.inference.image_io import fit_within, load_image
+from model.inference.image_io import enlarged_sharp, fit_within, load_image
 
 
 @dataclass
@@ -234,10 +233,9 @@ def usps_pictures(indices, usps_dir):
 
 
 def sharp_enlarged(image, side=96):
-    """A tiny picture (a 16x16 USPS or 8x8 UCI digit) enlarged by a whole factor towards
+    """A tiny picture (a 16x16 USPS or 8x8 UCI digit) enlarged by a whole factor to about
     `side` px, each pixel a block: a browser would blur it."""
-    factor = max(1, side // max(image.shape[:2]))
-    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_NEAREST)
+    return enlarged_sharp(image, side, side)
 
 
 def uci_pictures(indices):

@@ -8,6 +8,7 @@
 //    the canvas's 200 ms debounce.
 // 3. The width the page gives the canvas is reported back (as `space`), so that the app can
 //    draw a narrower canvas on a phone instead of one that scrolls sideways under the finger.
+// It also keeps the canvas when a call Streamlit superseded while it loaded is cleaned up.
 
 const SEND_BUTTON = 'button[title="Update the app with this drawing"]';
 const mounts = new WeakMap();
@@ -71,6 +72,7 @@ export default async function (component) {
     state = follow(parentElement, mount);
     mounts.set(parentElement, state);
   }
+  const call = (state.calls = (state.calls ?? 0) + 1);
   state.data = data;
   state.report = (space) => setStateValue("space", space);
   if (state.drawing) {
@@ -80,6 +82,9 @@ export default async function (component) {
   }
   state.measure();
   return () => {
+    // A call that a newer one (new data) overtook while it loaded is cleaned up by Streamlit
+    // as soon as it returns: the canvas is the newer call's by then, and stays.
+    if (call !== state.calls || mounts.get(parentElement) !== state) return;
     state.cleanup?.();
     state.stop();
     mounts.delete(parentElement);

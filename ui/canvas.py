@@ -2,7 +2,8 @@
 
 `canvas.js` keeps a stroke whole when a rerun lands while it is drawn (a new brush size), sends
 a finished stroke at once instead of after the canvas's 200 ms debounce, and reports the width
-the page has for the canvas, so that a phone gets a canvas as wide as its screen.
+the page has for the canvas, so that a phone gets a canvas as wide as its screen. A brush changed
+while the canvas still loads no longer removes it (Streamlit cleans up the overtaken call).
 """
 
 import functools

@@ -115,10 +115,10 @@ def tiny_8x8(digit28, rng):
     bits = (digit28 > rng.uniform(60, 190)).astype(np.uint8)
     x, y, width, height = cv2.boundingRect(bits)
     side = max(width, height, 1)
-    square = np.zeros((side, side), np.uint8)
+    framed = np.zeros((side, side), np.uint8)
     top, left = (side - height) // 2, (side - width) // 2
-    square[top : top + height, left : left + width] = bits[y : y + height, x : x + width]
-    bitmap = cv2.resize(square, (32, 32), interpolation=cv2.INTER_NEAREST)
+    framed[top : top + height, left : left + width] = bits[y : y + height, x : x + width]
+    bitmap = cv2.resize(framed, (32, 32), interpolation=cv2.INTER_NEAREST)
     coverage = bitmap.reshape(8, 4, 8, 4).sum(axis=(1, 3)).astype(np.float32) / 16.0
     return _grey_picture(coverage, rng)
 

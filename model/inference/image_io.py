@@ -274,6 +274,17 @@ def fit_within(image, longest_side):
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
+def enlarged_sharp(image, shortest_side, longest_side):
+    """A small picture enlarged by a whole factor, each pixel a sharp block, until its shorter
+    side reaches `shortest_side`, its longer side within `longest_side`; the picture itself
+    where that is less than twice its size."""
+    shortest, longest = min(image.shape[:2]), max(image.shape[:2])
+    factor = min(-(-shortest_side // max(shortest, 1)), longest_side // max(longest, 1))
+    if factor < 2:
+        return image
+    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_NEAREST)
+
+
 def load_image(source):
     """Reads an image from a path, bytes, a PIL image or a numpy array.
 

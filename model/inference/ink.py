@@ -14,8 +14,8 @@ from model.inference.image_io import fit_within
 
 WORKING_SIZE = 1000  # larger images are shrunk to this before any other work
 # An image with a side under this is enlarged (by a whole factor, keeping its grey levels) until
-# that side reaches it, the longer one staying within WORKING_SIZE: a 16-px digit's 1-2 px
-# strokes would otherwise be worn away by 3x3 steps.
+# that side reaches it, the longer one staying within WORKING_SIZE (not at all where that allows
+# less than 2x): a 16-px digit's 1-2 px strokes would otherwise be worn away by 3x3 steps.
 MIN_WORKING_SIZE = 64
 MIN_CONTRAST = 40  # ink must differ from the background by this much (of 255)
 INK_FLOOR = 0.1  # ink weaker than this fraction of the strongest ink is background
@@ -185,12 +185,10 @@ def _even_under_ink(gray, level, light, factor=1):
     """
     edge = max(1, min(gray.shape) // 50)
     sides = (gray[:edge].T, gray[-edge:].T, gray[:, :edge], gray[:, -edge:])
+    clear = _beyond(gray, level, light, MIN_CONTRAST)
     if factor > 1:
-        clear = _beyond(gray, level, light, MIN_CONTRAST)
-        clear = cv2.dilate(clear, np.ones((2 * factor + 1, 2 * factor + 1), np.uint8)) > 0
-        nears = (clear[:edge].T, clear[-edge:].T, clear[:, :edge], clear[:, -edge:])
-    else:
-        nears = [(s < level - MIN_CONTRAST) if light else (s > level + MIN_CONTRAST) for s in sides]
+        clear = cv2.dilate(clear, np.ones((2 * factor + 1, 2 * factor + 1), np.uint8))
+    nears = (clear[:edge].T, clear[-edge:].T, clear[:, :edge], clear[:, -edge:])
     for side, near in zip(sides, nears, strict=True):
         off = (np.abs(side.astype(np.float32) - level) > UNEVEN_BORDER / 2).any(axis=1)
         ink = near.any(axis=1)
@@ -568,7 +566,7 @@ def find_ink(image, ink_height=None):
     if ink_height:
         gray = _at_ink_height(gray, ink_height)
     scale = max(gray.shape) / source_size
-    factor = _enlarged_by(scale, gray.shape)
+    factor = _enlarged_by(scale, source_size)
     ink, light = _ink_of(gray, scale, factor)
     if not light and factor == 1:
         sheet = _sheet(ink.values)
@@ -577,10 +575,11 @@ def find_ink(image, ink_height=None):
     return ink
 
 
-def _enlarged_by(scale, shape):
-    """The whole factor a tiny picture (under MIN_WORKING_SIZE px both ways) was enlarged by
-    in `_working_gray`, else 1 (an enlarged strip is worked on as a picture of that size)."""
-    if scale <= 1 or max(shape) / scale >= MIN_WORKING_SIZE:
+def _enlarged_by(scale, source_size):
+    """The whole factor a tiny picture (under MIN_WORKING_SIZE px both ways; `source_size`
+    its longer side) was enlarged by in `_working_gray`, else 1 (an enlarged strip is worked
+    on as a picture of that size)."""
+    if scale <= 1 or source_size >= MIN_WORKING_SIZE:
         return 1
     return round(scale)
 

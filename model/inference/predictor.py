@@ -213,7 +213,7 @@ class Predictor:
         image28, box, reason = locate_digit(array)
         if image28 is None:
             return _no_digit(reason)
-        box = source_box(box, decoded_scale)
+        box = source_box(box, decoded_scale, _file_size(array, decoded_scale))
         probabilities, is_digit = self._calibrated(image28[None])
         return self._prediction(probabilities[0], is_digit[0], image28, box)
 
@@ -238,12 +238,18 @@ class Predictor:
         if ink.blank:
             return Reading("", [], BLANK)
         found, skipped = find_digits(ink, self._calibrated)
-        skipped = [(source_box(box, ink.scale), reason) for box, reason in skipped]
+        size = _file_size(array, decoded_scale)
+        skipped = [(source_box(box, ink.scale, size), reason) for box, reason in skipped]
         digits = [
-            self._prediction(probabilities, is_digit, image28, source_box(box, ink.scale))
+            self._prediction(probabilities, is_digit, image28, source_box(box, ink.scale, size))
             for image28, probabilities, is_digit, box in found
         ]
         if not digits:
             reason = skipped[0][1] if len(skipped) == 1 else BLANK
             return Reading("", [], reason, skipped)
         return Reading("".join(str(d.digit) for d in digits), digits, None, skipped)
+
+
+def _file_size(array, decoded_scale):
+    """The (height, width) of the picture a decoded array (shrunk by `decoded_scale`) came from."""
+    return tuple(round(side / decoded_scale) for side in array.shape[:2])

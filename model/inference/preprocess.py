@@ -5,6 +5,8 @@ MNIST digits are white on black, fitted into a 20x20 box with the aspect ratio k
 Pure numpy/OpenCV: no model, no Streamlit.
 """
 
+import math
+
 import cv2
 import numpy as np
 
@@ -99,9 +101,16 @@ def crop_to_mnist(crop):
     return np.round(canvas * (255.0 / peak)).astype(np.uint8)
 
 
-def source_box(box, scale):
-    """A box (x, y, w, h) at working resolution, in the source image's pixels."""
-    return tuple(int(round(value / scale)) for value in box)
+def source_box(box, scale, size):
+    """A box (x, y, w, h) at working resolution, in the source image's pixels: the source
+    pixels it touches, at least one, within the source's `size` (height, width)."""
+    height, width = size[:2]
+    x, y, w, h = (value / scale for value in box)
+    left = min(max(math.floor(x + 1e-6), 0), width - 1)
+    top = min(max(math.floor(y + 1e-6), 0), height - 1)
+    right = max(min(math.ceil(x + w - 1e-6), width), left + 1)
+    bottom = max(min(math.ceil(y + h - 1e-6), height), top + 1)
+    return left, top, right - left, bottom - top
 
 
 def locate_digit(image):
@@ -134,7 +143,11 @@ def locate_digit(image):
     problem = shape_problem(crop)
     if problem:
         return None, None, problem
-    return crop_to_mnist(crop), source_box((left + x, top + y, width, height), ink.scale), None
+    return (
+        crop_to_mnist(crop),
+        source_box((left + x, top + y, width, height), ink.scale, image.shape),
+        None,
+    )
 
 
 def to_mnist(image):

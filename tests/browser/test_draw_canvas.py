@@ -34,6 +34,31 @@ def test_a_stroke_begun_as_the_brush_changes_is_kept_whole(page, app_url):
     assert _ink_at(page, start_x + 0.01, start_y) < 128
 
 
+def test_a_brush_changed_while_the_canvas_still_loads_leaves_a_canvas(page, app_url):
+    # The canvas's script is held back until the rerun the new brush size causes has come:
+    # the first mount then finishes after it was superseded, and Streamlit calls its cleanup.
+    held = []
+    script = "**/bidi-components/streamlit-drawable-canvas*/**"
+    page.route(script, lambda route: held.append(route))
+    page.goto(app_url)
+    page.get_by_text(PROMPT).wait_for()
+    for _ in range(100):  # until the page has asked for the script (route handlers run in waits)
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the page never asked for the canvas's script"
+    slider = page.get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.get_by_text("23").first.wait_for()
+    page.wait_for_selector('[data-test-script-state="notRunning"]', state="attached")
+    for route in held:
+        route.continue_()
+    page.unroute(script)
+    draw_on_canvas(page, 7)
+    wait_for_predicted_digit(page, 7)
+
+
 @pytest.fixture
 def phone(browser, app_url):
     """A 390x844 touch screen, as Playwright's "iPhone 13", in Chromium."""
