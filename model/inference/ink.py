@@ -185,10 +185,12 @@ def _even_under_ink(gray, level, light, factor=1):
     """
     edge = max(1, min(gray.shape) // 50)
     sides = (gray[:edge].T, gray[-edge:].T, gray[:, :edge], gray[:, -edge:])
-    clear = _beyond(gray, level, light, MIN_CONTRAST)
-    if factor > 1:
+    if factor > 1:  # a tiny picture: the whole of it, to look one source pixel inwards
+        clear = _beyond(gray, level, light, MIN_CONTRAST)
         clear = cv2.dilate(clear, np.ones((2 * factor + 1, 2 * factor + 1), np.uint8))
-    nears = (clear[:edge].T, clear[-edge:].T, clear[:, :edge], clear[:, -edge:])
+        nears = (clear[:edge].T, clear[-edge:].T, clear[:, :edge], clear[:, -edge:])
+    else:  # only the border strips of a photo
+        nears = [_beyond(np.ascontiguousarray(s), level, light, MIN_CONTRAST) for s in sides]
     for side, near in zip(sides, nears, strict=True):
         off = (np.abs(side.astype(np.float32) - level) > UNEVEN_BORDER / 2).any(axis=1)
         ink = near.any(axis=1)
