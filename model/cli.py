@@ -82,6 +82,8 @@ def cmd_train(args):
         args.mnist_dir,
         out_dir=args.out,
         limit=args.limit,
+        pendigits_dir=args.pendigits_dir,
+        only=args.only,
         **_given(args, "epochs", "batch_size", "seed"),
     )
     print(
@@ -142,6 +144,10 @@ def cmd_realworld(args):
         uci_limit=args.uci_limit,
         model_file=args.model,
         command=shlex.join(["python", "-m", "model", *args.argv]),
+        pendigits_dir=args.pendigits_dir,
+        pen_numbers=args.pen_numbers,
+        previous=Predictor.load(args.previous, args.engine) if args.previous else None,
+        previous_file=args.previous,
     )
     summary = {
         name: {"right": figures["right"], "count": figures["count"]}
@@ -347,11 +353,23 @@ def build_parser():
 
     train = commands.add_parser("train", help="train the CNN and write the model and its artifacts")
     _add_mnist_dir(train)
-    train.add_argument("--epochs", type=int, default=config.CNN_EPOCHS)
+    train.add_argument(
+        "--epochs", type=int, help="every member's epochs (default: each one's own, model.config)"
+    )
     train.add_argument("--batch-size", type=int, default=config.BATCH_SIZE)
     train.add_argument("--seed", type=int, default=config.SPLIT_SEED)
     _add_out(train)
     train.add_argument("--limit", type=int, help="use only this many images (smoke tests)")
+    train.add_argument(
+        "--pendigits-dir",
+        help="folder of pendigits-orig.tra (default: $PENDIGITS_DIR, else ../shared/pendigits)",
+    )
+    train.add_argument(
+        "--only",
+        nargs="+",
+        metavar="MEMBER",
+        help="train only these members; take the others from the ensemble in --out",
+    )
     train.set_defaults(run=cmd_train)
 
     build = commands.add_parser(
@@ -407,6 +425,18 @@ def build_parser():
     )
     real.add_argument("--usps-limit", type=int, help="read only the first N USPS digits")
     real.add_argument("--uci-limit", type=int, help="read only the first N UCI digits")
+    real.add_argument(
+        "--pendigits-dir",
+        help="folder of pendigits-orig.tra (default: $PENDIGITS_DIR, else ../shared/pendigits)",
+    )
+    real.add_argument(
+        "--pen-numbers", type=int, help="numbers composed from the held-out writers (300)"
+    )
+    real.add_argument(
+        "--previous",
+        metavar="MODEL",
+        help="a previous model's .keras file (its folder's files beside it), measured alike",
+    )
     _add_model(real)
     _add_out(real, help_text="output folder ('' = none)")
     real.set_defaults(run=cmd_realworld)

@@ -16,7 +16,7 @@ NUM_CLASSES = 10
 # Training.
 BATCH_SIZE = 128
 EVAL_BATCH_SIZE = 1024
-CNN_EPOCHS = 30  # the styled member's; each member's own are in CNN_MEMBERS
+CNN_EPOCHS = 20  # the styled member's; each member's own are in CNN_MEMBERS
 CNN_PEAK_LEARNING_RATE = 2e-3
 CNN_DROPOUT_RATE = 0.4
 CNN_FILTERS = 32
@@ -26,8 +26,11 @@ ZOOM = 0.1
 SHIFT = 0.1
 STYLED_SHARE = 0.4  # part of each epoch's digits drawn in another style (see training/styles.py)
 SEGMENT_SHARE = 0.1  # straight-stroke digits added, as a part of the MNIST training images
+NAMED_SHARE = 0.3  # restyled 0, 1, 7, 9 given their named style (training/named_styles.py)
+PEN_COPIES = 2  # drawings of each pendigits training writer's digit (training/pen_digits.py)
 # The bundled model is the mean of two CNNs of the same network: one trained on MNIST as it is
-# (the best on MNIST), one with the writing styles MNIST lacks (the best on real writing).
+# (the best on MNIST), one with the writing styles MNIST lacks and the pendigits training writers'
+# pen strokes (the best on real writing).
 CNN_MEMBERS = (
     {"name": "plain", "epochs": 45, "styled_share": 0.0, "segment_share": 0.0},
     {
@@ -35,6 +38,8 @@ CNN_MEMBERS = (
         "epochs": CNN_EPOCHS,
         "styled_share": STYLED_SHARE,
         "segment_share": SEGMENT_SHARE,
+        "named_share": NAMED_SHARE,
+        "pen_copies": PEN_COPIES,
     },
 )
 # Inference runs the members one after another: the first alone answers when its top digit has

@@ -105,6 +105,30 @@ def draw_canvas(stroke_width, max_width, max_height, key):
     return CanvasResult(drawn.get("raw"), drawn.get("data"), return_image_data=True)
 
 
+def canvas_strokes(drawing):
+    """The freehand strokes of the canvas's drawing (fabric.js JSON), in the order drawn.
+
+    Args:
+        drawing: `CanvasResult.json_data`: {"objects": [{"type": "path", "path": [["M", x, y],
+            ["Q", cx, cy, x, y], ..., ["L", x, y]], ...}, ...]}.
+
+    Returns:
+        A list of strokes, each a list of (x, y) canvas pixels; [] for anything else.
+    """
+    strokes = []
+    for shape in (drawing or {}).get("objects") or []:
+        if not isinstance(shape, dict) or str(shape.get("type")).lower() != "path":
+            continue
+        points = []
+        for command in shape.get("path") or []:
+            numbers = [value for value in command[1:] if isinstance(value, int | float)]
+            if len(numbers) >= 2:
+                points.append((float(numbers[-2]), float(numbers[-1])))
+        if points:
+            strokes.append(points)
+    return strokes
+
+
 def _served_at(path):
     base = st.get_option("server.baseUrlPath").strip("/")
     return f"/{base}/{path}" if base else f"/{path}"

@@ -15,13 +15,21 @@ import uuid
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from model import config, paths
 from model.api import schemas
 from model.api.predictors import ModelUnavailable, Predictors
-from model.api.uploads import FORMATS, RequestError, check_image, one_image, several_images
+from model.api.uploads import (
+    FORMATS,
+    RequestError,
+    check_image,
+    one_image,
+    read_body,
+    several_images,
+)
 from model.errors import FeedbackError, ImageTooLargeError, InvalidImageError
 from model.inference.image_io import load_image
 from model.operations.feedback import FeedbackStore, crop_png
@@ -37,6 +45,7 @@ ERRORS = {
         503: "no verified model version can be served",
     }.items()
 }
+STROKES_BODY_LIMIT = 2 * 1024 * 1024  # 50,000 points as JSON fit well within it
 AUTH_ERRORS = {401: {"model": schemas.ErrorOut, "description": "a missing or wrong API key"}}
 
 
@@ -243,6 +252,41 @@ def create_app(predictors=None, api_key=None):
     async def read(request: Request):
         upload, _ = await one_image(request)
         return JSONResponse(await answer(request, True, upload.data))
+
+    @app.post(
+        "/v1/read/strokes",
+        tags=["reading"],
+        summary="Read a number from its pen strokes (as a drawing canvas records them)",
+        response_model=schemas.ReadingOut,
+        responses={
+            413: {"model": schemas.ErrorOut, "description": "a body over 2 MB"},
+            422: {"model": schemas.ErrorOut, "description": "not a list of strokes of points"},
+            **AUTH_ERRORS,
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": schemas.StrokesIn.model_json_schema()}},
+            }
+        },
+        dependencies=[Depends(check_key)],
+    )
+    async def read_strokes(request: Request):
+        raw = await read_body(request, STROKES_BODY_LIMIT)
+        try:
+            body = schemas.StrokesIn.model_validate_json(raw)
+        except ValidationError as error:
+            raise RequestValidationError(error.errors()) from error
+
+        def run_strokes():
+            with predictors.borrow() as (version, predictor):
+                return version, predictor.read_strokes(body.strokes, body.pen_width)
+
+        try:
+            version, result = await run_in_threadpool(run_strokes)
+        except InvalidImageError as error:
+            raise RequestError(422, str(error)) from error
+        return {**result.to_json(), "model_version": version, "request_id": _request_id(request)}
 
     @app.post(
         "/v1/read/batch",

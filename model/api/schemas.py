@@ -74,6 +74,29 @@ class ReadingOut(BaseModel):
     }
 
 
+class StrokesIn(BaseModel):
+    strokes: list[list[tuple[float, float]]] = Field(
+        max_length=400,
+        description="the strokes in the order written, each a list of [x, y] points in pixels "
+        "(y down); at most 400 strokes and 50,000 points",
+    )
+    pen_width: float | None = Field(
+        None, gt=0, le=1000, description="the pen's width in pixels (default: estimated)"
+    )
+
+    model_config = {
+        "json_schema_extra": {
+            "example": {
+                "strokes": [
+                    [[30, 20], [40, 10], [40, 90]],
+                    [[70, 20], [95, 10], [110, 30], [70, 90], [115, 90]],
+                ],
+                "pen_width": 8,
+            }
+        }
+    }
+
+
 class ErrorBody(BaseModel):
     status: int
     message: str

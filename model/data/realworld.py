@@ -30,6 +30,18 @@ REAL_SETS = {
         "digits from NIST forms, 8x8 counts of inked pixels, white on black",
     ),
     "uci_inverted": ("UCI 8x8 inverted", "the same digits, black ink on white"),
+    "pen_digits": (
+        "Held-out pen writers",
+        "pendigits writers 25-30 (never trained on), each digit drawn as the canvas draws it",
+    ),
+    "pen_numbers_picture": (
+        "Their numbers, as pictures",
+        "2-10 digits of one writer, spaced, touching or overlapping, read whole by `read`",
+    ),
+    "pen_numbers_strokes": (
+        "Their numbers, as strokes",
+        "the same numbers from their pen strokes, by `read_strokes`",
+    ),
 }
 
 

@@ -4,6 +4,7 @@ TensorFlow is not imported here: with the LiteRT engine, the app never loads it.
 """
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from model.inference.image_io import load_image_scaled
 from model.inference.ink import find_ink
 from model.inference.preprocess import BLANK, locate_digit, source_box
 from model.inference.reader import find_digits
+from model.inference.strokes import box_of, drawn, estimated_pen, grouped, run_image, validated
+
+PICTURE_SIDE = 1000  # strokes are drawn at most this big when their picture is read too
 
 
 @dataclass
@@ -248,6 +252,92 @@ class Predictor:
             reason = skipped[0][1] if len(skipped) == 1 else BLANK
             return Reading("", [], reason, skipped)
         return Reading("".join(str(d.digit) for d in digits), digits, None, skipped)
+
+    def read_strokes(self, strokes, pen_width=None):
+        """Reads a number from its pen strokes, as a drawing canvas records them.
+
+        The strokes, in the order written, are grouped into digits where the groups read best
+        (see `model.inference.strokes`); each group is read drawn alone, so digits that touch
+        or overlap stay apart. When a digit is unsure, the drawing is also read as a picture
+        (`read`) and the surer of the two readings is kept.
+
+        Args:
+            strokes: a list of strokes, each a list of (x, y) points in pixels, y down.
+            pen_width: the pen's width in pixels; None estimates it from the drawing's height.
+
+        Returns:
+            A `Reading` like `read`'s, boxes in the strokes' pixels.
+
+        Raises:
+            InvalidImageError: not a list of strokes of finite points, or too many of them.
+        """
+        strokes, pen_width = validated(strokes, pen_width)
+        if not strokes:
+            return Reading("", [], BLANK)
+        pen = float(pen_width or estimated_pen(strokes))
+        seen = {}
+
+        def score_runs(runs):
+            missing = [run for run in runs if run not in seen]
+            if missing:
+                images = np.stack([run_image([strokes[i] for i in run], pen) for run in missing])
+                probabilities, is_digit = self._calibrated(images)
+                for run, image, probs, gate in zip(
+                    missing, images, probabilities, is_digit, strict=True
+                ):
+                    seen[run] = (image, probs, float(gate))
+            scores = [np.log(seen[run][1].max() * seen[run][2] + 1e-4) for run in runs]
+            return scores, [seen[run][0] for run in runs]
+
+        groups, dots = grouped(strokes, pen, score_runs)
+        keys = [tuple(group) for group in groups]
+        score_runs(keys)
+        digits = [
+            self._prediction(
+                seen[key][1], seen[key][2], seen[key][0], box_of([strokes[i] for i in key], pen)
+            )
+            for key in keys
+        ]
+        skipped = [(box_of([strokes[dot]], pen), "a dot or a speck") for dot in dots]
+        if not digits:
+            return Reading("", [], "only dots or specks", skipped)
+        reading = Reading("".join(str(d.digit) for d in digits), digits, None, skipped)
+        if reading.uncertain:
+            pictured = self._read_drawing(strokes, pen)
+            if _mean_confidence(pictured) > _mean_confidence(reading):
+                return pictured
+        return reading
+
+    def _read_drawing(self, strokes, pen):
+        """`read` on the strokes drawn as black ink on white, boxes in the strokes' pixels."""
+        points = np.concatenate(strokes)
+        low = points.min(axis=0) - pen
+        scale = min(1.0, PICTURE_SIDE / max(float(np.ptp(points, axis=0).max()) + 2 * pen, 1.0))
+        coverage = drawn(strokes, pen, origin=low, scale=scale)
+        margin = max(1, int(round(pen * scale))) / 2 + 2
+        reading = self.read(np.round(255 * (1 - coverage)).astype(np.uint8))
+
+        def back(box):
+            x, y, width, height = box
+            return (
+                int(math.floor((x - margin) / scale + low[0])),
+                int(math.floor((y - margin) / scale + low[1])),
+                int(math.ceil(width / scale)),
+                int(math.ceil(height / scale)),
+            )
+
+        for digit in reading.digits:
+            digit.box = back(digit.box)
+        reading.skipped = [(back(box), reason) for box, reason in reading.skipped]
+        return reading
+
+
+def _mean_confidence(reading):
+    """The geometric mean of a reading's digit confidences (0 for no digit)."""
+    if not reading.digits:
+        return 0.0
+    confidences = np.array([digit.confidence for digit in reading.digits], dtype=np.float64)
+    return float(np.exp(np.log(np.maximum(confidences, 1e-9)).mean()))
 
 
 def _file_size(array, decoded_scale):

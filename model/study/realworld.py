@@ -252,8 +252,13 @@ def realworld(
     uci_limit=None,
     model_file=None,
     command=COMMAND,
+    pendigits_dir=None,
+    pen_numbers=None,
+    previous=None,
+    previous_file=None,
 ):
-    """Reads every USPS digit (both polarities) and every real picture; writes the report.
+    """Reads every USPS digit (both polarities), every real picture and the held-out pendigits
+    writers; writes the report.
 
     Args:
         predictor: the `Predictor` to measure.
@@ -265,6 +270,12 @@ def realworld(
         uci_limit: the same for the UCI digits.
         model_file: the predictor's `.keras` file, for its checksum (default: the bundled one).
         command: the command line recorded in the report.
+        pendigits_dir: the pendigits folder (None: $PENDIGITS_DIR, else ../shared/pendigits),
+            for the held-out writers' digits and numbers (`model.study.pen_writers`).
+        pen_numbers: how many numbers to compose from them (None: the default 300).
+        previous: another `Predictor` (the previous bundled model) measured on the same sets
+            in the same run; its figures go under "previous".
+        previous_file: its `.keras` file, for its checksum.
 
     Returns:
         The report written to `realworld.json`.
@@ -284,6 +295,10 @@ def realworld(
     real_sets, pictures = _realworld_sets(predictor, realworld_dir)
     sets.update(real_sets)
     sets.update(_both_polarities(predictor, "uci", *read_uci(uci_limit)))
+    from model.study import pen_writers
+
+    pen_options = {"number_count": pen_numbers} if pen_numbers else {}
+    sets.update(pen_writers.pen_writer_sets(predictor, pendigits_dir, **pen_options))
     report = {
         "schema_version": SCHEMA_VERSION,
         "command": command,
@@ -302,11 +317,40 @@ def realworld(
                 "pictures": len(pictures),
             },
             "uci": {"source": UCI_SOURCE, "digits": sets["uci"]["count"], "limit": uci_limit},
+            "pen_writers": {
+                "source": "../shared/pendigits, the held-out test writers",
+                "writers": list(pen_writers.TEST_WRITERS),
+                "digits": sets["pen_digits"]["count"],
+                "numbers": sets["pen_numbers_strokes"]["count"],
+            },
         },
         "naive_baseline": NAIVE_BASELINE,
         "misread_cap": {name: MISREAD_CAP for name in TINY_SETS},
         "sets": sets,
     }
+    if previous is not None:
+        earlier = realworld(
+            previous,
+            usps_dir,
+            realworld_dir,
+            None,
+            usps_limit,
+            uci_limit,
+            previous_file,
+            command,
+            pendigits_dir,
+            pen_numbers,
+        )
+        report["previous"] = {
+            "model": earlier["model"],
+            "sets": {
+                name: {
+                    key: figures.get(key)
+                    for key in ("count", "right", "accuracy", "unsure_rate", "sure_and_wrong")
+                }
+                for name, figures in earlier["sets"].items()
+            },
+        }
     if out_dir is not None:
         (Path(out_dir) / paths.REALWORLD_FILE).write_text(json.dumps(report, indent=1) + "\n")
     return report

@@ -19,10 +19,12 @@ import numpy as np
 import tensorflow as tf
 
 from model import config, paths
+from model.data import pendigits
 from model.data.mnist import load_mnist
+from model.errors import UsageError
 from model.inference.predictor import Predictor
 from model.inference.preprocess import PREPROCESSING_VERSION
-from model.training import styles
+from model.training import pen_digits, styles
 from model.training.evaluate import compute_metrics, misclassified, save_misclassified_images
 from model.training.network import INPUT_SHAPE, build_model, describe_layers
 from model.training.recipe import (
@@ -32,6 +34,7 @@ from model.training.recipe import (
     cosine_schedule,
     fit_classifier,
     make_dataset,
+    save_for_inference,
     seed_everything,
 )
 
@@ -50,11 +53,51 @@ def augmentation_text(member):
         )
     if member["segment_share"]:
         text += f"; {member['segment_share']:.0%} more digits made of straight strokes"
+    if member.get("named_share"):
+        text += (
+            f"; {member['named_share']:.0%} of the restyled 0, 1, 7 and 9 given a style by name "
+            "(continental 1, crossed 7, tailed 9, slashed or dotted 0; "
+            "model/training/named_styles.py)"
+        )
+    if member.get("pen_copies"):
+        text += (
+            f"; the pendigits training writers' digits drawn {member['pen_copies']} times as "
+            "canvas strokes (round pen, random width, size, slant), redrawn each epoch, with "
+            "open 4s and overlapping 0s among the named styles"
+        )
     return text
 
 
-def training_data(data, seed, member, limit=None):
+def pen_data(pendigits_dir, member, seed):
+    """The pendigits part of a member's data: training writers' drawings (with variants) and
+    the validation writers' digits drawn once, or None when the member uses none.
+
+    Returns:
+        {"train": (images, styled, labels), "validation": (images, labels), "writers": {...}}
+    """
+    if not member.get("pen_copies"):
+        return None
+    rng = np.random.default_rng([seed, 23])
+    train_digits = pendigits.load_pendigits(pendigits_dir, pendigits.TRAINING_WRITERS)
+    val_digits = pendigits.load_pendigits(pendigits_dir, pendigits.VALIDATION_WRITERS)
+    named = member.get("named_share", 0.0)
+    return {
+        "train": pen_digits.pen_training_set(
+            train_digits, rng, member["pen_copies"], STYLED_VARIANTS, named
+        ),
+        "validation": pen_digits.pen_pictures(val_digits, np.random.default_rng([seed, 24])),
+        "writers": {
+            "training": list(pendigits.TRAINING_WRITERS),
+            "validation": list(pendigits.VALIDATION_WRITERS),
+            "test": list(pendigits.TEST_WRITERS),
+        },
+    }
+
+
+def training_data(data, seed, member, limit=None, pen=None):
     """A member's training digits (with their styled copies, or None), validation and test.
+
+    `pen` (from `pen_data`) adds pen-written digits to training and validation.
 
     Returns:
         (x_train, styled, y_train), (x_val, y_val), (x_test, y_test) as uint8 arrays.
@@ -73,18 +116,34 @@ def training_data(data, seed, member, limit=None):
         y_train = np.concatenate([y_train, y_segments])
     styled = None
     if member["styled_share"]:
+        named = member.get("named_share", 0.0)
         styled = np.stack(
-            [styles.styled_copies(x_train, rng) for _ in range(STYLED_VARIANTS)], axis=1
+            [styles.styled_copies(x_train, rng, y_train, named) for _ in range(STYLED_VARIANTS)],
+            axis=1,
         )
+    if pen is not None:
+        pen_x, pen_styled, pen_y = pen["train"]
+        val_x, val_y = pen["validation"]
+        if limit:
+            pen_x, pen_styled, pen_y = pen_x[:limit], pen_styled[:limit], pen_y[:limit]
+        x_train = np.concatenate([x_train, pen_x])
+        y_train = np.concatenate([y_train, pen_y])
+        if styled is not None:
+            styled = np.concatenate([styled, pen_styled])
+        x_val = np.concatenate([x_val, val_x])
+        y_val = np.concatenate([y_val, val_y])
     return (x_train, styled, y_train), (x_val, y_val), (x_test, y_test)
 
 
-def fit_member(data, member, model_path, epochs, batch_size, seed, limit, verbose):
+def fit_member(
+    data, member, model_path, epochs, batch_size, seed, limit, verbose, pendigits_dir=None
+):
     """Trains one member from a fixed seed; its best epoch on validation is saved to
     `model_path`. Returns its summary for the model card and its history."""
     started = time.time()
     seed_everything(seed)
-    (x_train, styled, y_train), (x_val, y_val), _ = training_data(data, seed, member, limit)
+    pen = pen_data(pendigits_dir, member, seed)
+    (x_train, styled, y_train), (x_val, y_val), _ = training_data(data, seed, member, limit, pen)
     model = build_model()
     steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
     checkpoint = BestOnValidation(model_path)
@@ -122,7 +181,10 @@ def fit_member(data, member, model_path, epochs, batch_size, seed, limit, verbos
         "best_epoch": checkpoint.best_epoch,
         "val_accuracy": float(checkpoint.best[0]),
         "train": len(x_train),
-        "of_which_straight_stroke": len(x_train) - len(data.x_train[:limit]),
+        "of_which_straight_stroke": int(len(data.x_train[:limit]) * member["segment_share"]),
+        "of_which_pen_written": 0 if pen is None else len(pen["train"][0][: limit or None]),
+        "validation": len(x_val),
+        "pen_writers": None if pen is None else pen["writers"],
         "augmentation": augmentation_text(member),
         "training_seconds": round(time.time() - started, 1),
         "trained_at": _now(),
@@ -162,6 +224,8 @@ def train(
     limit=None,
     verbose="auto",
     members=config.CNN_MEMBERS,
+    pendigits_dir=None,
+    only=None,
 ):
     """Trains the members from a fixed seed and writes the ensemble and its artifacts.
 
@@ -174,7 +238,13 @@ def train(
         limit: train on the first `limit` training images and test on as many test images
             (for smoke tests); None uses everything.
         verbose: Keras progress output ("auto" shows a progress bar).
-        members: the members' settings (name, epochs, styled_share, segment_share).
+        members: the members' settings (name, epochs, styled_share, segment_share,
+            named_share, pen_copies).
+        pendigits_dir: the pendigits folder (None: $PENDIGITS_DIR, then ../shared/pendigits),
+            for the members with `pen_copies`.
+        only: names of the members to train; the others are taken as they are from the
+            ensemble already in `out_dir`, with their model-card entries and histories (each
+            member trains alone from the seed, so this gives what a full run gives).
 
     Returns:
         The test metrics dict.
@@ -184,15 +254,57 @@ def train(
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir) as staging:
         files, summaries, histories = [], [], {}
+        kept = _kept_members(out_dir, members, only)
         for member in members:
             path = Path(staging) / f"{member['name']}.keras"
-            summary, history = fit_member(
-                data, member, path, epochs or member["epochs"], batch_size, seed, limit, verbose
-            )
+            if member["name"] in kept:
+                summary, history = kept[member["name"]](path)
+            else:
+                summary, history = fit_member(
+                    data,
+                    member,
+                    path,
+                    epochs or member["epochs"],
+                    batch_size,
+                    seed,
+                    limit,
+                    verbose,
+                    pendigits_dir,
+                )
             files.append(path)
             summaries.append(summary)
             histories[member["name"]] = history
         return write_model(data, files, summaries, histories, out_dir, batch_size, seed, limit)
+
+
+def _kept_members(out_dir, members, only):
+    """{name: save(path) -> (summary, history)} for the members not in `only`, from the
+    ensemble already in `out_dir`."""
+    if only is None:
+        return {}
+    names = [member["name"] for member in members]
+    unknown = set(only) - set(names)
+    if unknown:
+        raise UsageError(f"no member named {sorted(unknown)}; the members are {names}")
+    card = json.loads((out_dir / paths.CARD_FILE).read_text())
+    histories = json.loads((out_dir / paths.HISTORY_FILE).read_text()).get("members", {})
+    from model.inference.engines import member_models
+
+    existing = member_models(keras.models.load_model(out_dir / paths.MODEL_FILE, compile=False))
+    if len(existing) != len(members):
+        raise UsageError(f"{out_dir} holds {len(existing)} members, not {len(members)}")
+    kept = {}
+    for position, name in enumerate(names):
+        if name in only:
+            continue
+        summary = next(entry for entry in card["members"] if entry["name"] == name)
+
+        def save(path, model=existing[position], summary=summary, name=name):
+            save_for_inference(model, path)
+            return summary, histories[name]
+
+        kept[name] = save
+    return kept
 
 
 def write_model(data, member_files, summaries, histories, out_dir, batch_size, seed, limit):
@@ -259,6 +371,19 @@ def write_model(data, member_files, summaries, histories, out_dir, batch_size, s
             "train": len(x_train),
             "validation": len(x_val),
             "test": len(x_test),
+            "pen_written": next(
+                (
+                    {
+                        "source": "../shared/pendigits (Alimoglu and Alpaydin, UCI, CC BY 4.0): "
+                        "30 writers on a tablet; whole writers held out",
+                        "writers": summary["pen_writers"],
+                        "train": summary["of_which_pen_written"],
+                    }
+                    for summary in summaries
+                    if summary.get("pen_writers")
+                ),
+                None,
+            ),
         },
         "seed": seed,
         "epochs": epochs_run,

@@ -11,6 +11,7 @@ import numpy as np
 
 from model.data.segments import segment_picture
 from model.inference.preprocess import crop_to_mnist, tight_crop
+from model.training.named_styles import styled_ink
 
 WORK_SIZE = 84  # styles are applied at 3x MNIST's size, so thin strokes survive the resampling
 ASPECTS = (0.55, 1.7)  # the narrowest and widest a restyled digit is made, width / height
@@ -69,17 +70,23 @@ def elastic(ink, rng, alpha=ELASTIC_ALPHA, sigma=ELASTIC_SIGMA):
     )
 
 
-def restyle(image, rng):
+def restyle(image, rng, label=None, named_share=0.0):
     """One MNIST digit in a random other style: stretched, re-penned and/or wobbled.
 
     Args:
         image: uint8 (28, 28), white on black.
         rng: a numpy Generator.
+        label: the digit, for its named style (`named_styles.styled_ink`): continental 1,
+            crossed 7, tailed 9, slashed or dotted 0.
+        named_share: how often that style is added, where the digit has one.
 
     Returns:
         uint8 (28, 28) in MNIST format; the input itself if the style erased the digit.
     """
     ink = _ink(image)
+    if label is not None and rng.random() < named_share:
+        named = styled_ink(ink, int(label), rng)
+        ink = ink if named is None else named
     if rng.random() < 0.6:
         ink = elastic(ink, rng)
     if rng.random() < 0.6:
@@ -109,6 +116,14 @@ def segment_digits(count, rng):
     return images, labels.astype(np.uint8)
 
 
-def styled_copies(images, rng):
-    """One restyled copy of every image (the same order), for mixing into training."""
-    return np.stack([restyle(image, rng) for image in images])
+def styled_copies(images, rng, labels=None, named_share=0.0):
+    """One restyled copy of every image (the same order), for mixing into training; with
+    `labels`, a `named_share` of the digits that have a named style get it."""
+    if labels is None:
+        return np.stack([restyle(image, rng) for image in images])
+    return np.stack(
+        [
+            restyle(image, rng, label, named_share)
+            for image, label in zip(images, labels, strict=True)
+        ]
+    )

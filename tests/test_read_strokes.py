@@ -1,0 +1,113 @@
+"""`Predictor.read_strokes`: a number read from its pen strokes, as the canvas records them."""
+
+import re
+
+import numpy as np
+import pytest
+from strokes import STROKES
+
+from model.errors import InvalidImageError
+from model.inference.strokes import best_cut, drawn
+from ui.canvas import canvas_strokes
+
+WIDTH, HEIGHT = 460, 360
+
+
+def placed(digit, box):
+    left, top, width, height = (v * s for v, s in zip(box, (WIDTH, HEIGHT, WIDTH, HEIGHT)))
+    return [[(left + x * width, top + y * height) for x, y in stroke] for stroke in STROKES[digit]]
+
+
+def picture(strokes, pen=22):
+    coverage = drawn([np.asarray(s, np.float32) for s in strokes], pen, shape=(HEIGHT, WIDTH))
+    return np.round(255 * (1 - coverage)).astype(np.uint8)
+
+
+def test_a_1_written_into_a_0_is_read_apart(predictor):
+    strokes = placed(1, (0.3, 0.2, 0.1, 0.6)) + placed(0, (0.33, 0.2, 0.36, 0.6))
+    assert predictor.read(picture(strokes)).text == "0"  # one blob on the picture
+    reading = predictor.read_strokes(strokes, 22)
+    assert reading.text == "10"
+    one, zero = reading.digits
+    assert one.box[0] < zero.box[0] and one.box[0] + one.box[2] > zero.box[0]  # they overlap
+
+
+def test_a_7_touching_a_1_is_read_apart(predictor):
+    strokes = placed(7, (0.1, 0.2, 0.35, 0.6)) + placed(1, (0.38, 0.2, 0.15, 0.6))
+    assert predictor.read_strokes(strokes, 22).text == "71"
+
+
+def test_a_4s_stem_written_after_the_next_digit_still_belongs_to_the_4(predictor):
+    four = placed(4, (0.1, 0.2, 0.3, 0.6))
+    seven = placed(7, (0.55, 0.2, 0.3, 0.6))
+    assert predictor.read_strokes(four + seven, 22).text == "47"
+    # The bar, written last, is short and lies inside the 4's span.
+    bar = [[(0.12 * WIDTH, 0.55 * HEIGHT), (0.38 * WIDTH, 0.55 * HEIGHT)]]
+    body = [[(0.3 * WIDTH, 0.2 * HEIGHT), (0.3 * WIDTH, 0.8 * HEIGHT)]]
+    slanted = [[(0.3 * WIDTH, 0.2 * HEIGHT), (0.12 * WIDTH, 0.55 * HEIGHT)]]
+    assert predictor.read_strokes(slanted + body + seven + bar, 22).text == "47"
+
+
+def test_a_dot_alone_is_skipped_and_nothing_is_blank(predictor):
+    strokes = placed(7, (0.1, 0.2, 0.3, 0.6)) + [[(300.0, 250.0)]]
+    reading = predictor.read_strokes(strokes, 22)
+    assert reading.text == "7" and len(reading.skipped) == 1
+    assert predictor.read_strokes([]).reason.startswith("blank")
+    assert predictor.read_strokes([[]]).digits == []
+
+
+def test_the_pen_width_may_be_left_out(predictor):
+    assert predictor.read_strokes(placed(7, (0.2, 0.2, 0.4, 0.6))).text == "7"
+
+
+@pytest.mark.parametrize(
+    "strokes, message",
+    [
+        ("7", "list of strokes"),
+        ([[(1, 2, 3)]], "(x, y) points"),
+        ([[(1, "a")]], "(x, y) points"),
+        ([[(float("nan"), 2)]], "finite"),
+        ([[(0, 0), (1, 1)]] * 401, "too many strokes"),
+        ([[(0, 0)] * 50_001], "too many points"),
+    ],
+)
+def test_bad_strokes_get_a_clear_error(predictor, strokes, message):
+    with pytest.raises(InvalidImageError, match=re.escape(message)):
+        predictor.read_strokes(strokes)
+
+
+def test_a_bad_pen_width_gets_a_clear_error(predictor):
+    with pytest.raises(InvalidImageError, match="pen_width"):
+        predictor.read_strokes([[(0, 0), (5, 5)]], pen_width=-3)
+
+
+def test_the_best_cut_sums_the_runs_scores():
+    scores = {(0, 1): -1.0, (1, 2): -1.0, (0, 2): -0.5, (2, 3): -0.1}
+    assert best_cut(scores, 3) == [(0, 2), (2, 3)]
+    scores[(0, 2)] = -3.0
+    assert best_cut(scores, 3) == [(0, 1), (1, 2), (2, 3)]
+
+
+def test_the_canvas_json_gives_the_strokes_in_order():
+    drawing = {
+        "objects": [
+            {"type": "Path", "path": [["M", 10.5, 20], ["Q", 11, 21, 12, 40], ["L", 12.5, 60]]},
+            {"type": "rect", "left": 3},
+            {"type": "path", "path": [["M", 50, 20], ["L", 80, 20]]},
+        ]
+    }
+    assert canvas_strokes(drawing) == [
+        [(10.5, 20.0), (12.0, 40.0), (12.5, 60.0)],
+        [(50.0, 20.0), (80.0, 20.0)],
+    ]
+    assert canvas_strokes(None) == [] and canvas_strokes({"objects": None}) == []
+
+
+def test_on_held_out_writers_strokes_are_never_worse_than_the_picture(predictor, pendigits_dir):
+    from model.study.pen_writers import composed_numbers, test_digits
+
+    numbers = composed_numbers(test_digits(pendigits_dir), count=40, seed=5)
+    by_picture = sum(predictor.read(n["picture"]).text == n["text"] for n in numbers)
+    by_strokes = [predictor.read_strokes(n["strokes"], n["pen"]).text == n["text"] for n in numbers]
+    assert sum(by_strokes) >= by_picture
+    assert sum(by_strokes) >= 0.6 * len(numbers)
