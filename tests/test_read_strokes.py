@@ -14,7 +14,9 @@ WIDTH, HEIGHT = 460, 360
 
 
 def placed(digit, box):
-    left, top, width, height = (v * s for v, s in zip(box, (WIDTH, HEIGHT, WIDTH, HEIGHT)))
+    left, top, width, height = (
+        v * s for v, s in zip(box, (WIDTH, HEIGHT, WIDTH, HEIGHT), strict=True)
+    )
     return [[(left + x * width, top + y * height) for x, y in stroke] for stroke in STROKES[digit]]
 
 

@@ -244,11 +244,15 @@ def _late_strokes_joined(groups, strokes, pen, height, score_runs):
         )
         scores = dict(zip(every, score_runs(every)[0], strict=True))
 
-        def total(chosen, hosts=hosts):
-            kept = [tuple(groups[index]) for index in hosts if index not in chosen]
-            return sum(scores[run] for run in runs[chosen] + kept)
-
-        best = max(options, key=total)
+        totals = {
+            chosen: sum(
+                scores[run]
+                for run in runs[chosen]
+                + [tuple(groups[index]) for index in hosts if index not in chosen]
+            )
+            for chosen in options
+        }
+        best = max(options, key=totals.get)
         if best:
             merged = list(runs[best][0])
             groups = [g for index, g in enumerate(groups) if index not in best and g is not group]

@@ -12,7 +12,6 @@ import time
 import numpy as np
 
 from model.data import pendigits
-from model.data.pendigits import TEST_WRITERS
 from model.inference.naive import naive_mnist, white_ink_gray
 from model.study.realworld import _digit_set
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from model import paths
+from model.data.pendigits import TEST_WRITERS
 from model.data.realworld import (
     IMAGES,
     MANIFEST,
@@ -319,7 +320,7 @@ def realworld(
             "uci": {"source": UCI_SOURCE, "digits": sets["uci"]["count"], "limit": uci_limit},
             "pen_writers": {
                 "source": "../shared/pendigits, the held-out test writers",
-                "writers": list(pen_writers.TEST_WRITERS),
+                "writers": list(TEST_WRITERS),
                 "digits": sets["pen_digits"]["count"],
                 "numbers": sets["pen_numbers_strokes"]["count"],
             },
