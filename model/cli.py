@@ -148,6 +148,7 @@ def cmd_realworld(args):
         pen_numbers=args.pen_numbers,
         previous=Predictor.load(args.previous, args.engine) if args.previous else None,
         previous_file=args.previous,
+        mnist_dir=args.mnist_dir,
     )
     summary = {
         name: {"right": figures["right"], "count": figures["count"]}
@@ -425,6 +426,7 @@ def build_parser():
     )
     real.add_argument("--usps-limit", type=int, help="read only the first N USPS digits")
     real.add_argument("--uci-limit", type=int, help="read only the first N UCI digits")
+    _add_mnist_dir(real)
     real.add_argument(
         "--pendigits-dir",
         help="folder of pendigits-orig.tra (default: $PENDIGITS_DIR, else ../shared/pendigits)",

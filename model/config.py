@@ -59,8 +59,11 @@ FINETUNE_LEARNING_RATE = 1e-4
 FINETUNE_TOLERANCE = 0.002  # the largest MNIST test accuracy drop accepted: 20 of 10,000
 FEEDBACK_SHARE = 0.1  # the part of each epoch's images that are feedback (less if capped)
 
-# Reading: below this calibrated confidence a reading is flagged uncertain.
+# Reading: below this calibrated confidence a reading is flagged uncertain (the least; the
+# threshold in calibration.json is fitted, model/training/calibration.py), so that at most
+# UNSURE_MAX_ERROR of the readings not flagged are wrong on the validation digits and writers.
 UNSURE_THRESHOLD = 0.5
+UNSURE_MAX_ERROR = 0.003
 
 # Uploads: the app's limit (server.maxUploadSize in .streamlit/config.toml), also the API's.
 MAX_UPLOAD_MB = 10

@@ -3,7 +3,7 @@ MNIST test digits."""
 
 import streamlit as st
 
-from model import paths
+from model import config, paths
 from ui.artifacts import (
     REAL_SETS,
     member_rows,
@@ -13,9 +13,10 @@ from ui.artifacts import (
     realworld_digit_rows,
     realworld_misread_rows,
     realworld_rows,
+    risk_curves,
     robustness_rows,
 )
-from ui.figures import confusion_heatmap, training_curves
+from ui.figures import confusion_heatmap, risk_coverage_figure, training_curves
 from ui.loaders import (
     load_bundled_artifacts,
     load_misread_pictures,
@@ -25,6 +26,7 @@ from ui.navigation import through_the_app
 from ui.versions import active_version_entry, fine_tune_note
 
 through_the_app("pages/2_Evaluation.py")
+MAX_FLAGGED = 0.05  # the unsure rule's target: at most this share flagged
 
 st.set_page_config(page_title="Evaluation", page_icon="📊", layout="wide")
 st.title("How good is the model?")
@@ -87,6 +89,23 @@ else:
         else:
             st.caption("The pictures are not here (../shared): their names only.")
         st.dataframe(rows, hide_index=True, width="stretch")
+
+    curves = risk_curves(report)
+    if curves:
+        st.markdown("**When it says it is sure, is it right?**")
+        threshold = report["model"]["threshold"]
+        st.caption(
+            "Each line lowers the confidence under which a reading is flagged *unsure* and goes "
+            "to a person: to the right, more readings are flagged; down, fewer of the readings it "
+            f"is sure of are wrong. The app flags readings under {threshold:.1%} "
+            "confidence (fitted on the MNIST validation digits and the validation writers only); "
+            "the green box is the target: at most 5% flagged, at most 0.3% wrong when sure."
+        )
+        st.plotly_chart(
+            risk_coverage_figure(curves, MAX_FLAGGED, config.UNSURE_MAX_ERROR),
+            width="stretch",
+            config={"displaylogo": False},
+        )
 
 st.subheader("MNIST")
 st.caption(

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from model.data import pendigits
-from model.training.named_styles import styled_ink, styled_strokes
+from model.data.named_styles import styled_ink, styled_strokes
 from model.training.pen_digits import pen_pictures
 
 SAMPLE = """.INCLUDE dene.doc

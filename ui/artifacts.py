@@ -261,3 +261,18 @@ def member_rows(card, metrics):
         }
         for member in card.get("members", [])
     ]
+
+
+RISK_SETS = ("pen_digits", "usps", "photo", "scan", "drawn")
+
+
+def risk_curves(report):
+    """{label: risk-coverage curve} of the MNIST test digits and the real single-digit sets."""
+    curves = {}
+    if report.get("mnist_test"):
+        curves["MNIST test"] = report["mnist_test"]["risk_coverage"]
+    for name in RISK_SETS:
+        figures = report["sets"].get(name)
+        if figures and figures.get("risk_coverage"):
+            curves[REAL_SETS.get(name, (name,))[0]] = figures["risk_coverage"]
+    return curves

@@ -159,3 +159,43 @@ def number_probabilities(probabilities, digits):
         yaxis=dict(title=None, autorange="reversed", type="category"),
     )
     return figure
+
+
+def risk_coverage_figure(curves, max_flagged=None, max_error=None):
+    """Errors among the readings not flagged unsure, against the share flagged, one line a set.
+
+    Args:
+        curves: {set label: {"flagged": [...], "error_when_sure": [...]}}.
+        max_flagged, max_error: the target, drawn as a shaded box (both or neither).
+    """
+    figure = go.Figure()
+    for label, curve in curves.items():
+        figure.add_trace(
+            go.Scatter(
+                x=curve["flagged"],
+                y=curve["error_when_sure"],
+                mode="lines+markers",
+                marker=dict(size=4),
+                name=label,
+                hovertemplate="flagged %{x:.1%}: %{y:.2%} of the sure readings wrong"
+                "<extra>" + label + "</extra>",
+            )
+        )
+    if max_flagged is not None and max_error is not None:
+        figure.add_shape(
+            type="rect",
+            x0=0,
+            x1=max_flagged,
+            y0=0,
+            y1=max_error,
+            fillcolor="rgba(46, 160, 67, 0.15)",
+            line=dict(width=0),
+        )
+    figure.update_layout(
+        height=360,
+        margin=dict(l=10, r=10, t=30, b=10),
+        xaxis=dict(title="share flagged unsure", tickformat=".0%", rangemode="tozero"),
+        yaxis=dict(title="wrong among the sure readings", tickformat=".1%", rangemode="tozero"),
+        legend=dict(orientation="h", y=-0.25),
+    )
+    return figure

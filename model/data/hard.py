@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from model.data import synthetic
+from model.data.named_styles import PIXEL_STYLES, styled_ink
 from model.data.segments import segment_picture
 
 HARD_SET_NAMES = (
@@ -20,6 +21,8 @@ HARD_SET_NAMES = (
     "wide",
     "square",
     "tiny_8x8",
+    "named_styles",
+    "filled_16x16",
 )
 HARD_SET_NOTES = {
     "tight_crop": "Tight crops (ink touching the frame, 12–40 px, grey levels, either polarity)",
@@ -29,6 +32,8 @@ HARD_SET_NOTES = {
     "wide": "Wide and narrow digits (1.5–2.2x wider or 0.45–0.65x)",
     "square": "Square straight-stroke digits (seven-segment-like)",
     "tiny_8x8": "8x8 pictures made like the UCI digits (4x4 blocks of a 32x32 bitmap counted)",
+    "named_styles": "Styles by name: continental 1, crossed 7, tailed 9, slashed or dotted 0",
+    "filled_16x16": "Digits stretched to fill a 16x16 box, as some scanners store them",
 }
 
 
@@ -123,6 +128,23 @@ def tiny_8x8(digit28, rng):
     return _grey_picture(coverage, rng)
 
 
+def named_style(digit28, label, rng):
+    """The digit with its named style added (`named_styles.styled_ink`), grey, 28-160 px."""
+    ink = cv2.resize(digit28, (84, 84), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255
+    styled = styled_ink(np.clip(ink, 0, 1), int(label), rng)
+    coverage = ink if styled is None else styled
+    size = int(rng.integers(28, 161))
+    coverage = cv2.resize(coverage, (size, size), interpolation=cv2.INTER_AREA)
+    return _grey_picture(np.pad(coverage, int(rng.integers(1, 12))), rng)
+
+
+def filled_16x16(digit28, rng):
+    """The digit's ink stretched to fill its whole box, then shrunk to 16x16, grey levels."""
+    coverage = _drawn(digit28, rng, 96, rng.uniform(0.08, 0.16))
+    filled = cv2.resize(coverage, (14, 14), interpolation=cv2.INTER_AREA)
+    return _grey_picture(np.pad(filled, 1), rng)
+
+
 MAKERS = {
     "tight_crop": tight_crop,
     "small_photo": small_photo,
@@ -130,6 +152,7 @@ MAKERS = {
     "thick_marker": thick_marker,
     "wide": wide,
     "tiny_8x8": tiny_8x8,
+    "filled_16x16": filled_16x16,
 }
 
 
@@ -147,9 +170,15 @@ def hard_sets(images, labels, count, seed=0, names=HARD_SET_NAMES):
             continue
         rng = np.random.default_rng([seed, 100 + position])
         items = []
+        styled = [np.flatnonzero(labels == label) for label in PIXEL_STYLES]
+        styled = [chosen for chosen in styled if len(chosen)] or [np.arange(len(images))]
         for item in range(count):
             index = item % len(images)
-            if name == "square":
+            if name == "named_styles":
+                chosen = styled[item % len(styled)]
+                index = int(chosen[(item // len(styled)) % len(chosen)])
+                picture = named_style(images[index], labels[index], rng)
+            elif name == "square":
                 picture = square(labels[index], rng)
             else:
                 picture = MAKERS[name](images[index], rng)

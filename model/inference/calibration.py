@@ -17,3 +17,25 @@ def apply_temperature(probabilities, temperature):
     scaled -= scaled.max(axis=-1, keepdims=True)
     exponentials = np.exp(scaled)
     return (exponentials / exponentials.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def risk_coverage(confidence, correct, points=41):
+    """The risk-coverage curve: for thresholds from every quantile, the share flagged and the
+    share wrong among the readings not flagged.
+
+    Returns:
+        {"flagged": [...], "error_when_sure": [...], "threshold": [...]}, flagged increasing.
+    """
+    confidence, correct = np.asarray(confidence, np.float64), np.asarray(correct)
+    curve = {"flagged": [], "error_when_sure": [], "threshold": []}
+    if not len(confidence):
+        return curve
+    thresholds = np.unique(np.quantile(confidence, np.linspace(0, 0.5, points)))
+    for threshold in thresholds:
+        sure = confidence >= threshold
+        curve["flagged"].append(round(float(1 - sure.mean()), 5))
+        curve["error_when_sure"].append(
+            round(float((~correct[sure]).mean()), 5) if sure.any() else 0.0
+        )
+        curve["threshold"].append(round(float(threshold), 6))
+    return curve

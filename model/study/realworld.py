@@ -36,6 +36,7 @@ from model.data.uci import read_uci
 from model.data.usps import FILE as USPS_FILE
 from model.data.usps import read_usps, resolve_usps_dir
 from model.errors import InvalidImageError
+from model.inference.calibration import risk_coverage
 from model.inference.naive import naive_mnist, white_ink_gray
 from model.inference.preprocess import MNIST_SIZE, PREPROCESSING_VERSION
 from model.operations.checksums import sha256_file
@@ -109,6 +110,7 @@ def _digit_set(predictor, pictures, labels, naive_images, describe):
         if spent is not None:
             milliseconds.append(spent)
     digits = [None if reading is None else reading.digit for reading in readings]
+    confidences = [0.0 if reading is None else reading.confidence for reading in readings]
     unsure = [reading is not None and reading.uncertain for reading in readings]
     right = [digit == label for digit, label in zip(digits, labels, strict=True)]
     naive, naive_digits = _naive_figures(predictor, naive_images, labels)
@@ -138,6 +140,7 @@ def _digit_set(predictor, pictures, labels, naive_images, describe):
             if digit is not None and not doubt and not ok
         ),
         "median_ms": float(np.median(milliseconds)) if milliseconds else None,
+        "risk_coverage": risk_coverage(confidences, right),
         "naive": naive,
         "misread_count": len(misread),
         "misread": misread,
@@ -230,6 +233,29 @@ def _realworld_sets(predictor, folder):
     return sets, pictures
 
 
+def _mnist_test_risk(predictor, mnist_dir):
+    """The MNIST test digits' accuracy and risk-coverage curve, as `predict` would flag them;
+    None when MNIST is not there."""
+    from model.data.mnist import load_mnist
+
+    try:
+        data = load_mnist(mnist_dir)
+    except (FileNotFoundError, ValueError):
+        return None
+    probabilities, is_digit = predictor._calibrated(data.x_test)
+    confidence = probabilities.max(axis=1) * is_digit
+    right = probabilities.argmax(axis=1) == data.y_test
+    sure = confidence >= predictor.threshold
+    return {
+        "count": int(len(right)),
+        "right": int(right.sum()),
+        "accuracy": float(right.mean()),
+        "unsure_rate": float(1 - sure.mean()),
+        "sure_and_wrong": int((sure & ~right).sum()),
+        "risk_coverage": risk_coverage(confidence, right),
+    }
+
+
 def _model_info(predictor, model_file):
     card = predictor.card
     return {
@@ -257,6 +283,7 @@ def realworld(
     pen_numbers=None,
     previous=None,
     previous_file=None,
+    mnist_dir=None,
 ):
     """Reads every USPS digit (both polarities), every real picture and the held-out pendigits
     writers; writes the report.
@@ -277,6 +304,7 @@ def realworld(
         previous: another `Predictor` (the previous bundled model) measured on the same sets
             in the same run; its figures go under "previous".
         previous_file: its `.keras` file, for its checksum.
+        mnist_dir: MNIST, for the test digits' risk-coverage curve (skipped when missing).
 
     Returns:
         The report written to `realworld.json`.
@@ -329,6 +357,7 @@ def realworld(
         "misread_cap": {name: MISREAD_CAP for name in TINY_SETS},
         "sets": sets,
     }
+    report["mnist_test"] = _mnist_test_risk(predictor, mnist_dir)
     if previous is not None:
         earlier = realworld(
             previous,

@@ -9,9 +9,10 @@ import json
 import numpy as np
 
 from model import config, paths
+from model.data import pendigits
 from model.data.mnist import load_mnist
 from model.data.synthetic import realistic_sets
-from model.inference.calibration import DEFAULT_THRESHOLD, apply_temperature
+from model.inference.calibration import DEFAULT_THRESHOLD, apply_temperature, risk_coverage
 from model.inference.image_io import load_image
 from model.inference.preprocess import locate_digit
 
@@ -81,6 +82,36 @@ def report(probabilities, labels, temperature, threshold=DEFAULT_THRESHOLD):
     }
 
 
+def fit_threshold(confidence, correct, max_error=config.UNSURE_MAX_ERROR):
+    """The lowest confidence threshold at which the readings kept (confidence at or above it)
+    are wrong at most `max_error` of the time: the most readings trusted for that risk.
+
+    Args:
+        confidence: float (N,) calibrated confidences.
+        correct: bool (N,) whether each reading was right.
+        max_error: the largest share of errors allowed among the readings kept.
+
+    Returns:
+        The threshold, in [0, 1].
+    """
+    order = np.argsort(-np.asarray(confidence, np.float64), kind="stable")
+    ranked, wrong = np.asarray(confidence)[order], ~np.asarray(correct)[order]
+    errors = np.cumsum(wrong) / np.arange(1, len(wrong) + 1)
+    # Only cut between different confidences: readings of equal confidence go together.
+    cuts = np.flatnonzero(np.append(ranked[1:] < ranked[:-1], True))
+    good = cuts[errors[cuts] <= max_error]
+    if not len(good):
+        return 1.0
+    return float(ranked[good[-1]])
+
+
+def _pen_validation_items(seed):
+    """The validation writers' digits as the Draw page sends them (never the test writers)."""
+    digits = pendigits.load_pendigits(None, pendigits.VALIDATION_WRITERS)
+    rng = np.random.default_rng([seed, 31])
+    return [(pendigits.canvas_picture(digit.strokes, rng), str(digit.label)) for digit in digits]
+
+
 def _mnist_images(items):
     """MNIST-format images and labels of single-digit items; pictures with no digit dropped."""
     images, labels = [], []
@@ -105,16 +136,47 @@ def calibrate(predictor, mnist_dir=None, out_dir=paths.BUNDLED_DIR, seed=SEED):
     )
     parts = {"mnist": (data.x_val, data.y_val)}
     parts.update({name: _mnist_images(items) for name, items in sets.items()})
-    outputs = {name: predictor.raw_outputs(images)[0] for name, (images, _) in parts.items()}
+    parts["pen_validation"] = _mnist_images(_pen_validation_items(seed))
+    raw = {name: predictor.raw_outputs(images) for name, (images, _) in parts.items()}
+    outputs = {name: probabilities for name, (probabilities, _) in raw.items()}
     everything = np.concatenate(list(outputs.values()))
     labels = np.concatenate([labels for _, labels in parts.values()])
     temperature = fit_temperature(everything, labels)
+    # The unsure rule: the confidence (calibrated probability times the gate's is_digit) under
+    # which a reading is flagged, the lowest that keeps errors among sure readings under
+    # UNSURE_MAX_ERROR on the MNIST validation digits and on the validation writers alike.
+    confident = {}
+    for name in ("mnist", "pen_validation"):
+        probabilities, is_digit = raw[name]
+        calibrated = apply_temperature(probabilities, temperature)
+        confident[name] = (
+            calibrated.max(axis=1) * is_digit,
+            calibrated.argmax(axis=1) == parts[name][1],
+        )
+    threshold = max(DEFAULT_THRESHOLD, *(fit_threshold(*confident[name]) for name in confident))
     calibration = {
         "temperature": temperature,
-        "threshold": DEFAULT_THRESHOLD,
-        "fitted_on": "MNIST validation split, plain and re-drawn (canvas, pixel art, photo)",
-        "all": report(everything, labels, temperature),
-        **{name: report(outputs[name], labels, temperature) for name, (_, labels) in parts.items()},
+        "threshold": threshold,
+        "fitted_on": "MNIST validation split, plain and re-drawn (canvas, pixel art, photo), "
+        f"and the pendigits validation writers {list(pendigits.VALIDATION_WRITERS)}",
+        "threshold_rule": f"the lowest confidence (at least {DEFAULT_THRESHOLD}) keeping errors "
+        f"among sure readings at most {config.UNSURE_MAX_ERROR:.1%} on the MNIST validation "
+        "digits and on the validation writers",
+        "risk_coverage": {
+            name: {
+                **risk_coverage(*confident[name]),
+                "flagged_at_threshold": float((confident[name][0] < threshold).mean()),
+                "error_when_sure_at_threshold": float(
+                    (~confident[name][1][confident[name][0] >= threshold]).mean()
+                ),
+            }
+            for name in confident
+        },
+        "all": report(everything, labels, temperature, threshold),
+        **{
+            name: report(outputs[name], labels, temperature, threshold)
+            for name, (_, labels) in parts.items()
+        },
     }
     (out_dir / paths.CALIBRATION_FILE).write_text(json.dumps(calibration, indent=1))
     return calibration

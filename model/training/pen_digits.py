@@ -8,8 +8,8 @@ size, slant, rotation and width), sometimes with its named style added
 import numpy as np
 
 from model.data import pendigits
+from model.data.named_styles import styled_strokes
 from model.inference.preprocess import crop_to_mnist, tight_crop
-from model.training.named_styles import styled_strokes
 
 
 def pen_picture(digit, rng, named_share=0.0):

@@ -9,9 +9,9 @@ Nothing here looks at USPS or the real pictures: the styles come from how people
 import cv2
 import numpy as np
 
+from model.data.named_styles import styled_ink
 from model.data.segments import segment_picture
 from model.inference.preprocess import crop_to_mnist, tight_crop
-from model.training.named_styles import styled_ink
 
 WORK_SIZE = 84  # styles are applied at 3x MNIST's size, so thin strokes survive the resampling
 ASPECTS = (0.55, 1.7)  # the narrowest and widest a restyled digit is made, width / height
