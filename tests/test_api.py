@@ -3,6 +3,7 @@ clients reading what the predictor reads in-process, and the API key."""
 
 import io
 import json
+import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,11 +11,13 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
-from support import ROOT, add_bundled_copy
+from support import BREAKS, ROOT, add_bundled_copy, run_cli
 
 from bench.server import running_server
+from model import paths
 from model.api.app import create_app
 from model.api.predictors import Predictors
+from model.inference.predictor import Predictor
 from model.operations.feedback import FeedbackStore
 from model.operations.registry import Registry
 
@@ -43,6 +46,15 @@ def _number_png():
     return _png(np.hstack([left, np.full((280, 40), 255, np.uint8), right]))
 
 
+@pytest.fixture
+def broken(request):
+    """A registry whose active v2 is broken in one way (the test's parameter)."""
+    registry = Registry()
+    add_bundled_copy(registry)
+    BREAKS[request.param](registry)
+    return registry
+
+
 def _without_ids(answer):
     return {key: value for key, value in answer.items() if key not in ("request_id",)}
 
@@ -69,9 +81,14 @@ def client(server):
 def test_health_readiness_and_model(client):
     assert client.get("/healthz", headers={"Authorization": ""}).json() == {"status": "ok"}
     ready = client.get("/readyz", headers={"Authorization": ""})
-    assert ready.status_code == 200 and ready.json() == {"status": "ready", "model_version": "v1"}
+    assert ready.status_code == 200 and ready.json() == {
+        "status": "ready",
+        "model_version": "v1",
+        "feedback": "ok",
+        "problems": [],
+    }
     model = client.get("/v1/model").json()
-    assert model["version"] == "v1" and model["checksums"] == "ok"
+    assert model["version"] == "v1" and model["checksums"] == "ok" and model["fallback"] is None
     assert model["engine"] == "litert" and model["card"]["test_accuracy"] > 0.99
 
 
@@ -93,6 +110,51 @@ def test_predict_and_read_answer_as_the_predictor_does(client, predictor):
     }
     assert reading.json()["text"] == "27"
     assert all(len(digit["box"]) == 4 for digit in reading.json()["digits"])
+
+
+# MNIST test digits that the bundled ensemble's first network alone reads otherwise (another
+# digit, or another unsure flag): #2053, a 4, read 9 at 0.56 through the API when it rebuilt
+# the engine with the first network only.
+DISAGREEING = (2053, 2771, 9792, 8326, 4201, 5654, 2720, 1459, 1014, 2182, 2293, 6571)
+
+
+def _first_network_only(predictor):
+    from model.inference.engines import LiteRTEngine
+
+    alone = Predictor.load()
+    alone.engine = LiteRTEngine(predictor.engine.path, 1)
+    return alone
+
+
+@pytest.mark.slow
+def test_the_api_the_cli_and_the_predictor_read_with_both_networks(
+    client, predictor, mnist_dir, tmp_path
+):
+    from model.data.mnist import read_idx_images
+
+    digits = read_idx_images(mnist_dir / "t10k-images-idx3-ubyte.gz")
+    pngs = [_png(digits[index]) for index in DISAGREEING]
+    expected = [predictor.predict(png).to_json() for png in pngs]
+    # The digits are worth testing: the first network alone reads some of them otherwise.
+    alone = _first_network_only(predictor)
+    differ = [
+        (answer["digit"], answer["uncertain"])
+        != (alone.predict(png).digit, alone.predict(png).uncertain)
+        for png, answer in zip(pngs, expected, strict=True)
+    ]
+    assert sum(differ) >= 3 and differ[0], differ
+    assert expected[0]["digit"] == 4 and not expected[0]["uncertain"]
+
+    answers = [client.post("/v1/predict", content=png).json() for png in pngs]
+    assert [_without_ids(answer) for answer in answers] == [
+        {**answer, "model_version": "v1"} for answer in expected
+    ]
+    for index, png in zip(DISAGREEING, pngs, strict=True):
+        (tmp_path / f"{index}.png").write_bytes(png)
+    cli = run_cli("predict", *(tmp_path / f"{index}.png" for index in DISAGREEING))
+    assert cli.returncode == 0, cli.stderr
+    lines = [json.loads(line) for line in cli.stdout.splitlines()]
+    assert [{k: v for k, v in line.items() if k != "path"} for line in lines] == expected
 
 
 @pytest.mark.slow
@@ -262,14 +324,70 @@ def test_a_bug_answers_500_without_a_traceback():
         assert "internal error" in message and "a bug" not in message
 
 
-def test_a_tampered_active_version_is_not_served(private_data):
+def _answers_without_the_key(local):
+    """The text of every answer a caller without the key gets, with a status each."""
+    answers = [
+        local.get("/readyz"),
+        local.get("/healthz"),
+        local.get("/v1/model", headers={"Authorization": ""}),
+        local.post("/v1/read", content=CHALK_7, headers={"Authorization": ""}),
+        local.post("/v1/predict", content=b"junk", headers={"Authorization": ""}),
+    ]
+    return [(answer.status_code, answer.text) for answer in answers]
+
+
+@pytest.mark.parametrize("broken", list(BREAKS), indirect=True)
+@pytest.mark.parametrize("key", ["", KEY])
+def test_a_broken_registry_falls_back_to_the_bundled_v1(broken, key):
     from fastapi.testclient import TestClient
 
+    with TestClient(create_app(api_key=key), headers={"Authorization": f"Bearer {KEY}"}) as local:
+        ready = local.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["status"] == "degraded" and ready.json()["model_version"] == "v1"
+        assert "reading with the bundled v1" in ready.json()["problems"][0]
+        model = local.get("/v1/model").json()
+        assert model["version"] == "v1" and model["checksums"] == "ok" and model["fallback"]
+        reading = local.post("/v1/read", content=CHALK_7).json()
+        assert reading["text"] == "7" and reading["model_version"] == "v1"
+        # A key holder is told where; no one else is shown a path on the server.
+        assert (str(broken.folder) in model["fallback"]) == bool(key)
+        for status, text in _answers_without_the_key(local):
+            assert status < 500 and str(broken.folder) not in text, text
+            assert str(paths.BUNDLED_DIR) not in text and "/tmp/" not in text, text
+
+
+def test_the_api_mends_when_the_registry_is_mended(private_data, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from model.api import predictors as module
+
+    monkeypatch.setattr(module, "CHECK_EVERY", 0.0)
     registry = Registry()
     version = add_bundled_copy(registry)
-    (registry.folder_of(version) / "calibration.json").write_text("{}")
+    manifest = registry.manifest_path.read_text()
+    registry.manifest_path.write_text(manifest[: len(manifest) // 2])
     with TestClient(create_app(api_key="")) as local:
-        assert "refusing model version" in _error(local.get("/readyz"), 503)
+        assert local.get("/readyz").json()["status"] == "degraded"
+        registry.manifest_path.write_text(manifest)
+        assert local.get("/readyz").json() == {
+            "status": "ready",
+            "model_version": version,
+            "feedback": "off",
+            "problems": [],
+        }
+
+
+def test_without_a_verified_bundled_v1_nothing_is_served(private_data, monkeypatch, tmp_path):
+    from fastapi.testclient import TestClient
+
+    bundled = tmp_path / "bundled"
+    shutil.copytree(paths.BUNDLED_DIR, bundled)
+    (bundled / paths.CALIBRATION_FILE).write_text("{}")
+    monkeypatch.setattr(paths, "BUNDLED_DIR", bundled)
+    with TestClient(create_app(api_key="")) as local:
+        message = _error(local.get("/readyz"), 503)
+        assert "refusing model version v1" in message and str(tmp_path) not in message
         assert "no model can be served" in _error(local.post("/v1/read", content=CHALK_7), 503)
 
 
