@@ -4,7 +4,9 @@ clients reading what the predictor reads in-process, and the API key."""
 import io
 import json
 import shutil
+import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -427,3 +429,95 @@ def test_a_newly_activated_version_is_served_without_a_restart(monkeypatch):
         assert version == new and predictor.predict(CHALK_7).digit == 7
     registry.rollback()
     assert predictors.status() == ("v1", None)
+
+
+def _raw_request(request):
+    """The bytes of an httpx request on the wire (HTTP/1.1)."""
+    body = request.read()
+    head = f"{request.method} {request.url.raw_path.decode()} HTTP/1.1\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in request.headers.items())
+    return head.encode() + b"\r\n" + body
+
+
+def _wait_for(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_a_feedback_post_retried_after_a_dropped_connection_is_stored_once(
+    feedback_location, tmp_path
+):
+    env = {
+        "DIGITS_FEEDBACK_DB": str(feedback_location),
+        "DIGITS_REGISTRY": str(tmp_path / "registry"),
+        "DIGITS_API_KEY": KEY,
+    }
+    store = FeedbackStore(feedback_location)
+    with running_server(env, log=tmp_path / "server.log") as url:
+        headers = {**AUTH, "Idempotency-Key": "7f1c2a4e-order-17"}
+        form = {"files": {"file": ("7.png", CHALK_7)}, "data": {"label": "7"}}
+        first = httpx.Request("POST", f"{url}/v1/feedback", headers=headers, **form)
+        # The client sends the request, and its connection drops before the answer comes.
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as connection:
+            connection.sendall(_raw_request(first))
+            _wait_for(lambda: store.count() == 1)
+        with httpx.Client(base_url=url, timeout=60) as client:
+            retried = client.post("/v1/feedback", headers=headers, **form)
+            assert retried.status_code == 200, retried.text
+            assert retried.headers["idempotent-replayed"] == "true"
+            assert store.count() == 1 and retried.json()["ids"] == [store.samples()[0].id]
+            again = client.post("/v1/feedback", headers=headers, **form)
+            assert again.json()["ids"] == retried.json()["ids"] and store.count() == 1
+
+            other = {**form, "data": {"label": "1"}}
+            assert "another request" in _error(
+                client.post("/v1/feedback", headers=headers, **other), 422
+            )
+            new = client.post("/v1/feedback", headers={**AUTH, "Idempotency-Key": "n2"}, **form)
+            assert new.status_code == 200 and "idempotent-replayed" not in new.headers
+            bad_key = client.post("/v1/feedback", headers={**AUTH, "Idempotency-Key": "a b"}, **form)
+            assert "Idempotency-Key" in _error(bad_key, 422)
+    assert store.count() == 2
+
+
+def test_readyz_says_when_the_feedback_store_is_unreachable(monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from bench.server import free_port
+
+    url = f"postgresql://app:s3cret@127.0.0.1:{free_port()}/digits"
+    monkeypatch.setenv("DIGITS_FEEDBACK_DB", url)
+    with TestClient(create_app(api_key=KEY), headers=AUTH) as local:
+        ready = local.get("/readyz", headers={"Authorization": ""})
+        assert ready.status_code == 200 and ready.json()["feedback"] == "unreachable"
+        assert ready.json()["status"] == "degraded" and "feedback" in ready.json()["problems"][0]
+        assert "s3cret" not in ready.text and str(free_port) not in ready.text
+        assert local.post("/v1/read", content=CHALK_7).json()["text"] == "7"  # reads go on
+        stored = local.post("/v1/feedback", files={"file": ("7.png", CHALK_7)}, data={"label": "7"})
+        assert "cannot use the feedback database" in _error(stored, 503)
+        assert "s3cret" not in stored.text
+
+
+def test_small_request_mistakes_get_short_clear_answers():
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(api_key=KEY), headers=AUTH) as local:
+        huge = "x" * 900_000
+        answer = local.post(
+            "/v1/feedback", files={"file": ("7.png", CHALK_7)}, data={"label": huge}
+        )
+        message = _error(answer, 422)
+        assert "label must be the true digits" in message and "900000 characters" in message
+        assert len(answer.content) < 500
+        # curl -d label=4: a form with no file.
+        form = local.post("/v1/feedback", data={"label": "4"})
+        assert "no image" in _error(form, 422) and "-F file=@" in _error(form, 422)
+        # curl --data-binary @digit.png without a Content-Type still sends an image.
+        url_encoded = {"Content-Type": "application/x-www-form-urlencoded"}
+        assert local.post("/v1/read", content=CHALK_7, headers=url_encoded).json()["text"] == "7"
+        not_an_image = _error(local.post("/v1/predict", content=b"hello"), 415)
+        assert not_an_image.startswith("the request body is not an image; send PNG")

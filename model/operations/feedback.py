@@ -66,7 +66,7 @@ CREATE TABLE IF NOT EXISTS feedback_requests (
     created TEXT NOT NULL
 )
 """
-PING_WAIT = 1.0  # seconds `FeedbackStore.ping` waits for a PostgreSQL connection
+PING_WAIT = 2.0  # seconds `FeedbackStore.ping` waits for a PostgreSQL connection
 
 
 @dataclass

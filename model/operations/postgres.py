@@ -13,7 +13,7 @@ import threading
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from model import paths
 from model.errors import FeedbackError
@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS feedback_requests (
 # Processes starting at once take turns creating the table (CREATE ... IF NOT EXISTS races).
 SCHEMA_LOCK = 0x6469676974
 POOL_SIZE = 10  # connections a process keeps at most per database
-POOL_WAIT = 5.0  # seconds an operation waits for a connection before giving up
+POOL_WAIT = 3.0  # seconds an operation waits for a connection before giving up
+SCHEMA_WAIT = 2.0  # the same, for the first look at the table (an unreachable server)
 _pools = {}  # url -> ConnectionPool, shared by every store of the process
 _schema_ready = set()  # urls whose tables this process created or found
 _pools_lock = threading.Lock()
@@ -118,7 +119,7 @@ class PostgresBackend:
         self.timeout = float(timeout)
         self._pool = _pool(url, self.timeout)
         if url not in _schema_ready:
-            self.run(self._create_schema)
+            self.run(self._create_schema, wait=SCHEMA_WAIT)
             _schema_ready.add(url)
 
     def _create_schema(self, connection):
@@ -151,6 +152,12 @@ class PostgresBackend:
         try:
             with self._pool.connection(timeout=wait) as conn:
                 return action(_Connection(conn))
+        except PoolTimeout as error:
+            raise FeedbackError(
+                f"cannot use the feedback database {self.name}: {self._why_no_connection()}. "
+                f"Check that the server runs and that {paths.FEEDBACK_DB_ENV} is right; nothing "
+                "already stored is lost."
+            ) from error
         except psycopg.OperationalError as error:
             raise FeedbackError(
                 f"cannot use the feedback database {self.name}: {_first_line(error)}. Check that "
@@ -161,6 +168,15 @@ class PostgresBackend:
             raise FeedbackError(
                 f"the feedback database {self.name} refused the operation: {_first_line(error)}"
             ) from error
+
+    def _why_no_connection(self):
+        """Why the pool lent no connection: the server's refusal, or all of them busy."""
+        try:
+            with psycopg.connect(self.url, connect_timeout=1):
+                pass
+        except psycopg.Error as error:
+            return _first_line(error)
+        return f"all {POOL_SIZE} connections of this process stayed busy"
 
 
 def _first_line(error):
