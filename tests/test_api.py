@@ -299,6 +299,22 @@ def test_the_docs_describe_every_endpoint(client):
     assert {"multipart/form-data", "image/png"} <= set(predict["requestBody"]["content"])
     assert {"200", "413", "415", "422"} <= set(predict["responses"])
     assert "example" in json.dumps(spec["components"]["schemas"]["PredictionOut"])
+    # "Authorize" in the docs sends the key as a bearer token on every /v1 operation.
+    assert spec["components"]["securitySchemes"]["APIKey"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "the API key the server was started with ($DIGITS_API_KEY)",
+    }
+    assert all(
+        operation["security"] == [{"APIKey": []}]
+        for path, operations in spec["paths"].items()
+        if path.startswith("/v1")
+        for operation in operations.values()
+    )
+    assert "/readyz" in spec["paths"] and "security" not in spec["paths"]["/readyz"]["get"]
+    docs = client.get("/docs").text
+    assert "cdn" not in docs and "/static-offline-docs/swagger-ui-bundle.js" in docs
+    assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
 
 
 # In-process (Starlette's TestClient): the cases that need another app than the server's.
@@ -479,7 +495,9 @@ def test_a_feedback_post_retried_after_a_dropped_connection_is_stored_once(
             )
             new = client.post("/v1/feedback", headers={**AUTH, "Idempotency-Key": "n2"}, **form)
             assert new.status_code == 200 and "idempotent-replayed" not in new.headers
-            bad_key = client.post("/v1/feedback", headers={**AUTH, "Idempotency-Key": "a b"}, **form)
+            bad_key = client.post(
+                "/v1/feedback", headers={**AUTH, "Idempotency-Key": "a b"}, **form
+            )
             assert "Idempotency-Key" in _error(bad_key, 422)
     assert store.count() == 2
 
