@@ -539,3 +539,35 @@ def test_small_request_mistakes_get_short_clear_answers():
         assert local.post("/v1/read", content=CHALK_7, headers=url_encoded).json()["text"] == "7"
         not_an_image = _error(local.post("/v1/predict", content=b"hello"), 415)
         assert not_an_image.startswith("the request body is not an image; send PNG")
+
+
+@pytest.mark.slow
+def test_readyz_follows_a_postgresql_restart(postgres_server, tmp_path):
+    url = postgres_server.new_database()
+    env = {
+        "DIGITS_FEEDBACK_DB": url,
+        "DIGITS_REGISTRY": str(tmp_path / "registry"),
+        "DIGITS_API_KEY": KEY,
+    }
+    form = {"files": {"file": ("7.png", CHALK_7)}, "data": {"label": "7"}}
+    with (
+        running_server(env, log=tmp_path / "server.log") as api,
+        httpx.Client(base_url=api, headers=AUTH, timeout=60) as client,
+    ):
+        assert client.post("/v1/feedback", **form).status_code == 200
+        assert client.get("/readyz").json()["feedback"] == "ok"
+        postgres_server.stop()
+        try:
+            _wait_for(lambda: client.get("/readyz").json()["feedback"] == "unreachable")
+            ready = client.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["status"] == "degraded"
+            assert client.post("/v1/read", content=CHALK_7).json()["text"] == "7"
+            assert "cannot use the feedback database" in _error(
+                client.post("/v1/feedback", **form), 503
+            )
+        finally:
+            postgres_server.start()
+        # The pool's connections died with the server; new ones are made without a restart.
+        _wait_for(lambda: client.get("/readyz").json()["status"] == "ready")
+        assert client.post("/v1/feedback", **form).status_code == 200
+    assert FeedbackStore(url).count() == 2
