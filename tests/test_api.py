@@ -151,6 +151,10 @@ def test_the_api_the_cli_and_the_predictor_read_with_both_networks(
     assert [_without_ids(answer) for answer in answers] == [
         {**answer, "model_version": "v1"} for answer in expected
     ]
+    readings = [client.post("/v1/read", content=png).json() for png in pngs]
+    assert [_without_ids(reading) for reading in readings] == [
+        {**predictor.read(png).to_json(), "model_version": "v1"} for png in pngs
+    ]
     for index, png in zip(DISAGREEING, pngs, strict=True):
         (tmp_path / f"{index}.png").write_bytes(png)
     cli = run_cli("predict", *(tmp_path / f"{index}.png" for index in DISAGREEING))

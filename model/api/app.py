@@ -38,7 +38,7 @@ Credentials = HTTPAuthorizationCredentials | None
 REQUEST_ID = re.compile(r"^[\w.-]{1,64}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # visible ASCII, as the IETF draft
 # A path on the server: an absolute path of at least two parts (kept: its last part).
-SERVER_PATH = re.compile(r"(?<![\w:/])/(?:[^\s'\"/:,;()]+/)+([^\s'\"/:,;()]*)")
+SERVER_PATH = re.compile(r"(?<![\w:/.])/(?:[^\s'\"/:,;()]+/)+([^\s'\"/:,;()]*)")
 SHOWN_LABEL = 20  # characters of a refused label echoed in the 422
 FEEDBACK_CHECK_EVERY = 1.0  # seconds /readyz keeps what it found about the feedback store
 ERRORS = {
