@@ -2,6 +2,10 @@
 sending 280x280 canvas drawings (PNG) to POST /v1/predict, beside `Predictor.predict` on the
 same PNGs in this process.
 
+Every answer is checked against `Predictor.predict` on the same bytes in this process (digit,
+confidence and unsure flag), and before the load, MNIST test digits that the ensemble's first
+network alone reads otherwise (#2053 among them) are sent once each and checked too.
+
 Each level runs for a fixed time and the server is stopped at the end, however the run ends.
 The clients are threads of one child process, each with its own keep-alive connection
 (http.client, the cheapest client in the standard library), so the client's own cost is
@@ -37,13 +41,18 @@ TARGET = {
     "goal_requests_per_second": 1000,
 }
 
+# MNIST test digits that the bundled ensemble's first network alone reads otherwise.
+DISAGREEING = (2053, 2771, 9792, 8326, 4201, 5654, 2720, 1459, 1014, 2182, 2293, 6571)
+
 # Runs in a child process: `clients` threads post the PNGs for `seconds`, then prints the
-# latencies (ms), the errors and the digits each answer gave.
+# latencies (ms), the errors and the answers that differ from the in-process ones
+# (expected.json: [digit, confidence, uncertain] per PNG).
 _LOAD = """
 import http.client, json, sys, threading, time
 port, clients, seconds, folder = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 pngs = [open(f"{folder}/{index}.png", "rb").read() for index in range(int(sys.argv[5]))]
-latencies, errors, digits = [], [], {}
+expected = json.load(open(f"{folder}/expected.json"))
+latencies, errors, different = [], [], []
 start = threading.Barrier(clients + 1)
 
 def client(number):
@@ -61,7 +70,9 @@ def client(number):
             if answer.status != 200:
                 errors.append(f"HTTP {answer.status}")
             else:
-                digits[png] = json.loads(body)["digit"]
+                got = json.loads(body)
+                if [got["digit"], got["confidence"], got["uncertain"]] != expected[png]:
+                    different.append(png)
         except (OSError, http.client.HTTPException) as error:
             errors.append(type(error).__name__)
             connection.close()
@@ -77,8 +88,8 @@ began, cpu = time.perf_counter(), time.process_time()
 for thread in threads:
     thread.join()
 elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
-print(json.dumps({"latencies": latencies, "errors": errors, "digits": digits, "seconds": elapsed,
-                  "cpu_seconds": cpu}))
+print(json.dumps({"latencies": latencies, "errors": errors, "different": different,
+                  "seconds": elapsed, "cpu_seconds": cpu}))
 """
 
 
@@ -103,15 +114,19 @@ def _tree_cpu_seconds(root):
     return total / ticks
 
 
-def _level(port, clients, seconds, folder, count, expected, server_pid):
+def _expected(answer):
+    """What an answer is checked on: the digit, the confidence (as sent) and the flag."""
+    answer = answer if isinstance(answer, dict) else answer.to_json()
+    return [answer["digit"], answer["confidence"], answer["uncertain"]]
+
+
+def _level(port, clients, seconds, folder, count, server_pid):
     """One load level's figures."""
     server_cpu = _tree_cpu_seconds(server_pid)
     result = run_child(_LOAD, port, clients, seconds, folder, count)
     server_cpu = _tree_cpu_seconds(server_pid) - server_cpu
     latencies = result["latencies"]
-    wrong = sum(
-        int(png) < count and digit != expected[int(png)] for png, digit in result["digits"].items()
-    )
+    wrong = len(result["different"])
     errors = len(result["errors"]) + wrong
     return {
         "clients": clients,
@@ -125,8 +140,26 @@ def _level(port, clients, seconds, folder, count, expected, server_pid):
             1000 * result["cpu_seconds"] / max(1, len(latencies)), 2
         ),
         **({"error_kinds": sorted(set(result["errors"]))[:5]} if result["errors"] else {}),
-        **({"different_digits": wrong} if wrong else {}),
+        **({"different_answers": wrong} if wrong else {}),
     }
+
+
+def _check_disagreeing(port, mnist_dir, predictor):
+    """Sends the DISAGREEING MNIST test digits once each; returns how many answers differ
+    from `predictor`'s on the same bytes."""
+    from model.data.mnist import load_mnist
+
+    digits = load_mnist(mnist_dir, validation_size=0).x_test
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    different = 0
+    for index in DISAGREEING:
+        png = _png(digits[index])
+        connection.request("POST", "/v1/predict", png, {"Content-Type": "image/png"})
+        answer = connection.getresponse()
+        body = json.loads(answer.read())
+        different += answer.status != 200 or _expected(body) != _expected(predictor.predict(png))
+    connection.close()
+    return different
 
 
 def _warm_up(port, png, calls=50):
@@ -145,7 +178,7 @@ def run(mnist_dir=None, quick=False, workers=2, predictors=1):
     seconds = QUICK_SECONDS if quick else SECONDS
     pngs = [_png(drawing) for drawing in canvases(mnist_dir, DRAWINGS)]
     predictor = Predictor.load()
-    expected = [predictor.predict(png).digit for png in pngs]
+    expected = [_expected(predictor.predict(png)) for png in pngs]
     in_process = summary(time_calls(predictor.predict, pngs * (1 if quick else 3)))
     in_process["requests_per_second_one_thread"] = round(1000 / in_process["mean_ms"], 1)
 
@@ -153,6 +186,7 @@ def run(mnist_dir=None, quick=False, workers=2, predictors=1):
     with tempfile.TemporaryDirectory() as folder:
         for index, png in enumerate(pngs):
             Path(folder, f"{index}.png").write_bytes(png)
+        Path(folder, "expected.json").write_text(json.dumps(expected))
         env = {
             "DIGITS_FEEDBACK_DB": str(Path(folder) / "feedback.db"),
             "DIGITS_REGISTRY": str(Path(folder) / "registry"),
@@ -162,9 +196,9 @@ def run(mnist_dir=None, quick=False, workers=2, predictors=1):
         with running_server(env, workers, predictors, started=server.append) as url:
             port = int(url.rsplit(":", 1)[1])
             _warm_up(port, pngs[0])
+            disagreeing_different = _check_disagreeing(port, mnist_dir, predictor)
             for clients in CLIENTS:
-                level = _level(port, clients, seconds, folder, len(pngs), expected, server[0].pid)
-                levels.append(level)
+                levels.append(_level(port, clients, seconds, folder, len(pngs), server[0].pid))
     at_target = next(level for level in levels if level["clients"] == TARGET["clients"])
     cpu_ms = at_target["server_cpu_ms_per_request"] + at_target["client_cpu_ms_per_request"]
     cores = len(os.sched_getaffinity(0))
@@ -178,6 +212,13 @@ def run(mnist_dir=None, quick=False, workers=2, predictors=1):
             "seconds_per_level": seconds,
         },
         "in_process_predict": {"input": "the same PNG bytes", **in_process},
+        "answers_checked": "every answer's digit, confidence and unsure flag against "
+        "in-process Predictor.predict on the same bytes (a difference counts as an error)",
+        "disagreeing_digits": {
+            "input": "MNIST test digits the first network alone reads otherwise, as 28x28 PNGs",
+            "indices": list(DISAGREEING),
+            "different_answers": disagreeing_different,
+        },
         "http": levels,
         # What the cores could do if nothing else ran: the CPU time a request took, server and
         # client together, at the target's level. An estimate, not a measurement.
@@ -187,7 +228,8 @@ def run(mnist_dir=None, quick=False, workers=2, predictors=1):
         if quick
         else at_target["requests_per_second"] >= TARGET["requests_per_second"]
         and at_target["p95_ms"] <= TARGET["p95_ms"]
-        and at_target["errors"] == 0,
+        and at_target["errors"] == 0
+        and disagreeing_different == 0,
         "machine": machine(),
     }
 

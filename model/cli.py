@@ -46,7 +46,9 @@ ACTIVE_VERSION = "the registry's active version, its checksums verified"
 
 
 def _load_predictor(model_file, engine="auto"):
-    """The predictor of `model_file`, else of the registry's active model version."""
+    """The predictor of `model_file`, else of the registry's active model version, built as
+    the app and the API build theirs (`Predictor.load`). A refused active version is an
+    error here, where the app and the API read with the bundled v1 instead."""
     from model.inference.predictor import Predictor
     from model.operations.registry import Registry
 

@@ -44,11 +44,13 @@ def _as_owner(folder):
 
 
 class Server:
-    """A running server: `url()` of a database, `new_database()` for a fresh one."""
+    """A running server: `url()` of a database, `new_database()` for a fresh one, `stop()`
+    and `start()` again (on the same port, its data kept)."""
 
-    def __init__(self, port):
+    def __init__(self, port, stop=None, start=None):
         self.port = port
         self._databases = 0
+        self.stop, self.start = stop, start
 
     def url(self, database="postgres"):
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
@@ -76,6 +78,13 @@ def running_postgres():
         subprocess.run([*owner, *map(str, command)], check=True, capture_output=True, timeout=120)
 
     started = False
+
+    def start():
+        run(binaries / "pg_ctl", "-D", data, "-l", log, "-o", options, "-w", "-t", "60", "start")
+
+    def stop():
+        run(binaries / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
+
     try:
         run(binaries / "initdb", "-D", data, "-U", USER, "-A", "trust", "-E", "UTF8", "--no-sync")
         port = free_port()
@@ -83,9 +92,9 @@ def running_postgres():
             f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={folder} "
             "-c fsync=off -c max_connections=200"
         )
-        run(binaries / "pg_ctl", "-D", data, "-l", log, "-o", options, "-w", "-t", "60", "start")
+        start()
         started = True
-        yield Server(port)
+        yield Server(port, stop, start)
     except subprocess.CalledProcessError as error:
         detail = error.stderr.decode(errors="replace")
         if log.is_file():
@@ -93,5 +102,10 @@ def running_postgres():
         raise RuntimeError(f"PostgreSQL did not start: {detail}") from error
     finally:
         if started:
-            run(binaries / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
+            # Stopped already (by a test that stopped it and failed before starting it)?
+            subprocess.run(
+                [*owner, str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                capture_output=True,
+                timeout=120,
+            )
         shutil.rmtree(folder, ignore_errors=True)

@@ -1,6 +1,7 @@
 """What the tests share: paths, the skip-or-fail rule, child processes, registry versions and
 browser strokes."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -8,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from model import paths
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST_DIR = Path(os.environ.get("MNIST_DIR", ROOT.parent / "shared" / "mnist"))
@@ -53,6 +56,53 @@ def add_bundled_copy(registry, metrics=None, activate=True):
         "tolerance": 0.002,
     }
     return registry.add_version(staged, registry.active, metrics, activate=activate)
+
+
+def edit_manifest(registry, change):
+    """Applies `change` to the manifest entry of v2 (a hand edit of the file)."""
+    manifest = json.loads(registry.manifest_path.read_text())
+    change(next(entry for entry in manifest["versions"] if entry["id"] == "v2"))
+    registry.manifest_path.write_text(json.dumps(manifest))
+
+
+def _truncated_manifest(registry):
+    text = registry.manifest_path.read_text()
+    registry.manifest_path.write_text(text[: len(text) // 2])
+
+
+def missing_model_file(registry):
+    (registry.folder / "v2" / paths.MODEL_FILE).unlink()
+
+
+def _entry_without_folder(registry):
+    edit_manifest(registry, lambda entry: entry.pop("folder"))
+
+
+def _folder_outside_the_registry(registry):
+    edit_manifest(registry, lambda entry: entry.update(folder="../../../etc"))
+
+
+def _no_files_and_a_tampered_model(registry):
+    with open(registry.folder / "v2" / paths.MODEL_FILE, "ab") as model_file:
+        model_file.write(b"\0")
+    edit_manifest(registry, lambda entry: entry.update(files={}))
+
+
+def _versions_not_a_list(registry):
+    manifest = json.loads(registry.manifest_path.read_text())
+    manifest["versions"] = {"v2": manifest["versions"][1]}
+    registry.manifest_path.write_text(json.dumps(manifest))
+
+
+# Ways a registry whose active version is v2 breaks (each takes the `Registry`).
+BREAKS = {
+    "truncated manifest": _truncated_manifest,
+    "missing model file": missing_model_file,
+    "entry without folder": _entry_without_folder,
+    "folder ../../../etc": _folder_outside_the_registry,
+    "files {} and a tampered model": _no_files_and_a_tampered_model,
+    "versions not a list": _versions_not_a_list,
+}
 
 
 def draw_on_canvas(page, digit, box=(0.25, 0.15, 0.5, 0.7)):

@@ -3,18 +3,23 @@ clients reading what the predictor reads in-process, and the API key."""
 
 import io
 import json
+import shutil
+import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
 import pytest
 from PIL import Image
-from support import ROOT, add_bundled_copy
+from support import BREAKS, ROOT, add_bundled_copy, run_cli
 
 from bench.server import running_server
+from model import paths
 from model.api.app import create_app
 from model.api.predictors import Predictors
+from model.inference.predictor import Predictor
 from model.operations.feedback import FeedbackStore
 from model.operations.registry import Registry
 
@@ -43,6 +48,15 @@ def _number_png():
     return _png(np.hstack([left, np.full((280, 40), 255, np.uint8), right]))
 
 
+@pytest.fixture
+def broken(request):
+    """A registry whose active v2 is broken in one way (the test's parameter)."""
+    registry = Registry()
+    add_bundled_copy(registry)
+    BREAKS[request.param](registry)
+    return registry
+
+
 def _without_ids(answer):
     return {key: value for key, value in answer.items() if key not in ("request_id",)}
 
@@ -69,9 +83,14 @@ def client(server):
 def test_health_readiness_and_model(client):
     assert client.get("/healthz", headers={"Authorization": ""}).json() == {"status": "ok"}
     ready = client.get("/readyz", headers={"Authorization": ""})
-    assert ready.status_code == 200 and ready.json() == {"status": "ready", "model_version": "v1"}
+    assert ready.status_code == 200 and ready.json() == {
+        "status": "ready",
+        "model_version": "v1",
+        "feedback": "ok",
+        "problems": [],
+    }
     model = client.get("/v1/model").json()
-    assert model["version"] == "v1" and model["checksums"] == "ok"
+    assert model["version"] == "v1" and model["checksums"] == "ok" and model["fallback"] is None
     assert model["engine"] == "litert" and model["card"]["test_accuracy"] > 0.99
 
 
@@ -93,6 +112,55 @@ def test_predict_and_read_answer_as_the_predictor_does(client, predictor):
     }
     assert reading.json()["text"] == "27"
     assert all(len(digit["box"]) == 4 for digit in reading.json()["digits"])
+
+
+# MNIST test digits that the bundled ensemble's first network alone reads otherwise (another
+# digit, or another unsure flag): #2053, a 4, read 9 at 0.56 through the API when it rebuilt
+# the engine with the first network only.
+DISAGREEING = (2053, 2771, 9792, 8326, 4201, 5654, 2720, 1459, 1014, 2182, 2293, 6571)
+
+
+def _first_network_only(predictor):
+    from model.inference.engines import LiteRTEngine
+
+    alone = Predictor.load()
+    alone.engine = LiteRTEngine(predictor.engine.path, 1)
+    return alone
+
+
+@pytest.mark.slow
+def test_the_api_the_cli_and_the_predictor_read_with_both_networks(
+    client, predictor, mnist_dir, tmp_path
+):
+    from model.data.mnist import read_idx_images
+
+    digits = read_idx_images(mnist_dir / "t10k-images-idx3-ubyte.gz")
+    pngs = [_png(digits[index]) for index in DISAGREEING]
+    expected = [predictor.predict(png).to_json() for png in pngs]
+    # The digits are worth testing: the first network alone reads some of them otherwise.
+    alone = _first_network_only(predictor)
+    differ = [
+        (answer["digit"], answer["uncertain"])
+        != (alone.predict(png).digit, alone.predict(png).uncertain)
+        for png, answer in zip(pngs, expected, strict=True)
+    ]
+    assert sum(differ) >= 3 and differ[0], differ
+    assert expected[0]["digit"] == 4 and not expected[0]["uncertain"]
+
+    answers = [client.post("/v1/predict", content=png).json() for png in pngs]
+    assert [_without_ids(answer) for answer in answers] == [
+        {**answer, "model_version": "v1"} for answer in expected
+    ]
+    readings = [client.post("/v1/read", content=png).json() for png in pngs]
+    assert [_without_ids(reading) for reading in readings] == [
+        {**predictor.read(png).to_json(), "model_version": "v1"} for png in pngs
+    ]
+    for index, png in zip(DISAGREEING, pngs, strict=True):
+        (tmp_path / f"{index}.png").write_bytes(png)
+    cli = run_cli("predict", *(tmp_path / f"{index}.png" for index in DISAGREEING))
+    assert cli.returncode == 0, cli.stderr
+    lines = [json.loads(line) for line in cli.stdout.splitlines()]
+    assert [{k: v for k, v in line.items() if k != "path"} for line in lines] == expected
 
 
 @pytest.mark.slow
@@ -235,6 +303,22 @@ def test_the_docs_describe_every_endpoint(client):
     assert {"multipart/form-data", "image/png"} <= set(predict["requestBody"]["content"])
     assert {"200", "413", "415", "422"} <= set(predict["responses"])
     assert "example" in json.dumps(spec["components"]["schemas"]["PredictionOut"])
+    # "Authorize" in the docs sends the key as a bearer token on every /v1 operation.
+    assert spec["components"]["securitySchemes"]["APIKey"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "the API key the server was started with ($DIGITS_API_KEY)",
+    }
+    assert all(
+        operation["security"] == [{"APIKey": []}]
+        for path, operations in spec["paths"].items()
+        if path.startswith("/v1")
+        for operation in operations.values()
+    )
+    assert "/readyz" in spec["paths"] and "security" not in spec["paths"]["/readyz"]["get"]
+    docs = client.get("/docs").text
+    assert "cdn" not in docs and "/static-offline-docs/swagger-ui-bundle.js" in docs
+    assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
 
 
 # In-process (Starlette's TestClient): the cases that need another app than the server's.
@@ -262,14 +346,70 @@ def test_a_bug_answers_500_without_a_traceback():
         assert "internal error" in message and "a bug" not in message
 
 
-def test_a_tampered_active_version_is_not_served(private_data):
+def _answers_without_the_key(local):
+    """The text of every answer a caller without the key gets, with a status each."""
+    answers = [
+        local.get("/readyz"),
+        local.get("/healthz"),
+        local.get("/v1/model", headers={"Authorization": ""}),
+        local.post("/v1/read", content=CHALK_7, headers={"Authorization": ""}),
+        local.post("/v1/predict", content=b"junk", headers={"Authorization": ""}),
+    ]
+    return [(answer.status_code, answer.text) for answer in answers]
+
+
+@pytest.mark.parametrize("broken", list(BREAKS), indirect=True)
+@pytest.mark.parametrize("key", ["", KEY])
+def test_a_broken_registry_falls_back_to_the_bundled_v1(broken, key):
     from fastapi.testclient import TestClient
 
+    with TestClient(create_app(api_key=key), headers={"Authorization": f"Bearer {KEY}"}) as local:
+        ready = local.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["status"] == "degraded" and ready.json()["model_version"] == "v1"
+        assert "reading with the bundled v1" in ready.json()["problems"][0]
+        model = local.get("/v1/model").json()
+        assert model["version"] == "v1" and model["checksums"] == "ok" and model["fallback"]
+        reading = local.post("/v1/read", content=CHALK_7).json()
+        assert reading["text"] == "7" and reading["model_version"] == "v1"
+        # A key holder is told where; no one else is shown a path on the server.
+        assert (str(broken.folder) in model["fallback"]) == bool(key)
+        for status, text in _answers_without_the_key(local):
+            assert status < 500 and str(broken.folder) not in text, text
+            assert str(paths.BUNDLED_DIR) not in text and "/tmp/" not in text, text
+
+
+def test_the_api_mends_when_the_registry_is_mended(private_data, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from model.api import predictors as module
+
+    monkeypatch.setattr(module, "CHECK_EVERY", 0.0)
     registry = Registry()
     version = add_bundled_copy(registry)
-    (registry.folder_of(version) / "calibration.json").write_text("{}")
+    manifest = registry.manifest_path.read_text()
+    registry.manifest_path.write_text(manifest[: len(manifest) // 2])
     with TestClient(create_app(api_key="")) as local:
-        assert "refusing model version" in _error(local.get("/readyz"), 503)
+        assert local.get("/readyz").json()["status"] == "degraded"
+        registry.manifest_path.write_text(manifest)
+        assert local.get("/readyz").json() == {
+            "status": "ready",
+            "model_version": version,
+            "feedback": "off",
+            "problems": [],
+        }
+
+
+def test_without_a_verified_bundled_v1_nothing_is_served(private_data, monkeypatch, tmp_path):
+    from fastapi.testclient import TestClient
+
+    bundled = tmp_path / "bundled"
+    shutil.copytree(paths.BUNDLED_DIR, bundled)
+    (bundled / paths.CALIBRATION_FILE).write_text("{}")
+    monkeypatch.setattr(paths, "BUNDLED_DIR", bundled)
+    with TestClient(create_app(api_key="")) as local:
+        message = _error(local.get("/readyz"), 503)
+        assert "refusing model version v1" in message and str(tmp_path) not in message
         assert "no model can be served" in _error(local.post("/v1/read", content=CHALK_7), 503)
 
 
@@ -309,3 +449,129 @@ def test_a_newly_activated_version_is_served_without_a_restart(monkeypatch):
         assert version == new and predictor.predict(CHALK_7).digit == 7
     registry.rollback()
     assert predictors.status() == ("v1", None)
+
+
+def _raw_request(request):
+    """The bytes of an httpx request on the wire (HTTP/1.1)."""
+    body = request.read()
+    head = f"{request.method} {request.url.raw_path.decode()} HTTP/1.1\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in request.headers.items())
+    return head.encode() + b"\r\n" + body
+
+
+def _wait_for(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_a_feedback_post_retried_after_a_dropped_connection_is_stored_once(
+    feedback_location, tmp_path
+):
+    env = {
+        "DIGITS_FEEDBACK_DB": str(feedback_location),
+        "DIGITS_REGISTRY": str(tmp_path / "registry"),
+        "DIGITS_API_KEY": KEY,
+    }
+    store = FeedbackStore(feedback_location)
+    with running_server(env, log=tmp_path / "server.log") as url:
+        headers = {**AUTH, "Idempotency-Key": "7f1c2a4e-order-17"}
+        form = {"files": {"file": ("7.png", CHALK_7)}, "data": {"label": "7"}}
+        first = httpx.Request("POST", f"{url}/v1/feedback", headers=headers, **form)
+        # The client sends the request, and its connection drops before the answer comes.
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as connection:
+            connection.sendall(_raw_request(first))
+            _wait_for(lambda: store.count() == 1)
+        with httpx.Client(base_url=url, timeout=60) as client:
+            retried = client.post("/v1/feedback", headers=headers, **form)
+            assert retried.status_code == 200, retried.text
+            assert retried.headers["idempotent-replayed"] == "true"
+            assert store.count() == 1 and retried.json()["ids"] == [store.samples()[0].id]
+            again = client.post("/v1/feedback", headers=headers, **form)
+            assert again.json()["ids"] == retried.json()["ids"] and store.count() == 1
+
+            other = {**form, "data": {"label": "1"}}
+            assert "another request" in _error(
+                client.post("/v1/feedback", headers=headers, **other), 422
+            )
+            new = client.post("/v1/feedback", headers={**AUTH, "Idempotency-Key": "n2"}, **form)
+            assert new.status_code == 200 and "idempotent-replayed" not in new.headers
+            bad_key = client.post(
+                "/v1/feedback", headers={**AUTH, "Idempotency-Key": "a b"}, **form
+            )
+            assert "Idempotency-Key" in _error(bad_key, 422)
+    assert store.count() == 2
+
+
+def test_readyz_says_when_the_feedback_store_is_unreachable(monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from bench.server import free_port
+
+    url = f"postgresql://app:s3cret@127.0.0.1:{free_port()}/digits"
+    monkeypatch.setenv("DIGITS_FEEDBACK_DB", url)
+    with TestClient(create_app(api_key=KEY), headers=AUTH) as local:
+        ready = local.get("/readyz", headers={"Authorization": ""})
+        assert ready.status_code == 200 and ready.json()["feedback"] == "unreachable"
+        assert ready.json()["status"] == "degraded" and "feedback" in ready.json()["problems"][0]
+        assert "s3cret" not in ready.text and str(free_port) not in ready.text
+        assert local.post("/v1/read", content=CHALK_7).json()["text"] == "7"  # reads go on
+        stored = local.post("/v1/feedback", files={"file": ("7.png", CHALK_7)}, data={"label": "7"})
+        assert "cannot use the feedback database" in _error(stored, 503)
+        assert "s3cret" not in stored.text
+
+
+def test_small_request_mistakes_get_short_clear_answers():
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(api_key=KEY), headers=AUTH) as local:
+        huge = "x" * 900_000
+        answer = local.post(
+            "/v1/feedback", files={"file": ("7.png", CHALK_7)}, data={"label": huge}
+        )
+        message = _error(answer, 422)
+        assert "label must be the true digits" in message and "900000 characters" in message
+        assert len(answer.content) < 500
+        # curl -d label=4: a form with no file.
+        form = local.post("/v1/feedback", data={"label": "4"})
+        assert "no image" in _error(form, 422) and "-F file=@" in _error(form, 422)
+        # curl --data-binary @digit.png without a Content-Type still sends an image.
+        url_encoded = {"Content-Type": "application/x-www-form-urlencoded"}
+        assert local.post("/v1/read", content=CHALK_7, headers=url_encoded).json()["text"] == "7"
+        not_an_image = _error(local.post("/v1/predict", content=b"hello"), 415)
+        assert not_an_image.startswith("the request body is not an image; send PNG")
+
+
+@pytest.mark.slow
+def test_readyz_follows_a_postgresql_restart(postgres_server, tmp_path):
+    url = postgres_server.new_database()
+    env = {
+        "DIGITS_FEEDBACK_DB": url,
+        "DIGITS_REGISTRY": str(tmp_path / "registry"),
+        "DIGITS_API_KEY": KEY,
+    }
+    form = {"files": {"file": ("7.png", CHALK_7)}, "data": {"label": "7"}}
+    with (
+        running_server(env, log=tmp_path / "server.log") as api,
+        httpx.Client(base_url=api, headers=AUTH, timeout=60) as client,
+    ):
+        assert client.post("/v1/feedback", **form).status_code == 200
+        assert client.get("/readyz").json()["feedback"] == "ok"
+        postgres_server.stop()
+        try:
+            _wait_for(lambda: client.get("/readyz").json()["feedback"] == "unreachable")
+            ready = client.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["status"] == "degraded"
+            assert client.post("/v1/read", content=CHALK_7).json()["text"] == "7"
+            assert "cannot use the feedback database" in _error(
+                client.post("/v1/feedback", **form), 503
+            )
+        finally:
+            postgres_server.start()
+        # The pool's connections died with the server; new ones are made without a restart.
+        _wait_for(lambda: client.get("/readyz").json()["status"] == "ready")
+        assert client.post("/v1/feedback", **form).status_code == 200
+    assert FeedbackStore(url).count() == 2

@@ -119,6 +119,8 @@ def test_api_benchmark_is_bounded_and_stops_its_server(mnist_dir, monkeypatch):
         rate = level["requests"] / api.QUICK_SECONDS
         assert level["requests_per_second"] == pytest.approx(rate, rel=0.5)
     assert result["in_process_predict"]["calls"] == api.DRAWINGS
+    # Every answer, and those to the digits the networks disagree on, as in-process.
+    assert result["disagreeing_digits"]["different_answers"] == 0
     assert result["meets_target"] is None and seconds < 120
     # The server stopped by itself: its port answers no more.
     (port,) = ports

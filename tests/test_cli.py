@@ -32,6 +32,12 @@ def test_predict_prints_one_json_line_per_image_and_fails_at_the_end(tmp_path, p
     assert "Traceback" not in run.stderr
 
 
+def test_predict_says_a_folder_is_a_folder(tmp_path):
+    run = run_cli("predict", str(tmp_path))
+    (line,) = [json.loads(line) for line in run.stdout.splitlines()]
+    assert run.returncode == 1 and f"{tmp_path} is a folder, not an image" in line["error"]
+
+
 def test_predict_exits_zero_when_every_file_reads(tmp_path):
     blank = tmp_path / "blank.png"
     Image.new("L", (100, 100), 255).save(blank)

@@ -356,3 +356,53 @@ def test_export_streams_rows_instead_of_holding_them(tmp_path, feedback_location
     with zipfile.ZipFile(tmp_path / "export.zip") as archive:
         assert len(archive.namelist()) == 1 + 2 * 3000
         assert archive.read(f"crops/{store.samples(limit=1)[0].id}.png") == crop
+
+
+def _answer(ids):
+    return {"ids": ids}
+
+
+def test_a_request_stored_with_a_key_is_stored_once(feedback_location):
+    store = FeedbackStore(feedback_location)
+    digits = [
+        dict(image28=_image(i), predicted=i, label=i, confidence=0.9, source="api") for i in (2, 7)
+    ]
+    answers = []
+
+    def attempt():
+        answers.append(store.add_once("order-17", "hash-a", digits, _answer))
+
+    # Eight attempts at once, as a client retrying while the first is still stored.
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.count() == 2
+    ids = sorted(sample.id for sample in store.samples())
+    assert sorted(new for _, new in answers) == [False] * 7 + [True]
+    assert all(answer == {"ids": ids} for answer, _ in answers)
+    with pytest.raises(ValueError, match="sent before with another request"):
+        store.add_once("order-17", "hash-b", digits, _answer)
+    assert store.add_once("order-18", "hash-a", digits, _answer)[1] and store.count() == 4
+
+
+@pytest.mark.slow
+def test_postgresql_operations_share_a_few_pooled_connections(postgres_url):
+    store = FeedbackStore(postgres_url)
+    backends = set()
+    for index in range(20):
+        store.add(image28=_image(index), predicted=1, label=1, confidence=0.5, source="api")
+        backends.add(store._run(lambda c: c.execute("SELECT pg_backend_pid()").fetchone()[0]))
+    # A new connection an operation opened 40 server processes; the pool keeps one or two.
+    assert len(backends) <= 2 and FeedbackStore(postgres_url).count() == 20
+
+
+@pytest.mark.slow
+def test_an_unreachable_postgresql_fails_the_ping_with_the_reason():
+    from bench.server import free_port
+
+    url = f"postgresql://app:s3cret@127.0.0.1:{free_port()}/digits"
+    with pytest.raises(FeedbackError, match="(?i)connection refused") as error:
+        FeedbackStore(url, timeout=2)
+    assert "s3cret" not in str(error.value)

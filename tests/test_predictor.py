@@ -1,4 +1,5 @@
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,6 +61,18 @@ def test_blank_canvas_has_no_digit(predictor):
     assert result.probabilities.sum() == pytest.approx(1.0)
 
 
+def _float_tiff_with_one_nan():
+    """A float TIFF of a drawn 1 (white on black, 0-1) with one NaN pixel."""
+    values = draw_digit(1)[:, :, 0].astype(np.float32) / 255.0
+    values[3, 5] = np.nan
+    buffer = io.BytesIO()
+    Image.fromarray(values, mode="F").save(buffer, format="TIFF")
+    return buffer.getvalue()
+
+
+ASSETS = str(Path(__file__).resolve().parents[1] / "assets")
+
+
 @pytest.mark.parametrize(
     ("image", "message"),
     [
@@ -72,7 +85,9 @@ def test_blank_canvas_has_no_digit(predictor):
         (np.zeros((28, 28, 2), dtype=np.uint8), "must be"),
         (np.zeros((0, 28), dtype=np.uint8), "empty"),
         (np.full((28, 28), np.nan, dtype=np.float32), "NaN"),
+        (_float_tiff_with_one_nan(), "NaN or infinite pixel values"),
         ("no/such/file.png", "no such file"),
+        (ASSETS, "assets is a folder, not an image"),
         (12345, "cannot read an image from a int"),
     ],
     ids=[
@@ -85,7 +100,9 @@ def test_blank_canvas_has_no_digit(predictor):
         "2-channels",
         "zero-rows",
         "nan",
+        "float-tiff-one-nan",
         "missing-file",
+        "folder",
         "int",
     ],
 )

@@ -3,7 +3,6 @@ with the bundled v1 (verified by its committed checksums), admins are told why, 
 no path and no traceback; verification refuses the broken entries; an unwritable registry
 refuses to activate with a clear message and leaves no temporary file."""
 
-import json
 import os
 import shutil
 from types import SimpleNamespace
@@ -11,58 +10,21 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 from strokes import draw_digit
-from support import ADMIN_PASSWORD, ROOT, add_bundled_copy, sign_in_as_admin
+from support import (
+    ADMIN_PASSWORD,
+    BREAKS,
+    ROOT,
+    add_bundled_copy,
+    edit_manifest,
+    missing_model_file,
+    sign_in_as_admin,
+)
 
 from model import paths
 from model.errors import RegistryError, TamperedModelError
 from model.operations.registry import Registry, verify_bundled
 from ui.admin import SIGNED_IN, _digest
 from ui.versions import serving_model
-
-
-def _edit_manifest(registry, change):
-    manifest = json.loads(registry.manifest_path.read_text())
-    change(next(entry for entry in manifest["versions"] if entry["id"] == "v2"))
-    registry.manifest_path.write_text(json.dumps(manifest))
-
-
-def _truncated_manifest(registry):
-    text = registry.manifest_path.read_text()
-    registry.manifest_path.write_text(text[: len(text) // 2])
-
-
-def _missing_model_file(registry):
-    (registry.folder / "v2" / paths.MODEL_FILE).unlink()
-
-
-def _entry_without_folder(registry):
-    _edit_manifest(registry, lambda entry: entry.pop("folder"))
-
-
-def _folder_outside_the_registry(registry):
-    _edit_manifest(registry, lambda entry: entry.update(folder="../../../etc"))
-
-
-def _no_files_and_a_tampered_model(registry):
-    with open(registry.folder / "v2" / paths.MODEL_FILE, "ab") as model_file:
-        model_file.write(b"\0")
-    _edit_manifest(registry, lambda entry: entry.update(files={}))
-
-
-def _versions_not_a_list(registry):
-    manifest = json.loads(registry.manifest_path.read_text())
-    manifest["versions"] = {"v2": manifest["versions"][1]}
-    registry.manifest_path.write_text(json.dumps(manifest))
-
-
-BREAKS = {
-    "truncated manifest": _truncated_manifest,
-    "missing model file": _missing_model_file,
-    "entry without folder": _entry_without_folder,
-    "folder ../../../etc": _folder_outside_the_registry,
-    "files {} and a tampered model": _no_files_and_a_tampered_model,
-    "versions not a list": _versions_not_a_list,
-}
 
 
 @pytest.fixture
@@ -122,7 +84,7 @@ def test_an_admin_is_told_that_the_bundled_v1_stands_in(drawing, monkeypatch):
     monkeypatch.setenv("DIGITS_ADMIN_PASSWORD", ADMIN_PASSWORD)
     registry = Registry()
     add_bundled_copy(registry)
-    _missing_model_file(registry)
+    missing_model_file(registry)
     app = _draw_page()
     app.session_state[SIGNED_IN] = _digest(ADMIN_PASSWORD)
     app.run()
@@ -146,7 +108,7 @@ def test_feedback_records_the_version_that_really_read(drawing):
 
     registry = Registry()
     add_bundled_copy(registry)
-    _missing_model_file(registry)
+    missing_model_file(registry)
     app = _draw_page().run()
     next(button for button in app.button if button.label == "Yes, it is 1").click().run()
     (sample,) = FeedbackStore().samples()
@@ -191,7 +153,7 @@ def test_a_tampered_bundled_model_stops_only_with_a_plain_message(drawing, tmp_p
 def test_verification_refuses_an_entry_that_cannot_be_checked(tmp_path, change, message):
     registry = Registry(tmp_path)
     add_bundled_copy(registry)
-    _edit_manifest(registry, change)
+    edit_manifest(registry, change)
     registry = Registry(tmp_path)
     with pytest.raises(TamperedModelError, match=message):
         registry.verify("v2")
@@ -294,7 +256,7 @@ def test_activate_in_an_unwritable_registry_shows_a_message_not_a_traceback(
 def test_an_entry_with_odd_values_breaks_no_page(change, drawing, admin_password):
     registry = Registry()
     add_bundled_copy(registry)
-    _edit_manifest(registry, change)
+    edit_manifest(registry, change)
     pages = ["app.py", "pages/2_Evaluation.py", "pages/4_Monitoring.py"]
     for page in pages:
         app = AppTest.from_file(str(ROOT / page), default_timeout=120).run()

@@ -5,35 +5,11 @@ entry without files or with a folder outside the registry), does not stop the ap
 with the bundled v1, checked against its committed checksums, and tells admins why.
 """
 
-from typing import NamedTuple
-
 import streamlit as st
 
 from model.errors import RegistryError
-from model.operations.registry import BUNDLED_VERSION, Registry, verify_bundled
+from model.operations.registry import BUNDLED_VERSION, Registry, serving_model
 from ui.admin import is_admin, show_problem
-
-
-class Serving(NamedTuple):
-    """The model the app reads with: its verified file, its version, and why it is the
-    bundled v1 instead of the active version (None when it is the active one)."""
-
-    model_file: str
-    version: str
-    problem: str | None
-
-
-def serving_model():
-    """The active version, verified; else the bundled v1, verified.
-
-    Raises:
-        RegistryError: the bundled v1 is refused too (its files changed or are missing).
-    """
-    try:
-        registry = Registry()
-        return Serving(str(registry.verify()), registry.active, None)
-    except RegistryError as error:
-        return Serving(str(verify_bundled()), BUNDLED_VERSION, str(error))
 
 
 def active_model_file():
@@ -49,7 +25,7 @@ def active_model_file():
             f"Reading with the bundled {BUNDLED_VERSION}: the active model version is refused "
             f"({serving.problem}). The Monitoring page lists the versions."
         )
-    return serving.model_file
+    return str(serving.model_file)
 
 
 def active_version():

@@ -3,18 +3,25 @@
 Every answer is JSON. Errors are {"error": {"status", "message"}, "request_id"}, never a
 traceback; the request id is also in the X-Request-ID header (a caller's own is kept).
 With $DIGITS_API_KEY set, every /v1 endpoint wants `Authorization: Bearer <key>`; feedback
-always does, so without a key the API stores none.
+always does, so without a key the API stores none. An answer to a caller without the key
+names no path on the server. The docs (/docs, /redoc) are served with their scripts from an
+installed package (fastapi-offline), so they work with no internet.
 """
 
+import hashlib
 import hmac
 import logging
 import os
 import re
+import time
 import uuid
+from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -35,7 +42,13 @@ from model.inference.image_io import load_image
 from model.operations.feedback import FeedbackStore, crop_png
 
 log = logging.getLogger("model.api")
+Credentials = HTTPAuthorizationCredentials | None
 REQUEST_ID = re.compile(r"^[\w.-]{1,64}$")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # visible ASCII, as the IETF draft
+# A path on the server: an absolute path of at least two parts (kept: its last part).
+SERVER_PATH = re.compile(r"(?<![\w:/.])/(?:[^\s'\"/:,;()]+/)+([^\s'\"/:,;()]*)")
+SHOWN_LABEL = 20  # characters of a refused label echoed in the 422
+FEEDBACK_CHECK_EVERY = 1.0  # seconds /readyz keeps what it found about the feedback store
 ERRORS = {
     code: {"model": schemas.ErrorOut, "description": text}
     for code, text in {
@@ -104,6 +117,19 @@ def _error(request, status, message, headers=None):
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def without_paths(message):
+    """`message` with every absolute path on the server cut to its last part."""
+    return SERVER_PATH.sub(r"\1", message)
+
+
+def _shown_label(label):
+    return (
+        repr(label)
+        if len(label) <= SHOWN_LABEL
+        else f"{label[:SHOWN_LABEL]!r}... ({len(label)} characters)"
+    )
+
+
 def _status_of(error):
     """The HTTP status of a picture the reader refused."""
     return 413 if isinstance(error, ImageTooLargeError) else 415
@@ -129,31 +155,46 @@ def create_app(predictors=None, api_key=None):
     if predictors is None:
         predictors = Predictors(int(os.environ.get(paths.API_PREDICTORS_ENV) or 2))
     api_key = os.environ.get(paths.API_KEY_ENV) if api_key is None else api_key
-    app = FastAPI(
+    app = FastAPIOffline(
         title="Handwritten digit recognizer",
         version="1",
         description=(
             "Reads handwritten digits and numbers from pictures (PNG, JPEG, WebP, BMP, TIFF; "
             f"up to {config.MAX_UPLOAD_MB} MB), with the same answers as `python -m model "
             "predict` and `read`. Send an image as a multipart upload (field `file`) or as the "
-            "raw request body."
+            "raw request body. With an API key set on the server, press Authorize and give "
+            "it: it is sent as `Authorization: Bearer <key>`."
         ),
     )
     app.add_middleware(RequestIds)
+    # Declares the bearer scheme in the OpenAPI document, so the docs' Authorize sends the key.
+    bearer = HTTPBearer(
+        auto_error=False,
+        scheme_name="APIKey",
+        description=f"the API key the server was started with (${paths.API_KEY_ENV})",
+    )
+    store = _Feedback()
+
+    def has_key(request):
+        return bool(api_key) and _key_matches(request, api_key)
+
+    def shown(request, message):
+        """A message as the caller may see it: with server paths for a key holder only."""
+        return message if has_key(request) else without_paths(message)
 
     # Async, so FastAPI runs them in the event loop, not in a thread of their own.
-    async def check_key(request: Request):
+    async def check_key(request: Request, _: Annotated[Credentials, Depends(bearer)]):
         if not api_key:
             return
         if not _key_matches(request, api_key):
             raise HTTPException(401, "send the API key as 'Authorization: Bearer <key>'")
 
-    async def check_admin_key(request: Request):
+    async def check_admin_key(request: Request, _: Annotated[Credentials, Depends(bearer)]):
         if not api_key:
             raise HTTPException(
                 403, f"feedback through the API needs an API key: set {paths.API_KEY_ENV}"
             )
-        await check_key(request)
+        await check_key(request, None)
 
     @app.exception_handler(HTTPException)
     async def http_error(request, error):
@@ -173,7 +214,7 @@ def create_app(predictors=None, api_key=None):
 
     @app.exception_handler(ModelUnavailable)
     async def unavailable(request, error):
-        return _error(request, 503, f"no model can be served: {error}")
+        return _error(request, 503, shown(request, f"no model can be served: {error}"))
 
     @app.exception_handler(Exception)
     async def crashed(request, error):
@@ -199,14 +240,35 @@ def create_app(predictors=None, api_key=None):
     @app.get(
         "/readyz",
         tags=["health"],
-        summary="Readiness: the active model version is loaded and its checksums verified",
+        summary="Readiness: a verified model version is loaded (degraded: the bundled v1 "
+        "stands in, or the feedback store cannot be reached)",
+        response_model=schemas.ReadyOut,
         responses={503: {"model": schemas.ErrorOut}},
     )
     async def readyz(request: Request):
-        version, why = await run_in_threadpool(predictors.status)
-        if version is None:
-            return _error(request, 503, f"not ready: {why}")
-        return {"status": "ready", "model_version": version}
+        pool = await run_in_threadpool(predictors.serving)
+        if pool is None:
+            _, why = predictors.status()
+            return _error(request, 503, f"not ready: {without_paths(why)}")
+        problems = []
+        if pool.problem:
+            problems.append(
+                f"reading with the bundled {pool.version}: {without_paths(pool.problem)}"
+            )
+        feedback = "off"
+        if api_key:
+            feedback = "ok" if await run_in_threadpool(store.reachable) else "unreachable"
+            if feedback == "unreachable":
+                problems.append(
+                    "the feedback store cannot be reached: feedback answers 503 until it can; "
+                    "reading goes on"
+                )
+        return {
+            "status": "degraded" if problems else "ready",
+            "model_version": pool.version,
+            "feedback": feedback,
+            "problems": problems,
+        }
 
     @app.get(
         "/v1/model",
@@ -216,15 +278,18 @@ def create_app(predictors=None, api_key=None):
         responses={**AUTH_ERRORS, 503: ERRORS[503]},
         dependencies=[Depends(check_key)],
     )
-    def model_info():
+    def model_info(request: Request):
+        pool = predictors.serving()
         with predictors.borrow() as (version, predictor):
             engine, threshold = predictor.engine.name, predictor.threshold
+        checksums = predictors.checksums(pool)
         return {
             "version": version,
             "engine": engine,
             "threshold": threshold,
-            "checksums": predictors.registry().status(version),
-            "card": _card_summary(predictors.card),
+            "checksums": shown(request, checksums),
+            "card": _card_summary(pool.card if pool else predictors.card),
+            "fallback": shown(request, pool.problem) if pool and pool.problem else None,
         }
 
     @app.post(
@@ -344,7 +409,9 @@ def create_app(predictors=None, api_key=None):
             "A multipart form: the image (`file`) and its true digits (`label`, e.g. `2026`); "
             "optional `source` (default `api`). The image is read again, and each digit is "
             "stored with its 28x28 image, its crop and the model's reading, all in one "
-            "transaction, in the same store as the app's feedback. Needs the API key."
+            "transaction, in the same store as the app's feedback. Needs the API key. "
+            "Send an `Idempotency-Key` header (any unique text, e.g. a UUID) to retry safely: "
+            "a request with a key already stored stores nothing and gets the first answer."
         ),
         response_model=schemas.FeedbackOut,
         responses={**ERRORS, **AUTH_ERRORS, 403: {"model": schemas.ErrorOut}},
@@ -369,20 +436,30 @@ def create_app(predictors=None, api_key=None):
         dependencies=[Depends(check_admin_key)],
     )
     async def feedback(request: Request):
+        key = request.headers.get("idempotency-key")
+        if key is not None and not IDEMPOTENCY_KEY.match(key):
+            raise RequestError(
+                422, "Idempotency-Key must be 1 to 200 visible ASCII characters (e.g. a UUID)"
+            )
         upload, fields = await one_image(request)
         label = fields.get("label", "").strip()
         if not label.isdigit() or not label.isascii():
-            raise RequestError(422, f"label must be the true digits, e.g. '2026' (got {label!r})")
+            raise RequestError(
+                422, f"label must be the true digits, e.g. '2026' (got {_shown_label(label)})"
+            )
         source = fields.get("source", "api").strip()[:40] or "api"
         try:
-            stored = await run_in_threadpool(
-                _store_feedback, predictors, upload.data, label, source
+            stored, replayed = await run_in_threadpool(
+                _store_feedback, predictors, store, upload.data, label, source, key
             )
         except InvalidImageError as error:
             raise RequestError(_status_of(error), str(error)) from error
         except FeedbackError as error:
             raise RequestError(503, str(error)) from error
-        return {**stored, "request_id": _request_id(request)}
+        except ValueError as error:  # the key came with another request
+            raise RequestError(422, str(error)) from error
+        headers = {"Idempotent-Replayed": "true"} if replayed else None
+        return JSONResponse({**stored, "request_id": _request_id(request)}, headers=headers)
 
     @app.get(
         "/v1/feedback/summary",
@@ -393,7 +470,7 @@ def create_app(predictors=None, api_key=None):
     )
     def feedback_summary():
         try:
-            samples = FeedbackStore().samples(with_images=False)
+            samples = store.get().samples(with_images=False)
         except FeedbackError as error:
             raise RequestError(503, str(error)) from error
         right = sum(sample.correct for sample in samples)
@@ -413,8 +490,50 @@ def _key_matches(request, api_key):
     )
 
 
-def _store_feedback(predictors, data, label, source):
-    """Reads the image and stores one feedback row per digit with its true label."""
+class _Feedback:
+    """The feedback store, opened on first use and kept (with its PostgreSQL connections);
+    `reachable()` says, at most once a second, whether it answers."""
+
+    def __init__(self):
+        self._store = None
+        self._checked = (float("-inf"), False)
+
+    def get(self):
+        """The store.
+
+        Raises:
+            FeedbackError: it cannot be opened now (tried again on the next call).
+        """
+        if self._store is None:
+            self._store = FeedbackStore()
+        return self._store
+
+    def reachable(self):
+        when, answer = self._checked
+        if time.monotonic() - when < FEEDBACK_CHECK_EVERY:
+            return answer
+        try:
+            self.get().ping()
+            answer = True
+        except FeedbackError:
+            answer = False
+        self._checked = (time.monotonic(), answer)
+        return answer
+
+
+def _fingerprint(data, label, source):
+    digest = hashlib.sha256(data)
+    digest.update(f"\0{label}\0{source}".encode())
+    return digest.hexdigest()
+
+
+def _store_feedback(predictors, store, data, label, source, key=None):
+    """Reads the image and stores one feedback row per digit with its true label; with an
+    idempotency key, once per key.
+
+    Returns:
+        (answer, replayed): replayed is True when the key's request was stored before.
+    """
     with predictors.borrow() as (version, predictor):
         reading = predictor.read(data)
         digits = reading.digits
@@ -428,7 +547,7 @@ def _store_feedback(predictors, data, label, source):
             f"({reading.text or reading.reason}); send one label digit per digit read",
         )
     image = load_image(data)
-    ids = FeedbackStore().add_many(
+    samples = [
         {
             "image28": digit.image28,
             "predicted": digit.digit,
@@ -439,6 +558,13 @@ def _store_feedback(predictors, data, label, source):
             "model_version": version,
         }
         for digit, true in zip(digits, label, strict=True)
-    )
+    ]
     predicted = "".join(str(digit.digit) for digit in digits)
-    return {"ids": ids, "predicted": predicted, "label": label, "model_version": version}
+
+    def answer(ids):
+        return {"ids": ids, "predicted": predicted, "label": label, "model_version": version}
+
+    if key is None:
+        return answer(store.get().add_many(samples)), False
+    stored, new = store.get().add_once(key, _fingerprint(data, label, source), samples, answer)
+    return stored, not new

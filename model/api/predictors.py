@@ -1,13 +1,18 @@
-"""The active model version's predictors, shared by the API's concurrent requests.
+"""The model version's predictors, shared by the API's concurrent requests.
 
-A LiteRT interpreter is not thread-safe, so each request borrows a predictor of its own from a
-small pool and gives it back. Each interpreter runs on one thread: the pool, not the
-interpreter, spreads the requests over the cores (measured here: one image takes 0.84 ms on one
-thread, 1.98 ms on two, when other programs busy the cores).
+Each predictor is built as the app, the CLI and `Predictor.load` build theirs
+(`serving_model`, then `Predictor.load`: every member of the ensemble), so the API gives the
+same digit, confidence and unsure flag for the same bytes. A LiteRT interpreter is not
+thread-safe, so each request borrows a predictor of its own from a small pool and gives it
+back. Each interpreter runs on one thread: the pool, not the interpreter, spreads the requests
+over the cores (measured here: one image takes 0.84 ms on one thread, 1.98 ms on two, when
+other programs busy the cores).
 
 The registry's manifest is looked at (one `stat`) at most once a second; when another process
 activated another version, the next request loads it, so every replica on one registry folder
-serves the same version.
+serves the same version. A registry that cannot be read, or an active version that is refused,
+makes the API read with the bundled v1, checked against its committed checksums, as the app
+does; it is looked at again every second until it is mended.
 """
 
 import contextlib
@@ -16,21 +21,29 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
+from model import paths
 from model.errors import RegistryError
-from model.inference.engines import LiteRTEngine
-from model.operations.registry import Registry
+from model.inference.predictor import Predictor
+from model.operations.registry import Registry, default_folder, serving_model, verify_bundled
 
 CHECK_EVERY = 1.0  # seconds between looks at the registry's manifest
 
 
 @dataclass
 class Pool:
-    """The predictors of one model version."""
+    """The predictors of one model version.
+
+    problem: why the bundled v1 is served instead of the registry's active version (None
+        when it is the active one).
+    """
 
     version: str
+    model_file: Path
     predictors: queue.Queue
     card: dict
+    problem: str | None = None
 
 
 class ModelUnavailable(RuntimeError):
@@ -43,6 +56,7 @@ class Predictors:
     Args:
         size: predictors (LiteRT interpreters) kept, so that many requests run at once.
         registry_folder: the registry (default: $DIGITS_REGISTRY, else data/registry).
+        interpreter_threads: threads per LiteRT interpreter.
     """
 
     def __init__(self, size=2, registry_folder=None, interpreter_threads=1):
@@ -57,12 +71,13 @@ class Predictors:
         self._checked = float("-inf")
         self._lock = threading.Lock()
 
-    def registry(self):
-        return Registry(self.registry_folder)
+    @property
+    def folder(self):
+        return Path(self.registry_folder) if self.registry_folder else default_folder()
 
-    def _manifest_stamp(self, registry):
+    def _manifest_stamp(self):
         try:
-            stat = os.stat(registry.manifest_path)
+            stat = os.stat(self.folder / paths.MANIFEST_FILE)
         except FileNotFoundError:
             return None
         return stat.st_mtime_ns, stat.st_size, stat.st_ino
@@ -73,44 +88,71 @@ class Predictors:
         return settled and now - self._checked < CHECK_EVERY
 
     def refresh(self, force=False):
-        """Loads the active version if the manifest changed since the last look; callers
-        that arrive while it loads wait for it."""
+        """Loads the model to serve if the manifest changed since the last look (or the
+        active version was refused: its files may be mended); callers that arrive while it
+        loads wait for it."""
         if not force and self._fresh(time.monotonic()):
             return
         with self._lock:
             if not force and self._fresh(time.monotonic()):
                 return
             try:
-                registry = self.registry()
-                stamp = self._manifest_stamp(registry)
-                if stamp == self._stamp and self._pool is not None and not force:
-                    return  # a refused version is looked at again: its files may be mended
+                stamp = self._manifest_stamp()
+                pool = self._pool
+                healthy = pool is not None and pool.problem is None
+                if stamp == self._stamp and healthy and not force:
+                    return
                 self._stamp = stamp
-                if self._pool and self._pool.version == registry.active and not self._error:
+                serving = serving_model(self.folder)
+                if (
+                    pool
+                    and pool.version == serving.version
+                    and pool.model_file == serving.model_file
+                ):
+                    pool.problem = serving.problem
+                    self._error = None
                     return
                 predictors = queue.Queue()
                 for _ in range(self.size):
-                    predictors.put(self._load(registry))
+                    predictors.put(self._load(serving.model_file))
                 card = predictors.queue[0].card
-                self._pool, self._error = Pool(registry.active, predictors, card), None
+                self._pool = Pool(
+                    serving.version, serving.model_file, predictors, card, serving.problem
+                )
+                self._error = None
             except (RegistryError, FileNotFoundError) as error:
-                # A refused version is not served, as the app refuses it.
+                # Even the bundled v1 is refused: nothing is served.
                 self._pool, self._error = None, str(error)
             finally:
                 self._checked = time.monotonic()
 
-    def _load(self, registry):
-        predictor = registry.load_predictor()
-        if isinstance(predictor.engine, LiteRTEngine):
-            # The same verified flat buffer, on fewer threads (see the module's docstring).
-            predictor.engine = LiteRTEngine(predictor.engine.path, self.interpreter_threads)
-        return predictor
+    def _load(self, model_file):
+        # The one way a reader is built (see the module's docstring), on fewer threads.
+        return Predictor.load(model_file, threads=self.interpreter_threads)
 
     def status(self):
         """(version, None) when a verified version is loaded, else (None, why not)."""
         self.refresh()
         pool = self._pool
         return (pool.version, None) if pool else (None, self._error or "no model loaded yet")
+
+    def serving(self):
+        """The pool now served (after a look at the registry), or None when none can be."""
+        self.refresh()
+        return self._pool
+
+    def checksums(self, pool):
+        """ "ok" when the served version's files still match their checksums, else why not."""
+        if pool is None:
+            return self._error or "no model loaded yet"
+        try:
+            if pool.problem:
+                verify_bundled()
+            else:
+                Registry(self.folder).verify(pool.version)
+        except RegistryError as error:
+            return str(error)
+        return "ok"
 
     @property
     def card(self):
@@ -122,7 +164,8 @@ class Predictors:
         """Yields (version, predictor); the predictor is the caller's alone until it exits.
 
         Raises:
-            ModelUnavailable: the active version cannot be loaded (tampered, missing).
+            ModelUnavailable: no verified version can be loaded (even the bundled v1 is
+                refused).
         """
         self.refresh()
         pool = self._pool

@@ -145,3 +145,29 @@ class ModelOut(BaseModel):
     threshold: float
     checksums: str = Field(description='"ok", or why the version\'s files are refused')
     card: dict = Field(description="the model card's summary: accuracy, training date, data")
+    fallback: str | None = Field(
+        None,
+        description="why the bundled v1 is served instead of the registry's active version "
+        "(the registry cannot be read, or the active version is refused); null when the "
+        "active version is served",
+    )
+
+
+class ReadyOut(BaseModel):
+    status: str = Field(description='"ready", or "degraded": still serving, see problems')
+    model_version: str
+    feedback: str = Field(
+        description='"ok"; "unreachable" (feedback answers 503, reads go on); "off" (no API key)'
+    )
+    problems: list[str] = Field(default_factory=list, description="what is degraded, and why")
+
+    model_config = {
+        "json_schema_extra": {
+            "example": {
+                "status": "degraded",
+                "model_version": "v1",
+                "feedback": "unreachable",
+                "problems": ["the feedback store cannot be reached: feedback answers 503"],
+            }
+        }
+    }

@@ -61,7 +61,7 @@ async def read_body(request, limit):
 def check_image(upload):
     """Refuses an upload that is empty (422), too large (413) or not an image the app reads
     (415), looking only at its header."""
-    name = upload.filename or "the image"
+    name = upload.filename or "the request body"
     if not upload.data:
         raise RequestError(422, f"{name} is empty (0 bytes)")
     if len(upload.data) > MAX_IMAGE_BYTES:
@@ -75,6 +75,10 @@ def check_image(upload):
         what = f"a {found} image" if found else "not an image"
         raise RequestError(415, f"{name} is {what}; send {', '.join(FORMATS)}")
     return upload
+
+
+def _is_url_encoded_form(request):
+    return request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
 
 
 def _is_multipart(request):
@@ -120,7 +124,18 @@ async def one_image(request):
         raise RequestError(
             422, "no image: send it as the request body or as the multipart field 'file'"
         )
-    return check_image(Upload(None, body)), {}
+    try:
+        return check_image(Upload(None, body)), {}
+    except RequestError as error:
+        # curl -d label=4: a form of fields and no file (curl --data-binary @digit.png sends
+        # an image with this type too, and is read).
+        if error.status == 415 and _is_url_encoded_form(request):
+            raise RequestError(
+                422,
+                "no image: the request is a form without a file; send the image as the "
+                "multipart field 'file' (curl -F file=@digit.png -F label=4)",
+            ) from error
+        raise
 
 
 async def several_images(request):

@@ -55,12 +55,16 @@ def _from_pil(image):
             image.seek(0)
         if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
             array = np.asarray(image, dtype=np.float64)
+            if not np.all(np.isfinite(array)):
+                raise InvalidImageError("the image holds NaN or infinite pixel values")
             low, high = float(array.min()), float(array.max())
             scaled = (array - low) * (255.0 / (high - low)) if high > low else np.zeros_like(array)
             return scaled.astype(np.uint8)
         if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
             return _array(image.convert("RGBA"))
         return _array(image.convert("RGB") if image.mode not in ("L", "RGB") else image)
+    except InvalidImageError:
+        raise
     except (OSError, ValueError, SyntaxError) as error:
         raise InvalidImageError(f"the image data is corrupt or truncated ({error})") from error
 
@@ -310,6 +314,10 @@ def load_image_scaled(source):
     """Like `load_image`, and also the decoded size over the file's own size (1.0 or less)."""
     if isinstance(source, (str, Path)):
         path = Path(source)
+        if path.is_dir():
+            raise InvalidImageError(
+                f"{path} is a folder, not an image: name the images in it ({path}/*.png)"
+            )
         if not path.is_file():
             raise InvalidImageError(f"{path}: no such file")
         array, scale = _open_bytes(path.read_bytes(), str(path))

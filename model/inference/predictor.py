@@ -115,7 +115,7 @@ class Predictor:
         self.threshold = float(self.calibration.get("threshold", DEFAULT_THRESHOLD))
 
     @classmethod
-    def load(cls, path=None, engine="auto"):
+    def load(cls, path=None, engine="auto", threads=None):
         """Loads a `.keras` model (default: the bundled one) with what lies beside it.
 
         The model card, `calibration.json`, the digit gate (`gate.keras`) and the LiteRT
@@ -127,6 +127,8 @@ class Predictor:
                 Keras), "litert" or "keras". Both give the same digits but for rare near-ties
                 (int8 weights; 1 in 10,000 MNIST test digits, `litert.json`); LiteRT is
                 faster and does not import TensorFlow.
+            threads: threads per LiteRT interpreter (default: up to two; the API gives each
+                of its concurrent predictors one).
 
         Raises:
             FileNotFoundError: no model at `path`, or engine="litert" without a current export.
@@ -139,7 +141,7 @@ class Predictor:
             path.parent / name for name in (paths.CARD_FILE, paths.CALIBRATION_FILE)
         )
         return cls(
-            load_engine(path, engine),
+            load_engine(path, engine, threads),
             json.loads(card.read_text()) if card.is_file() else None,
             json.loads(calibration.read_text()) if calibration.is_file() else None,
         )

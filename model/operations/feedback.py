@@ -15,6 +15,7 @@ that is not a feedback database is never written to.
 import csv
 import datetime
 import io
+import json
 import math
 import os
 import sqlite3
@@ -56,6 +57,16 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 CREATE INDEX IF NOT EXISTS feedback_created ON feedback (created);
 """
+# The API's requests stored once per Idempotency-Key, with the answer a retry gets again.
+REQUESTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback_requests (
+    key TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    answer TEXT,
+    created TEXT NOT NULL
+)
+"""
+PING_WAIT = 2.0  # seconds `FeedbackStore.ping` waits for a PostgreSQL connection
 
 
 @dataclass
@@ -272,8 +283,9 @@ class SQLiteBackend:
             )
         return FeedbackError(f"cannot use the feedback database {self.path}: {message}")
 
-    def run(self, action, write=False):
-        """Runs `action(connection)` in one transaction, retrying while the database is busy."""
+    def run(self, action, write=False, wait=None):
+        """Runs `action(connection)` in one transaction, retrying while the database is busy
+        (`wait` is for PostgreSQL's pool; SQLite waits up to its timeout)."""
         deadline = time.monotonic() + self.timeout
         delay = 0.005
         while True:
@@ -332,9 +344,17 @@ class FeedbackStore:
         """ "sqlite" or "postgresql"."""
         return self._backend.kind
 
-    def _run(self, action, write=False):
+    def _run(self, action, write=False, wait=None):
         """Runs `action(connection)` in one transaction (see the backends)."""
-        return self._backend.run(action, write)
+        return self._backend.run(action, write, wait)
+
+    def ping(self):
+        """Checks that the store answers now (PostgreSQL: within PING_WAIT seconds).
+
+        Raises:
+            FeedbackError: it cannot be reached or read.
+        """
+        self._run(lambda c: c.execute("SELECT id FROM feedback LIMIT 1").fetchall(), wait=PING_WAIT)
 
     def add(
         self,
@@ -397,18 +417,59 @@ class FeedbackStore:
             FeedbackError: the database cannot be written (nothing is stored).
         """
         rows = [_row(**sample) for sample in samples]
+        return self._run(lambda connection: _insert(connection, rows), write=True) if rows else []
 
-        def insert(connection):
-            return [
-                connection.execute(
-                    f"INSERT INTO feedback ({COLUMNS.removeprefix('id, ')}, image28, crop_png) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    row,
-                ).fetchone()[0]
-                for row in rows
-            ]
+    def add_once(self, key, fingerprint, samples, answer):
+        """Stores the samples of one request once per `key` (an API client's Idempotency-Key):
+        a retried request stores nothing and gets the first one's answer.
 
-        return self._run(insert, write=True) if rows else []
+        The key is claimed in the same transaction as the rows, so of two attempts at once,
+        one stores and the other waits for it and gets its answer.
+
+        Args:
+            key: the client's key for this request.
+            fingerprint: what the request held (a hash of its image and fields); the same
+                key with another fingerprint is refused.
+            samples: as for `add_many`.
+            answer: a function from the new rows' ids to the JSON-ready answer kept with the
+                key.
+
+        Returns:
+            (answer, True) when stored now; (the first request's answer, False) when a
+            request with this key was stored before.
+
+        Raises:
+            ValueError: the key came with another request before, or a sample is wrong
+                (nothing is stored).
+            FeedbackError: the database cannot be written (nothing is stored).
+        """
+        rows = [_row(**sample) for sample in samples]
+
+        def store(connection):
+            if self.backend == "sqlite":
+                connection.execute(REQUESTS_SCHEMA)
+            claimed = connection.execute(
+                "INSERT INTO feedback_requests (key, fingerprint, created) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO NOTHING RETURNING key",
+                (key, fingerprint, utc_timestamp()),
+            ).fetchone()
+            if claimed is None:
+                first, kept = connection.execute(
+                    "SELECT fingerprint, answer FROM feedback_requests WHERE key = ?", (key,)
+                ).fetchone()
+                if first != fingerprint:
+                    raise ValueError(
+                        "this Idempotency-Key was sent before with another request; use a new "
+                        "key for each new piece of feedback"
+                    )
+                return json.loads(kept), False
+            made = answer(_insert(connection, rows))
+            connection.execute(
+                "UPDATE feedback_requests SET answer = ? WHERE key = ?", (json.dumps(made), key)
+            )
+            return made, True
+
+        return self._run(store, write=True)
 
     def count(self):
         """The number of stored samples."""
@@ -552,6 +613,18 @@ class FeedbackStore:
             with archive.open(CSV_FILE, "w") as entry:
                 _copy_text(table, entry)
         return count
+
+
+def _insert(connection, rows):
+    """Inserts checked rows (see `_row`); returns their ids."""
+    return [
+        connection.execute(
+            f"INSERT INTO feedback ({COLUMNS.removeprefix('id, ')}, image28, crop_png) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            row,
+        ).fetchone()[0]
+        for row in rows
+    ]
 
 
 def _copy_text(source, binary_target, chunk=1 << 20):

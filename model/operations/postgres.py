@@ -3,12 +3,17 @@ API writes to, chosen by a `postgresql://` URL in $DIGITS_FEEDBACK_DB (psycopg 3
 
 The table is the SQLite one's, in PostgreSQL types; the store's queries are shared, written with
 `?` placeholders that this backend turns into psycopg's `%s`. Each operation is one transaction
-on its own connection: PostgreSQL itself lets concurrent writers through without losing a row.
+on a connection borrowed from the process's pool for that database (psycopg_pool: a few
+connections kept open and checked before each use, so a restarted server costs no request),
+instead of a new connection each time; PostgreSQL itself lets concurrent writers through
+without losing a row.
 """
 
+import threading
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from model import paths
 from model.errors import FeedbackError
@@ -38,8 +43,45 @@ COLUMNS = {
     "image28",
     "crop_png",
 }
+REQUESTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback_requests (
+    key TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    answer TEXT,
+    created TEXT NOT NULL
+)
+"""
 # Processes starting at once take turns creating the table (CREATE ... IF NOT EXISTS races).
 SCHEMA_LOCK = 0x6469676974
+POOL_SIZE = 10  # connections a process keeps at most per database
+POOL_WAIT = 3.0  # seconds an operation waits for a connection before giving up
+SCHEMA_WAIT = 2.0  # the same, for the first look at the table (an unreachable server)
+_pools = {}  # url -> ConnectionPool, shared by every store of the process
+_schema_ready = set()  # urls whose tables this process created or found
+_pools_lock = threading.Lock()
+
+
+def _pool(url, timeout):
+    """The process's connection pool for `url`, opened on first use."""
+    with _pools_lock:
+        pool = _pools.get(url)
+        if pool is None:
+            pool = ConnectionPool(
+                url,
+                min_size=1,
+                max_size=POOL_SIZE,
+                max_idle=60,
+                check=ConnectionPool.check_connection,
+                # A statement waiting on locks gives up after the timeout, as SQLite's do.
+                kwargs={
+                    "connect_timeout": max(1, round(min(timeout, POOL_WAIT))),
+                    "options": f"-c lock_timeout={int(timeout * 1000)}",
+                },
+                name="feedback",
+                open=True,
+            )
+            _pools[url] = pool
+        return pool
 
 
 def without_password(url):
@@ -75,7 +117,10 @@ class PostgresBackend:
         self.url = url
         self.name = without_password(url)
         self.timeout = float(timeout)
-        self.run(self._create_schema)
+        self._pool = _pool(url, self.timeout)
+        if url not in _schema_ready:
+            self.run(self._create_schema, wait=SCHEMA_WAIT)
+            _schema_ready.add(url)
 
     def _create_schema(self, connection):
         connection.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
@@ -94,15 +139,25 @@ class PostgresBackend:
             )
         if not found:
             connection.connection.execute(SCHEMA)
+        connection.connection.execute(REQUESTS_SCHEMA)
 
-    def run(self, action, write=False):
+    def run(self, action, write=False, wait=None):
         """Runs `action(connection)` in one transaction: committed if it returns, rolled back
-        if it raises. (`write` is for SQLite's locking; PostgreSQL needs no hint.)"""
+        if it raises. (`write` is for SQLite's locking; PostgreSQL needs no hint.)
+
+        Args:
+            wait: seconds to wait for a connection (default: the timeout, at most POOL_WAIT).
+        """
+        wait = min(self.timeout, POOL_WAIT) if wait is None else wait
         try:
-            with psycopg.connect(self.url, connect_timeout=max(1, round(self.timeout))) as conn:
-                # A statement waiting on locks gives up after the timeout, as SQLite's do.
-                conn.execute(f"SET lock_timeout = {int(self.timeout * 1000)}")
+            with self._pool.connection(timeout=wait) as conn:
                 return action(_Connection(conn))
+        except PoolTimeout as error:
+            raise FeedbackError(
+                f"cannot use the feedback database {self.name}: {self._why_no_connection()}. "
+                f"Check that the server runs and that {paths.FEEDBACK_DB_ENV} is right; nothing "
+                "already stored is lost."
+            ) from error
         except psycopg.OperationalError as error:
             raise FeedbackError(
                 f"cannot use the feedback database {self.name}: {_first_line(error)}. Check that "
@@ -113,6 +168,15 @@ class PostgresBackend:
             raise FeedbackError(
                 f"the feedback database {self.name} refused the operation: {_first_line(error)}"
             ) from error
+
+    def _why_no_connection(self):
+        """Why the pool lent no connection: the server's refusal, or all of them busy."""
+        try:
+            with psycopg.connect(self.url, connect_timeout=1):
+                pass
+        except psycopg.Error as error:
+            return _first_line(error)
+        return f"all {POOL_SIZE} connections of this process stayed busy"
 
 
 def _first_line(error):

@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from model import paths
 from model.errors import RegistryError, TamperedModelError
@@ -278,15 +279,19 @@ class Registry:
             return str(error)
         return "ok"
 
-    def load_predictor(self, version=None, engine="auto"):
+    def load_predictor(self, version=None, engine="auto", threads=None):
         """The `Predictor` of a version (default: the active one), after `verify`.
+
+        Args:
+            version: a version id; None for the active one.
+            engine, threads: as for `Predictor.load`.
 
         Raises:
             TamperedModelError, RegistryError: as for `verify`.
         """
         from model.inference.predictor import Predictor
 
-        return Predictor.load(self.verify(version), engine)
+        return Predictor.load(self.verify(version), engine, threads)
 
     def _update(self, change):
         """Applies `change(manifest)` to the manifest as it is on disk now, and saves it."""
@@ -382,3 +387,31 @@ class Registry:
     def discard(self, staged):
         """Removes a staging folder that will not become a version."""
         shutil.rmtree(staged, ignore_errors=True)
+
+
+class Serving(NamedTuple):
+    """The model to read with: its verified file, its version, and why it is the bundled v1
+    instead of the active version (None when it is the active one)."""
+
+    model_file: Path
+    version: str
+    problem: str | None
+
+
+def serving_model(folder=None):
+    """The active version of the registry in `folder`, verified; else the bundled v1, verified.
+
+    The app, the CLI and the API all read with this model: a registry that cannot be read,
+    or an active version that is refused, degrades to the bundled v1 instead of stopping.
+
+    Args:
+        folder: the registry (default: `default_folder()`).
+
+    Raises:
+        RegistryError: the bundled v1 is refused too (its files changed or are missing).
+    """
+    try:
+        registry = Registry(folder)
+        return Serving(registry.verify(), registry.active, None)
+    except RegistryError as error:
+        return Serving(verify_bundled(), BUNDLED_VERSION, str(error))
