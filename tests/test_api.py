@@ -575,3 +575,42 @@ def test_readyz_follows_a_postgresql_restart(postgres_server, tmp_path):
         _wait_for(lambda: client.get("/readyz").json()["status"] == "ready")
         assert client.post("/v1/feedback", **form).status_code == 200
     assert FeedbackStore(url).count() == 2
+
+
+@pytest.mark.slow
+def test_strokes_are_read_as_the_predictor_reads_them(client, predictor):
+    one = [[(140, 70), (160, 40), (160, 250)]]
+    zero = [
+        [
+            (210, 40),
+            (170, 80),
+            (160, 150),
+            (175, 230),
+            (215, 250),
+            (255, 230),
+            (265, 150),
+            (255, 80),
+            (210, 40),
+        ]
+    ]
+    body = {"strokes": one + zero, "pen_width": 20}
+    answer = client.post("/v1/read/strokes", json=body)
+    assert answer.status_code == 200, answer.text
+    expected = predictor.read_strokes(one + zero, 20).to_json()
+    answered = {key: value for key, value in answer.json().items() if value is not None}
+    assert _without_ids(answered) == {**expected, "model_version": "v1"}
+    assert "strokes" in _error(client.post("/v1/read/strokes", json={"strokes": 7}), 422)
+    message = _error(
+        client.post("/v1/read/strokes", json={"strokes": [[[1, 2]]], "pen_width": -1}), 422
+    )
+    assert "pen_width" in message
+    nan = b'{"strokes": [[[NaN, 2], [3, 4]]]}'
+    headers = {"Content-Type": "application/json"}
+    assert "finite" in _error(client.post("/v1/read/strokes", content=nan, headers=headers), 422)
+    huge = b'{"strokes": [' + b"[[1,2]]," * 400_000 + b"[[1,2]]]}"
+    assert "too large" in _error(
+        client.post("/v1/read/strokes", content=huge, headers=headers), 413
+    )
+    assert (
+        client.post("/v1/read/strokes", json=body, headers={"Authorization": ""}).status_code == 401
+    )
