@@ -19,7 +19,7 @@ def draw_page():
     st.title("✍️ Draw a digit")
     st.caption(
         "Draw a digit, 0 to 9, with your mouse or finger, or several side by side for a number. "
-        "Use the toolbar under the canvas to undo or clear."
+        "Undo and Clear are under the canvas."
     )
 
     draw_and_read()

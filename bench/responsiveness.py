@@ -88,7 +88,7 @@ async def _visitor(browser, url, strokes):
             )
             bench = await page.evaluate("window.__bench")
             times.append([bench[name] - bench["up"] for name in ("sent", "reply", "shown")])
-            await page.locator('button[title="Reset canvas & history"]').click()
+            await page.get_by_role("button", name="Clear").click()
             await page.locator(".predicted-digit").wait_for(state="detached")
             await page.get_by_text("The canvas is empty").wait_for()
     finally:

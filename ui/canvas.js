@@ -1,5 +1,5 @@
 // The draw page's canvas: streamlit-drawable-canvas's own frontend, mounted through this
-// module, which changes three things about it.
+// module, which changes four things about it.
 //
 // 1. A rerun that lands while a stroke is being drawn (a new brush size, say) reconfigures
 //    the canvas's brush, which drops the points drawn so far: the start of that stroke was
@@ -8,10 +8,15 @@
 //    the canvas's 200 ms debounce.
 // 3. The width the page gives the canvas is reported back (as `space`), so that the app can
 //    draw a narrower canvas on a phone instead of one that scrolls sideways under the finger.
+// 4. Its toolbar keeps Undo, Redo and Clear, named in words (canvas.css shows them under the
+//    canvas, hover or not). Its pencil ("Edit") switched to selecting strokes, after which a
+//    stroke left no ink: it is taken out, with the buttons that act on a selection only.
 // It also keeps the canvas when a call Streamlit superseded while it loaded is cleaned up.
 
 const SEND_BUTTON = 'button[title="Update the app with this drawing"]';
 const mounts = new WeakMap();
+// The toolbar's buttons kept, by the package's title, and the word each is shown with.
+const KEPT_BUTTONS = { Undo: "Undo", Redo: "Redo", "Reset canvas & history": "Clear" };
 let canvasModule = null;
 
 function follow(parentElement, mount) {
@@ -63,6 +68,24 @@ function follow(parentElement, mount) {
   return state;
 }
 
+function tidyToolbar(parentElement) {
+  const toolbar = parentElement.querySelector(".dc-toolbar");
+  if (!toolbar || toolbar.dataset.tidied) return;
+  toolbar.dataset.tidied = "true";
+  for (const selector of ['button[title="Edit"]', ".dc-toolbar-separator", ".dc-toolbar-contextual"]) {
+    toolbar.querySelector(selector)?.remove();
+  }
+  for (const [title, name] of Object.entries(KEPT_BUTTONS)) {
+    const button = toolbar.querySelector(`button[title="${title}"]`);
+    if (!button) continue;
+    button.title = name;
+    button.setAttribute("aria-label", name);
+    const text = document.createElement("span");
+    text.textContent = name;
+    button.append(text);
+  }
+}
+
 export default async function (component) {
   const { data, parentElement, setStateValue } = component;
   canvasModule ??= import(new URL(data.moduleUrl, window.location.href).href);
@@ -80,6 +103,7 @@ export default async function (component) {
   } else {
     state.cleanup = mount(component);
   }
+  tidyToolbar(parentElement);
   state.measure();
   return () => {
     // A call that a newer one (new data) overtook while it loaded is cleaned up by Streamlit

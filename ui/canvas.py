@@ -4,6 +4,8 @@
 a finished stroke at once instead of after the canvas's 200 ms debounce, and reports the width
 the page has for the canvas, so that a phone gets a canvas as wide as its screen. A brush changed
 while the canvas still loads no longer removes it (Streamlit cleans up the overtaken call).
+Undo, Redo and Clear stay under the canvas, hover or not (`canvas.css`); the toolbar's selection
+mode, in which strokes left no ink, is gone.
 """
 
 import functools
@@ -23,8 +25,11 @@ def _component():
 
     assets = Path(streamlit_drawable_canvas.__file__).parent / "frontend" / "build"
     module = next(assets.glob("index-*.js")).name
-    # Inline content, which Streamlit tells from a file name by its line breaks.
-    css = "/* streamlit-drawable-canvas */\n" + next(assets.glob("index-*.css")).read_text()
+    # Inline content, which Streamlit tells from a file name by its line breaks; the page's own
+    # rules (canvas.css) come after the package's.
+    package_css = next(assets.glob("index-*.css")).read_text()
+    own_css = (Path(__file__).parent / "canvas.css").read_text()
+    css = f"/* streamlit-drawable-canvas */\n{package_css}\n{own_css}"
     component = st.components.v2.component(
         "digits_canvas",
         js=(Path(__file__).parent / "canvas.js").read_text(),
