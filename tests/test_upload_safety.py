@@ -2,6 +2,7 @@
 file over it by name, and feedback says honestly when a picture was already stored."""
 
 import io
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -21,6 +22,9 @@ NAMES = [
     "$x$ and $$y$$.png",
     "<b>tag</b> `code` # _it_ ~~s~~.png",
     "line\nbreak.png",
+    "http://evil.example/login.png",
+    "www.evil-example.com.png",
+    "admin@evil.example.png",
 ]
 
 
@@ -42,20 +46,30 @@ def _rendered(markdown):
 def _shows_literally(markdown, name):
     """Whether Markdown shows `name` as it is: no formatting, links, pictures, colours or
     maths (Streamlit's `:red[…]` and `$…$` need their `:` `[` `$` unescaped)."""
-    html = _rendered(markdown)
+    html = _rendered(markdown).replace("\u2060", "")  # word joiners that stop autolinks
     plain = name.replace("\n", " ")
     escaped = plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     escaped = escaped.replace('"', "&quot;")
     unescaped_specials = [
         c for i, c in enumerate(markdown) if c in ":[$" and markdown[i - 1 : i] != "\\"
     ]
-    return html == escaped and not unescaped_specials
+    autolinked = _AUTOLINK.search(re.sub(r"\\(.)", r"\1", markdown))
+    return html == escaped and not unescaped_specials and not autolinked
+
+
+# GitHub Markdown's own links (https://github.github.com/gfm/#autolinks-extension-), as
+# Streamlit's Markdown finds them in text: an address that follows the start of the text, a
+# space or punctuation (an invisible word joiner is none of these).
+_AUTOLINK = re.compile(r"(?<![\w\u2060])(?:https?://|www\.)|[-.\w+]@[-\w]+\.[-\w]")
 
 
 def test_the_literal_check_sees_markdown():
     assert not _shows_literally("**bold**.png", "**bold**.png")
     assert not _shows_literally(":red[x].png", ":red[x].png")
     assert not _shows_literally("$x$.png", "$x$.png")
+    assert not _shows_literally(r"www\.evil\.example\.png", "www.evil.example.png")
+    assert not _shows_literally(r"http\:\/\/evil\.example", "http://evil.example")
+    assert not _shows_literally(r"me\@evil\.example", "me@evil.example")
 
 
 @pytest.mark.parametrize("name", NAMES)

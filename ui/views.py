@@ -11,11 +11,20 @@ from ui.figures import number_probabilities, probability_bars
 
 BIG = "font-size:7rem;font-weight:700;line-height:1;letter-spacing:0.05em"
 
+# Where GitHub Markdown would start a link of its own (escaping does not stop it: it links
+# the text that is left): "http://", "https://", "www." and an e-mail address's "@". An
+# invisible word joiner just before each stops it, as a link must follow a space, punctuation
+# or the start of the text (and an address's name must touch its "@").
+_LINK_STARTS = re.compile(r"(?i)(?=https?:|www\.|@)")
+WORD_JOINER = "\u2060"
+
 
 def plain_text(text):
     """Text (a file name, an error message) shown as it is where Streamlit renders Markdown:
-    on one line, its Markdown, links, pictures, colours and maths escaped."""
-    return escape_markdown(re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", str(text)))
+    on one line, its Markdown, links, pictures, colours and maths escaped, and no address
+    made a link."""
+    one_line = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", str(text))
+    return escape_markdown(_LINK_STARTS.sub(WORD_JOINER, one_line))
 
 
 def _big(text, css_class="predicted-digit"):
