@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from ui.artifacts import escape_markdown
-from ui.figures import number_probabilities, probability_bars
+from ui.figures import CHART_CONFIG, number_probabilities, probability_bars
 
 BIG = "font-size:7rem;font-weight:700;line-height:1;letter-spacing:0.05em"
 
@@ -82,7 +82,12 @@ def show_prediction(result, key, predictor=None):
     (and, given the predictor, why it chose this digit)."""
     _big(result.digit)
     st.metric("Confidence", f"{result.confidence:.1%}")
-    st.plotly_chart(probability_bars(result.probabilities, result.digit), width="stretch", key=key)
+    st.plotly_chart(
+        probability_bars(result.probabilities, result.digit),
+        width="stretch",
+        key=key,
+        config=CHART_CONFIG,
+    )
     st.image(result.image28, caption="What the model saw (28×28, MNIST format)", width=140)
     if predictor is not None:
         show_why(result, predictor, key)
@@ -120,6 +125,7 @@ def show_reading(reading, key, predictor=None):
         number_probabilities([d.probabilities for d in reading.digits], reading.text),
         width="stretch",
         key=key,
+        config=CHART_CONFIG,
     )
     st.caption("Each digit as the model saw it (28×28), and its ten probabilities.")
     if predictor is not None:
