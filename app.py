@@ -1,6 +1,7 @@
 """The app: the draw page, and the navigation to the other pages.
 
-Draw a digit or a whole number: the recognizer reads it as soon as the stroke ends.
+Draw a digit or a whole number: the recognizer reads it as the pen moves, and again as soon as
+the stroke ends.
 """
 
 import time
@@ -11,7 +12,7 @@ from ui.canvas import draw_canvas
 from ui.feedback import ask_if_right
 from ui.loaders import load_predictor
 from ui.navigation import continue_to_wanted_page
-from ui.views import show_reading
+from ui.views import show_reading, show_reading_so_far
 
 
 def draw_page():
@@ -34,9 +35,9 @@ def draw_and_read():
 
     with draw_column:
         brush = st.slider("Brush size", min_value=4, max_value=48, value=22, key="draw_brush")
-        canvas = draw_canvas(brush, max_width=460, max_height=360, key="draw_canvas")
+        drawing = draw_canvas(brush, max_width=460, max_height=360, key="draw_canvas")
 
-    image = canvas.image_data
+    image, partial = drawing.image_data, drawing.partial_seq is not None
     with result_column:
         if image is None:
             st.info("Draw a digit on the canvas to see what the model reads.")
@@ -50,7 +51,11 @@ def draw_and_read():
             else:
                 st.info("The canvas is empty: draw a digit to see what the model reads.")
             return
-        show_reading(reading, key="draw_probabilities", predictor=predictor)
+        if partial:
+            # While the pen moves: the reading so far, light enough to follow the pen.
+            show_reading_so_far(reading, drawing.partial_seq)
+            return
+        show_reading(reading, key="draw_probabilities", predictor=predictor, marker="final")
         st.caption(f"Read in {milliseconds:.1f} ms ({predictor.engine.name} engine).")
         ask_if_right(reading, image, source="canvas", key="draw_feedback")
 

@@ -27,8 +27,13 @@ def plain_text(text):
     return escape_markdown(_LINK_STARTS.sub(WORD_JOINER, one_line))
 
 
-def _big(text, css_class="predicted-digit"):
-    st.markdown(f"<div class='{css_class}' style='{BIG}'>{text}</div>", unsafe_allow_html=True)
+def _big(text, marker=""):
+    # `marker` says which picture this reading is of ("final", or "partial-N" while the pen
+    # moves): the benchmark and the tests tell them apart by it.
+    st.markdown(
+        f"<div class='predicted-digit' data-reading='{marker}' style='{BIG}'>{text}</div>",
+        unsafe_allow_html=True,
+    )
 
 
 def evidence_picture(image28, evidence):
@@ -77,10 +82,10 @@ def _explain(result, predictor):
     st.image(evidence_picture(result.image28, found.evidence), width=168)
 
 
-def show_prediction(result, key, predictor=None):
+def show_prediction(result, key, predictor=None, marker=""):
     """One digit in large type, its confidence, all ten probabilities and the 28x28 model view
     (and, given the predictor, why it chose this digit)."""
-    _big(result.digit)
+    _big(result.digit, marker)
     st.metric("Confidence", f"{result.confidence:.1%}")
     st.plotly_chart(
         probability_bars(result.probabilities, result.digit),
@@ -103,17 +108,17 @@ def show_unsure(result):
     st.image(result.image28, caption="What the model saw (28×28)", width=112)
 
 
-def show_reading(reading, key, predictor=None):
+def show_reading(reading, key, predictor=None, marker=""):
     """A whole reading: one digit, or a number with a column per digit. With the predictor,
-    it also says why each digit was chosen, when asked."""
+    it also says why each digit was chosen, when asked; `marker` names the picture read."""
     if len(reading.digits) == 1:
         result = reading.digits[0]
         if result.uncertain:
             show_unsure(result)
         else:
-            show_prediction(result, key=key, predictor=predictor)
+            show_prediction(result, key=key, predictor=predictor, marker=marker)
         return
-    _big(reading.text)
+    _big(reading.text, marker)
     st.metric("Confidence (whole number)", f"{math.prod(d.confidence for d in reading.digits):.1%}")
     if reading.uncertain:
         unsure = [str(i + 1) for i, d in enumerate(reading.digits) if d.uncertain]
@@ -130,3 +135,12 @@ def show_reading(reading, key, predictor=None):
     st.caption("Each digit as the model saw it (28×28), and its ten probabilities.")
     if predictor is not None:
         show_why_number(reading, predictor, key)
+
+
+def show_reading_so_far(reading, seq):
+    """The reading of a stroke still being drawn: the digits in large type and how sure, no
+    more (a chart redrawn ten times a second would slow the pen down)."""
+    _big(reading.text, marker=f"partial-{seq}")
+    sure = math.prod(digit.confidence for digit in reading.digits)
+    unsure = " — not sure yet" if reading.uncertain else ""
+    st.caption(f"Reading as you draw: {sure:.0%} sure{unsure}.")
