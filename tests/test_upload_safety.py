@@ -3,7 +3,6 @@ file over it by name, and feedback says honestly when a picture was already stor
 
 import io
 import re
-from types import SimpleNamespace
 
 import pytest
 from markdown_it import MarkdownIt
@@ -13,6 +12,7 @@ from strokes import draw_digit
 from support import ROOT
 
 from model.operations.feedback import FeedbackStore
+from ui.canvas import Drawing
 
 NAMES = [
     "**bold**.png",
@@ -126,7 +126,7 @@ def test_a_second_identical_drawing_is_said_to_be_already_stored(monkeypatch):
     drawing = {"image": draw_digit(1, canvas_size=360)}
     monkeypatch.setattr(
         "ui.canvas.draw_canvas",
-        lambda *arguments, **options: SimpleNamespace(image_data=drawing["image"]),
+        lambda *arguments, **options: Drawing(drawing["image"], None),
     )
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     next(button for button in app.button if button.label == "Yes, it is 1").click().run()
