@@ -1,17 +1,18 @@
 """The app: the draw page, and the navigation to the other pages.
 
-Draw a digit or a whole number: the recognizer reads it as soon as the stroke ends.
+Draw a digit or a whole number: the recognizer reads it as the pen moves, and again as soon as
+the stroke ends.
 """
 
 import time
 
 import streamlit as st
 
-from ui.canvas import canvas_strokes, draw_canvas
+from ui.canvas import draw_canvas
 from ui.feedback import ask_if_right
 from ui.loaders import load_predictor
 from ui.navigation import continue_to_wanted_page
-from ui.views import show_reading
+from ui.views import show_reading, show_reading_so_far
 
 
 def draw_page():
@@ -19,7 +20,7 @@ def draw_page():
     st.title("✍️ Draw a digit")
     st.caption(
         "Draw a digit, 0 to 9, with your mouse or finger, or several side by side for a number. "
-        "Use the toolbar under the canvas to undo or clear."
+        "Undo and Clear are under the canvas."
     )
 
     draw_and_read()
@@ -34,16 +35,16 @@ def draw_and_read():
 
     with draw_column:
         brush = st.slider("Brush size", min_value=4, max_value=48, value=22, key="draw_brush")
-        canvas = draw_canvas(brush, max_width=460, max_height=360, key="draw_canvas")
+        drawing = draw_canvas(brush, max_width=460, max_height=360, key="draw_canvas")
 
-    image = canvas.image_data
+    image, partial = drawing.image_data, drawing.partial_seq is not None
     with result_column:
         if image is None:
             st.info("Draw a digit on the canvas to see what the model reads.")
             return
         started = time.perf_counter()
-        strokes = canvas_strokes(canvas.json_data)
         # The strokes, in the order drawn, tell digits apart where the pixels touch.
+        strokes = drawing.strokes
         reading = predictor.read_strokes(strokes, brush) if strokes else predictor.read(image)
         milliseconds = (time.perf_counter() - started) * 1000
         if not reading.digits:
@@ -52,7 +53,11 @@ def draw_and_read():
             else:
                 st.info("The canvas is empty: draw a digit to see what the model reads.")
             return
-        show_reading(reading, key="draw_probabilities", predictor=predictor)
+        if partial:
+            # While the pen moves: the reading so far, light enough to follow the pen.
+            show_reading_so_far(reading, drawing.partial_seq)
+            return
+        show_reading(reading, key="draw_probabilities", predictor=predictor, marker="final")
         st.caption(f"Read in {milliseconds:.1f} ms ({predictor.engine.name} engine).")
         ask_if_right(reading, image, source="canvas", key="draw_feedback")
 

@@ -15,6 +15,18 @@ CALLS = 300
 QUICK_CALLS = 20
 TARGET_P50_MS = 1.0
 TARGET_SPEEDUP = 40.0
+TARGET_STROKES_P50_MS = 3.0
+
+
+def _stroke_numbers(count):
+    """5-digit numbers composed from the held-out pendigits writers (None without pendigits)."""
+    from model.data.pendigits import pendigits_available
+    from model.study.pen_writers import composed_numbers, test_digits
+
+    if not pendigits_available():
+        return None
+    numbers = composed_numbers(test_digits(), count=8 * count, seed=11)
+    return [number for number in numbers if len(number["text"]) == 5][:count]
 
 
 def run(mnist_dir=None, quick=False):
@@ -37,6 +49,14 @@ def run(mnist_dir=None, quick=False):
     app_read = summary(time_calls(predictor.read, app_canvases(mnist_dir, calls)))
     keras_engine = summary(time_calls(keras_predictor.predict, drawings))
     slow = summary(time_calls(naive, drawings, warmup=5))
+    strokes = _stroke_numbers(calls)
+    if strokes:
+        read_strokes = summary(
+            time_calls(lambda n: predictor.read_strokes(n["strokes"], n["pen"]), strokes, 5)
+        )
+        read_picture = summary(time_calls(lambda n: predictor.read(n["picture"]), strokes, 5))
+    else:
+        read_strokes = read_picture = None
     agree = sum(
         predictor.predict(canvas).digit == keras_predictor.predict(canvas).digit
         for canvas in drawings
@@ -47,6 +67,14 @@ def run(mnist_dir=None, quick=False):
         "input": "280x280 RGBA canvas, MNIST test digits re-drawn with an 18 px pen",
         "predict": {"engine": predictor.engine.name, **fast},
         "read_app_canvas": {"input": "460x360 RGBA, 22 px pen, as on the draw page", **app_read},
+        "read_strokes_5_digits": None
+        if read_strokes is None
+        else {
+            "input": "5-digit numbers of the held-out pendigits writers, as strokes",
+            **read_strokes,
+            "target_p50_ms": TARGET_STROKES_P50_MS,
+        },
+        "read_same_numbers_as_pictures": read_picture,
         "predict_keras_engine": keras_engine,
         "naive_model_predict": slow,
         "speedup_p50": round(speedup, 1),

@@ -1,10 +1,14 @@
-"""Stroke end to digit on screen, in a real browser: one visitor alone, then 8 drawing at once.
+"""The reading as the pen moves and after it lifts, in a real browser: one visitor alone, then 8
+drawing at once.
 
 A `streamlit run app.py` of its own on 127.0.0.1 and Debian's Chromium (driven by Playwright).
-Each visitor clears the canvas, draws a "1" with the mouse and waits for the digit; the time
-runs from the stroke's pointerup to the digit appearing in the page, both read from the page's
-own clock. It is split at the moment the page sends the stroke to the server. Every visitor
-draws a fixed number of strokes and the whole run has a time limit, so it stops by itself.
+Each visitor clears the canvas, draws a "1" with the mouse at a hand's pace (STROKE_SECONDS
+from top to bottom) and waits for the digit. Two figures, read from the page's own clock:
+how often the reading shown changes while the pen moves (a new partial reading, marked
+`data-reading="partial-N"`, per second of stroke), and the time from the stroke's pointerup to
+the reading of the whole stroke (`data-reading="final"`), split at the moment the page sends
+the stroke to the server. Every visitor draws a fixed number of strokes and the whole run has
+a time limit, so it stops by itself.
 
     python -m bench.responsiveness [--quick] [--out bench/responsiveness.json]
 """
@@ -24,15 +28,19 @@ from bench.startup import CHROMIUM_ARGS, STROKE, start_streamlit, wait_until_hea
 RESULTS_FILE = ROOT / "bench" / "responsiveness.json"
 VISITORS = 8
 LIMIT_SECONDS = 480
+STROKE_SECONDS = 1.5
+STROKE_MOVES = 50
 
-# Timestamps from the page's clock: the stroke's end, the first message the page sends after
-# it (the stroke), the server's first answer to it (its script run has begun), and the moment
-# a digit is shown.
+# Timestamps from the page's clock: the stroke's start, each new partial reading shown while
+# it is drawn, its end, the first message the page sends after it (the stroke), the server's
+# first answer to it (its script run has begun), and the moment the reading of the whole
+# stroke is shown.
 _RECORDER = """
-window.__bench = { up: null, sent: null, reply: null, shown: null };
-window.addEventListener('pointerup', () => {
-    window.__bench = { up: performance.now(), sent: null, reply: null, shown: null };
-}, true);
+const fresh = (down) => ({ down, partials: [], seen: [], up: null, sent: null, reply: null,
+                           shown: null });
+window.__bench = fresh(null);
+window.addEventListener('pointerdown', () => { window.__bench = fresh(performance.now()); }, true);
+window.addEventListener('pointerup', () => { window.__bench.up = performance.now(); }, true);
 const send = WebSocket.prototype.send;
 WebSocket.prototype.send = function (data) {
     const bench = window.__bench;
@@ -49,16 +57,32 @@ WebSocket.prototype.send = function (data) {
 new MutationObserver(() => {
     const bench = window.__bench;
     const digit = document.querySelector('.predicted-digit');
-    if (bench.up !== null && bench.shown === null && digit && digit.innerText.trim() === '1') {
+    if (!digit || bench.down === null) return;
+    const reading = digit.dataset.reading || '';
+    if (bench.up === null && reading.startsWith('partial') && !bench.seen.includes(reading)) {
+        bench.seen.push(reading);
+        bench.partials.push(performance.now());
+    }
+    if (bench.up !== null && bench.shown === null && reading === 'final'
+            && digit.innerText.trim() === '1') {
         bench.shown = performance.now();
     }
-}).observe(document, { subtree: true, childList: true, characterData: true });
+}).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
 """
 _PROMPT = "Draw a digit on the canvas"
 _DIGIT = "() => { const d = document.querySelector('.predicted-digit'); return d && d.innerText.trim() === '1'; }"  # noqa: E501
 
 
+def _along(points, count):
+    """`count` points evenly spaced along the polyline `points`."""
+    points = np.asarray(points, dtype=float)
+    at = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
+    where = np.linspace(0, at[-1], count)
+    return np.column_stack([np.interp(where, at, points[:, axis]) for axis in (0, 1)]).tolist()
+
+
 async def _draw(page):
+    """A "1" at a hand's pace: STROKE_MOVES moves over STROKE_SECONDS."""
     canvas = page.locator("canvas.upper-canvas")
     bounds = await canvas.bounding_box()
     points = [
@@ -66,13 +90,15 @@ async def _draw(page):
     ]
     await page.mouse.move(*points[0])
     await page.mouse.down()
-    for x, y in points[1:]:
-        await page.mouse.move(x, y, steps=8)
+    for x, y in _along(points, STROKE_MOVES)[1:]:
+        await asyncio.sleep(STROKE_SECONDS / STROKE_MOVES)  # the pen's pace, not a wait
+        await page.mouse.move(x, y)
     await page.mouse.up()
 
 
 async def _visitor(browser, url, strokes):
-    """One visitor's strokes: [(sent, first reply, shown)], milliseconds after the stroke's end."""
+    """One visitor's strokes: [(sent, first reply, shown) in milliseconds after the stroke's end,
+    partial readings shown per second of stroke]."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     await context.add_init_script(_RECORDER)
     page = await context.new_page()
@@ -87,8 +113,11 @@ async def _visitor(browser, url, strokes):
                 "() => window.__bench.shown !== null && window.__bench.reply !== null"
             )
             bench = await page.evaluate("window.__bench")
-            times.append([bench[name] - bench["up"] for name in ("sent", "reply", "shown")])
-            await page.locator('button[title="Reset canvas & history"]').click()
+            times.append(
+                [bench[name] - bench["up"] for name in ("sent", "reply", "shown")]
+                + [1000 * len(bench["partials"]) / (bench["up"] - bench["down"])]
+            )
+            await page.get_by_role("button", name="Clear").click()
             await page.locator(".predicted-digit").wait_for(state="detached")
             await page.get_by_text("The canvas is empty").wait_for()
     finally:
@@ -98,13 +127,17 @@ async def _visitor(browser, url, strokes):
 
 def _summary(times):
     times = np.asarray(times)
-    sent, reply, shown = times[:, 0], times[:, 1], times[:, 2]
+    sent, reply, shown, rates = times[:, 0], times[:, 1], times[:, 2], times[:, 3]
 
     def p50(values):
         return round(float(np.percentile(values, 50)), 1)
 
     return {
         "strokes": len(times),
+        # While the pen moves: new readings shown per second of stroke.
+        "updates_per_second_while_drawing_p50": round(float(np.percentile(rates, 50)), 1),
+        "updates_per_second_while_drawing_min": round(float(np.min(rates)), 1),
+        # After it lifts: pointerup to the reading of the whole stroke.
         "p50_ms": p50(shown),
         "p95_ms": round(float(np.percentile(shown, 95)), 1),
         "mean_ms": round(float(np.mean(shown)), 1),
@@ -161,7 +194,8 @@ def run(quick=False):
             server.wait(timeout=20)
     return {
         "benchmark": "responsiveness",
-        "what": "stroke end (pointerup) to the digit shown, Chromium, page clock",
+        "what": "readings shown per second while a 1.5 s stroke is drawn, and stroke end "
+        "(pointerup) to the reading of the whole stroke shown, Chromium, page clock",
         "alone": _summary(alone),
         f"{VISITORS}_visitors": _summary(crowd),
         "machine": machine(),

@@ -10,13 +10,14 @@ from ui.artifacts import (
     misread_caption,
     mistakes_of,
     per_class_rows,
+    readable_table,
     realworld_digit_rows,
     realworld_misread_rows,
     realworld_rows,
     risk_curves,
     robustness_rows,
 )
-from ui.figures import confusion_heatmap, risk_coverage_figure, training_curves
+from ui.figures import CHART_CONFIG, confusion_heatmap, risk_coverage_figure, training_curves
 from ui.loaders import (
     load_bundled_artifacts,
     load_misread_pictures,
@@ -54,16 +55,7 @@ else:
         "Nothing was trained or tuned on these sets."
     )
     rows = realworld_rows(report)
-    for row in rows:  # text, so "—" (a resize reads no whole number) sits beside the figures
-        naive = row["naive resize %"]
-        row["naive resize %"] = "—" if naive is None else f"{naive:.1f}"
-    one_decimal = st.column_config.NumberColumn(format="%.1f")
-    st.dataframe(
-        rows,
-        hide_index=True,
-        width="stretch",
-        column_config={"ours %": one_decimal, "unsure %": one_decimal},
-    )
+    st.table(readable_table(rows), hide_index=True)  # wraps its long text: fits the page
     names = list(report["sets"])
     labels = {name: REAL_SETS.get(name, (name,))[0] for name in names}
     with st.expander("Per digit"):
@@ -104,7 +96,7 @@ else:
         st.plotly_chart(
             risk_coverage_figure(curves, MAX_FLAGGED, config.UNSURE_MAX_ERROR),
             width="stretch",
-            config={"displaylogo": False},
+            config=CHART_CONFIG,
         )
 
 st.subheader("MNIST")
@@ -129,7 +121,7 @@ if members:
         "epoch with the best validation accuracy, on "
         f"{card['data']['validation']:,} training images held out from the start."
     )
-    st.dataframe(members, hide_index=True, width="stretch")
+    st.table(readable_table(members), hide_index=True)  # wraps its long augmentation text
     shown = st.selectbox(
         "Curves of", [row["network"] for row in members], index=len(members) - 1, key="eval_member"
     )
@@ -142,14 +134,16 @@ else:
         "images are augmented."
     )
     history = artifacts.history
-st.plotly_chart(training_curves(history), width="stretch")
+st.plotly_chart(training_curves(history), width="stretch", config=CHART_CONFIG)
 
 st.subheader("Confusion matrix")
 left, right = st.columns(2)
 normalize = left.toggle("Show percentages of each true digit", key="eval_normalize")
 hide_diagonal = right.toggle("Hide correct predictions", value=True, key="eval_hide_diagonal")
 st.plotly_chart(
-    confusion_heatmap(metrics["confusion_matrix"], normalize, hide_diagonal), width="stretch"
+    confusion_heatmap(metrics["confusion_matrix"], normalize, hide_diagonal),
+    width="stretch",
+    config=CHART_CONFIG,
 )
 
 st.subheader("Per digit")
@@ -162,7 +156,7 @@ if artifacts.robustness:
         "robustness`). A reading is flagged unsure when its confidence is under "
         f"{artifacts.robustness['threshold']:.0%}; scribbles, letters and shapes are flagged too."
     )
-    st.dataframe(robustness_rows(artifacts.robustness), hide_index=True, width="stretch")
+    st.table(readable_table(robustness_rows(artifacts.robustness)), hide_index=True)
     not_digits = artifacts.robustness["not_digits"]
     st.caption(
         "Not digits read as a confident digit: "

@@ -7,10 +7,12 @@ from ui.comparison import (
     by_accuracy,
     comparison_rows,
     engine_note,
+    model_notes,
     per_class_f1_heatmap,
     tuning_rows,
     tuning_scatter,
 )
+from ui.figures import CHART_CONFIG
 from ui.loaders import load_bench_results, load_comparison_study
 from ui.navigation import through_the_app
 
@@ -46,6 +48,7 @@ smallest.metric(f"Smallest: {tiniest['label']}", f"{tiniest['size_bytes'] / 1e3:
 
 st.subheader("Results")
 st.dataframe(comparison_rows(models), hide_index=True, width="stretch", key="compare_table")
+st.table(model_notes(models), hide_index=True)
 subsampled = [row for row in models if row["train_size"] < data["train"]]
 st.caption(
     "Click a column header to sort. Size is the saved model file (pickle or `.keras`); k-NN and "
@@ -69,11 +72,11 @@ latency = st.radio(
     horizontal=True,
     key="compare_latency",
 )
-st.plotly_chart(accuracy_latency_scatter(models, latency), width="stretch")
+st.plotly_chart(accuracy_latency_scatter(models, latency), width="stretch", config=CHART_CONFIG)
 
 st.subheader("F1 per digit")
 st.caption("Which digits each model finds hard: F1 (%) of every digit, best model on top.")
-st.plotly_chart(per_class_f1_heatmap(models), width="stretch")
+st.plotly_chart(per_class_f1_heatmap(models), width="stretch", config=CHART_CONFIG)
 
 with st.expander("How each model was trained"):
     chosen = st.selectbox("Model", [row["label"] for row in models], key="compare_details_model")
@@ -107,7 +110,7 @@ else:
         f"**{winner['dropout_rate']}**, **{winner['filters']}** filters, batch "
         f"**{winner['batch_size']}**."
     )
-    st.plotly_chart(tuning_scatter(tuning), width="stretch")
+    st.plotly_chart(tuning_scatter(tuning), width="stretch", config=CHART_CONFIG)
     st.dataframe(
         tuning_rows(tuning),
         hide_index=True,

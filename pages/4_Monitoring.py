@@ -12,6 +12,8 @@ from model.errors import FeedbackError
 from model.inference.calibration import DEFAULT_THRESHOLD
 from model.operations.feedback import FeedbackStore
 from ui.admin import show_problem, sign_in_panel
+from ui.artifacts import readable_table
+from ui.figures import CHART_CONFIG
 from ui.monitoring import (
     accuracy_over_time,
     confused_pairs,
@@ -50,7 +52,7 @@ def export_bytes(store, kind):
 def all_samples_panel(store, samples):
     """The samples table, delete and export: for admins only."""
     with st.expander("All samples: delete, export"):
-        st.dataframe(sample_rows(samples), hide_index=True, width="stretch")
+        st.dataframe(readable_table(sample_rows(samples)), hide_index=True, width="stretch")
         row_column, delete_column = st.columns([2, 1], vertical_alignment="bottom")
         row_id = row_column.number_input("Sample id", min_value=1, step=1, key="monitor_delete_id")
         if delete_column.button("Delete sample", key="monitor_delete", width="stretch"):
@@ -111,13 +113,17 @@ elif samples:
     )
 
     st.subheader("Accuracy over time")
-    st.plotly_chart(accuracy_over_time(samples, DEFAULT_THRESHOLD), width="stretch")
+    st.plotly_chart(
+        accuracy_over_time(samples, DEFAULT_THRESHOLD), width="stretch", config=CHART_CONFIG
+    )
 
     matrix_column, pairs_column = st.columns([3, 2], gap="large")
     with matrix_column:
         st.subheader("Confusion matrix of the feedback")
         hide = st.toggle("Hide correct readings", value=True, key="monitor_hide_diagonal")
-        st.plotly_chart(feedback_confusion(samples, hide_diagonal=hide), width="stretch")
+        st.plotly_chart(
+            feedback_confusion(samples, hide_diagonal=hide), width="stretch", config=CHART_CONFIG
+        )
     with pairs_column:
         st.subheader("Most confused pairs")
         pairs = confused_pairs(samples)

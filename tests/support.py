@@ -105,18 +105,20 @@ BREAKS = {
 }
 
 
-def draw_on_canvas(page, digit, box=(0.25, 0.15, 0.5, 0.7)):
+def draw_on_canvas(page, digit, box=(0.25, 0.15, 0.5, 0.7), finger=False):
     """Draws a digit's strokes (from `strokes.STROKES`) with the mouse, in a browser test.
 
     Args:
         page: a Playwright page showing the draw page.
         digit: a key of STROKES.
         box: (left, top, width, height) of the digit as fractions of the canvas.
+        finger: draw with touch events instead (the page's context must have touch).
     """
     from strokes import STROKES
 
     canvas = page.locator("canvas.upper-canvas")
     canvas.wait_for()
+    canvas.scroll_into_view_if_needed()
     bounds = canvas.bounding_box()
     left, top, width, height = box
     for stroke in STROKES[digit]:
@@ -127,11 +129,30 @@ def draw_on_canvas(page, digit, box=(0.25, 0.15, 0.5, 0.7)):
             )
             for x, y in stroke
         ]
+        if finger:
+            finger_stroke(page, points)
+            continue
         page.mouse.move(*points[0])
         page.mouse.down()
         for x, y in points[1:]:
             page.mouse.move(x, y, steps=12)
         page.mouse.up()
+
+
+def finger_stroke(page, points):
+    """One finger drawn through `points` (page pixels) with real touch events."""
+    session = page.context.new_cdp_session(page)
+
+    def touch(kind, point=None):
+        touch_points = [] if point is None else [{"x": point[0], "y": point[1], "id": 1}]
+        session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": touch_points})
+
+    touch("touchStart", points[0])
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        for step in range(1, 13):
+            touch("touchMove", (x0 + (x1 - x0) * step / 12, y0 + (y1 - y0) * step / 12))
+    touch("touchEnd")
+    session.detach()
 
 
 def wait_for_predicted_digit(page, digit):

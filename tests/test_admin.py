@@ -2,6 +2,8 @@
 model version are off for everyone unless an admin is configured, and for visitors then;
 visitors see the aggregate figures and no server path."""
 
+import re
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -209,3 +211,12 @@ def test_an_empty_database_names_no_path_to_a_visitor():
     app = _monitoring().run()
     (info,) = [info.value for info in app.info]
     assert info.startswith("No feedback yet") and "`" not in info
+
+
+def test_the_readme_section_the_sidebar_names_is_there(feedback):
+    app = _monitoring().run()
+    (caption,) = [c.value for c in app.sidebar.caption if "no admin is configured" in c.value]
+    named = re.search(r"README, “([^”]+)”", caption)
+    assert named, caption
+    headings = re.findall(r"^#+ (.+)$", (ROOT / "README.md").read_text(), flags=re.MULTILINE)
+    assert named.group(1) in headings, (named.group(1), headings)

@@ -9,6 +9,7 @@ from ui.comparison import (
     comparison_rows,
     engine_note,
     label_positions,
+    model_notes,
     per_class_f1_heatmap,
     read_bench_results,
     tuning_rows,
@@ -44,8 +45,10 @@ MODELS = [
 def test_comparison_rows_put_the_most_accurate_first():
     rows = comparison_rows(MODELS)
     assert [row["model"] for row in rows] == ["CNN", "SVM", "LR"]
-    assert rows[0]["test accuracy %"] == 99.5 and rows[0]["size MB"] == 2.5
-    assert rows[2]["ms for one image"] == 0.1 and rows[2]["what it is"] == "lr note."
+    assert rows[0]["accuracy %"] == 99.5 and rows[0]["size MB"] == 2.5
+    assert rows[2]["ms, one image"] == 0.1
+    notes = model_notes(MODELS)
+    assert notes[2] == {"model": "LR", "what it is": "lr note."}
 
 
 @pytest.mark.parametrize("latency, key", [("single", 0), ("batched", 1)])

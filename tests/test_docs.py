@@ -125,3 +125,24 @@ def test_the_benchmarks_were_measured_on_the_bundled_model():
     # The LiteRT export differs from Keras on at most the digits its check counted.
     unlike = sources["litert"]["cascade"]["digits_unlike_the_ensemble"]
     assert abs(batch["litert"]["accuracy"] - metrics["accuracy"]) * batch["images"] <= unlike + 1e-6
+
+
+_NUMBERS = {"Three": 3, "Four": 4, "Five": 5, "Six": 6, "Seven": 7}
+
+
+def test_the_readme_counts_the_pages_it_lists():
+    text = (ROOT / "README.md").read_text()
+    said = re.search(r"(\w+) pages:\n\n((?:- \*\*.+\n(?: .+\n)*)+)", text)
+    assert said, "the README's list of pages is gone"
+    listed = re.findall(r"^- \*\*(\w+)\*\* \(`", said.group(2), flags=re.MULTILINE)
+    assert _NUMBERS[said.group(1)] == len(listed), (said.group(1), listed)
+
+
+def test_the_readme_states_the_picture_limits_the_code_applies():
+    from model.inference.image_io import JPEG_REDUCTION, MAX_PIXELS
+
+    text = (ROOT / "README.md").read_text()
+    limits = re.search(r"([\d,]+) MP a picture \(([\d,]+) MP for a JPEG", text)
+    assert limits, "the README no longer states the picture limits"
+    picture, jpeg = (int(value.replace(",", "")) * 1_000_000 for value in limits.groups())
+    assert (picture, jpeg) == (MAX_PIXELS, MAX_PIXELS * JPEG_REDUCTION**2)

@@ -5,6 +5,7 @@ from strokes import draw_digit
 
 from model.inference.explain import explain
 from model.inference.preprocess import to_mnist
+from ui.canvas import Drawing
 
 
 def _top_left_decides(images):
@@ -48,15 +49,12 @@ def test_blank_parts_of_a_real_reading_get_no_weight(predictor):
 
 
 def test_the_draw_page_says_why_when_asked(monkeypatch):
-    from types import SimpleNamespace
 
     from streamlit.testing.v1 import AppTest
     from support import ROOT
 
     image = draw_digit(7, canvas_size=360)
-    monkeypatch.setattr(
-        "ui.canvas.draw_canvas", lambda *arguments, **options: SimpleNamespace(image_data=image)
-    )
+    monkeypatch.setattr("ui.canvas.draw_canvas", lambda *arguments, **options: Drawing(image, None))
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not any("Second choice" in block.value for block in app.markdown)  # not computed
     app.toggle(key="draw_probabilities_why").set_value(True).run()
@@ -67,16 +65,13 @@ def test_the_draw_page_says_why_when_asked(monkeypatch):
 
 
 def test_the_draw_page_says_why_for_each_digit_of_a_number(monkeypatch):
-    from types import SimpleNamespace
 
     from streamlit.testing.v1 import AppTest
     from strokes import draw_number
     from support import ROOT
 
     image = np.pad(draw_number((4, 7), size=300), ((30, 30), (10, 10), (0, 0)), constant_values=255)
-    monkeypatch.setattr(
-        "ui.canvas.draw_canvas", lambda *arguments, **options: SimpleNamespace(image_data=image)
-    )
+    monkeypatch.setattr("ui.canvas.draw_canvas", lambda *arguments, **options: Drawing(image, None))
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not app.exception
     app.toggle(key="draw_probabilities_why").set_value(True).run()

@@ -138,3 +138,65 @@ def test_the_bundled_model_card_lists_its_members_with_their_histories():
         history = artifacts.history["members"][member["name"]]
         assert len(history["epoch"]) == member["epochs"]
         assert max(history["val_accuracy"]) == member["val_accuracy"]
+
+
+def _labels_read_as_values(axis):
+    """Whether a log axis names each tick by its whole value ("0.02", not a lone "2")."""
+    values, labels = list(axis.tickvals or []), list(axis.ticktext or [])
+    return (
+        len(values) >= 2
+        and len(labels) == len(values)
+        and all(
+            float(label) == pytest.approx(value)
+            for label, value in zip(labels, values, strict=True)
+        )
+    )
+
+
+def test_log_axes_name_each_tick_by_its_value():
+    epochs = list(range(1, 31))
+    history = {"epoch": epochs}
+    for prefix, scale in (("", 1.0), ("val_", 0.6)):
+        history[prefix + "loss"] = [scale * 0.6 / epoch for epoch in epochs]
+        history[prefix + "accuracy"] = [1 - scale * 0.2 / epoch for epoch in epochs]
+    figure = training_curves(history)
+    for axis in (figure.layout.yaxis, figure.layout.yaxis2):
+        assert axis.type == "log" and _labels_read_as_values(axis), axis
+
+
+def test_log_ticks_are_ones_twos_and_fives_within_the_range():
+    from ui.figures import log_ticks
+
+    assert log_ticks([0.013, 0.6]) == {
+        "tickvals": [0.02, 0.05, 0.1, 0.2, 0.5],
+        "ticktext": ["0.02", "0.05", "0.1", "0.2", "0.5"],
+    }
+    assert log_ticks([0.0015, 270])["ticktext"] == ["0.01", "0.1", "1", "10", "100"]
+    assert log_ticks([0.31, 0.45])["ticktext"] == ["0.31", "0.45"]  # no 1-2-5 tick inside
+    assert log_ticks([0, None]) == {}
+
+
+def test_a_heatmap_of_counts_has_a_colour_bar_of_whole_numbers():
+    counts = np.full((10, 10), np.nan)
+    counts[4, 9] = 1  # one mistake: the bar ran 0.6-1.4
+    heatmap = confusion_heatmap(counts).data[0]
+    assert heatmap.zmin == 0 and heatmap.zmax >= 1
+    assert heatmap.colorbar.tick0 == 0 and heatmap.colorbar.dtick == 1
+    assert heatmap.colorbar.tickformat == "d"
+    many = np.arange(100, dtype=float).reshape(10, 10)
+    bar = confusion_heatmap(many).data[0].colorbar
+    assert float(bar.dtick).is_integer() and 99 / bar.dtick <= 6
+    assert confusion_heatmap(many, normalize=True).data[0].zmin is None  # percentages: as they are
+
+
+def test_a_table_shows_a_missing_figure_as_a_dash():
+    from ui.artifacts import readable_table
+
+    rows = [
+        {"version": "v2", "MNIST before %": 99.64, "images": 55000, "parent": "v1"},
+        {"version": "v1", "MNIST before %": None, "images": None, "parent": None},
+    ]
+    html = readable_table(rows).hide(axis="index").to_html()
+    assert "None" not in html and "nan" not in html
+    assert html.count("—") == 3
+    assert ">99.64<" in html and ">55,000" in html

@@ -150,7 +150,7 @@ def test_a_tampered_active_version_falls_back_to_v1_and_can_be_rolled_back(admin
     assert any("Draw a digit" in info.value for info in app.info)
     monitoring = sign_in_as_admin(_monitoring().run())
     assert any("does not match its sha256" in error.value for error in monitoring.error)
-    assert any("TAMPERED" in str(frame.value) for frame in monitoring.dataframe)
+    assert any("TAMPERED" in str(table.value) for table in monitoring.table)
     monitoring.button(key="monitor_versions_rollback").click().run()
     assert Registry().active == "v1"
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
@@ -219,12 +219,12 @@ def test_evaluation_page_shows_the_real_sets_first_with_names_when_the_data_is_a
     app = _evaluation().run()
     assert not app.exception, app.exception
     assert [header.value for header in app.subheader][:2] == ["Real handwriting", "MNIST"]
-    table = app.dataframe[0].value
+    table = app.table[0].value
     assert list(table["set"]) == [row["set"] for row in realworld_rows(report)]
     assert list(table["read right"])[2] == f"{report['sets']['photo']['right']}/86"
     app.selectbox(key="eval_real_misread_set").select("photo").run()
     misread = [row["file"] for row in report["sets"]["photo"]["misread"]]
-    assert list(app.dataframe[2].value["picture"]) == misread
+    assert list(app.dataframe[1].value["picture"]) == misread
     assert any("their names only" in caption.value for caption in app.caption)
     assert not [caption for caption in _image_captions(app) if "read as" in caption]
 
@@ -269,3 +269,13 @@ def test_evaluation_page_without_the_real_report_names_the_command(monkeypatch):
     assert not app.exception, app.exception
     assert any("python -m model realworld" in info.value for info in app.info)
     assert {metric.label for metric in app.metric} >= {"Test accuracy"}
+
+
+@pytest.mark.parametrize("page", ["2_Evaluation.py", "3_Comparison.py"])
+def test_charts_leave_out_plotly_s_toolbar(page):
+    # It covered the chart's top right, a title on a phone; Streamlit's own toolbar stays.
+    app = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=120).run()
+    charts = app.get("plotly_chart")
+    assert charts and all(
+        json.loads(chart.proto.config).get("displayModeBar") is False for chart in charts
+    )

@@ -5,7 +5,6 @@ refuses to activate with a clear message and leaves no temporary file."""
 
 import os
 import shutil
-from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -24,6 +23,7 @@ from model import paths
 from model.errors import RegistryError, TamperedModelError
 from model.operations.registry import Registry, verify_bundled
 from ui.admin import SIGNED_IN, _digest
+from ui.canvas import Drawing
 from ui.versions import serving_model
 
 
@@ -40,9 +40,7 @@ def broken(request):
 def drawing(monkeypatch):
     """The draw page's canvas returns a drawn 1 (AppTest cannot drag a mouse)."""
     image = draw_digit(1, canvas_size=360)
-    monkeypatch.setattr(
-        "ui.canvas.draw_canvas", lambda *arguments, **options: SimpleNamespace(image_data=image)
-    )
+    monkeypatch.setattr("ui.canvas.draw_canvas", lambda *arguments, **options: Drawing(image, None))
     return image
 
 

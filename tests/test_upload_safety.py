@@ -2,7 +2,7 @@
 file over it by name, and feedback says honestly when a picture was already stored."""
 
 import io
-from types import SimpleNamespace
+import re
 
 import pytest
 from markdown_it import MarkdownIt
@@ -12,6 +12,7 @@ from strokes import draw_digit
 from support import ROOT
 
 from model.operations.feedback import FeedbackStore
+from ui.canvas import Drawing
 
 NAMES = [
     "**bold**.png",
@@ -21,6 +22,9 @@ NAMES = [
     "$x$ and $$y$$.png",
     "<b>tag</b> `code` # _it_ ~~s~~.png",
     "line\nbreak.png",
+    "http://evil.example/login.png",
+    "www.evil-example.com.png",
+    "admin@evil.example.png",
 ]
 
 
@@ -42,20 +46,30 @@ def _rendered(markdown):
 def _shows_literally(markdown, name):
     """Whether Markdown shows `name` as it is: no formatting, links, pictures, colours or
     maths (Streamlit's `:red[…]` and `$…$` need their `:` `[` `$` unescaped)."""
-    html = _rendered(markdown)
+    html = _rendered(markdown).replace("\u2060", "")  # word joiners that stop autolinks
     plain = name.replace("\n", " ")
     escaped = plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     escaped = escaped.replace('"', "&quot;")
     unescaped_specials = [
         c for i, c in enumerate(markdown) if c in ":[$" and markdown[i - 1 : i] != "\\"
     ]
-    return html == escaped and not unescaped_specials
+    autolinked = _AUTOLINK.search(re.sub(r"\\(.)", r"\1", markdown))
+    return html == escaped and not unescaped_specials and not autolinked
+
+
+# GitHub Markdown's own links (https://github.github.com/gfm/#autolinks-extension-), as
+# Streamlit's Markdown finds them in text: an address that follows the start of the text, a
+# space or punctuation (an invisible word joiner is none of these).
+_AUTOLINK = re.compile(r"(?<![\w\u2060])(?:https?://|www\.)|[-.\w+]@[-\w]+\.[-\w]")
 
 
 def test_the_literal_check_sees_markdown():
     assert not _shows_literally("**bold**.png", "**bold**.png")
     assert not _shows_literally(":red[x].png", ":red[x].png")
     assert not _shows_literally("$x$.png", "$x$.png")
+    assert not _shows_literally(r"www\.evil\.example\.png", "www.evil.example.png")
+    assert not _shows_literally(r"http\:\/\/evil\.example", "http://evil.example")
+    assert not _shows_literally(r"me\@evil\.example", "me@evil.example")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -112,7 +126,7 @@ def test_a_second_identical_drawing_is_said_to_be_already_stored(monkeypatch):
     drawing = {"image": draw_digit(1, canvas_size=360)}
     monkeypatch.setattr(
         "ui.canvas.draw_canvas",
-        lambda *arguments, **options: SimpleNamespace(image_data=drawing["image"]),
+        lambda *arguments, **options: Drawing(drawing["image"], None),
     )
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     next(button for button in app.button if button.label == "Yes, it is 1").click().run()

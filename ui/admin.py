@@ -1,6 +1,6 @@
 """Who may delete and export feedback, see people's drawings, and switch the live model.
 
-Nobody, unless an admin is configured, in one of two ways (see the README, "Admin access"):
+Nobody, unless an admin is configured, in one of two ways (see the README, "Put it online"):
 
 - OpenID Connect through Streamlit's `st.login`: an `[auth]` section in
   `.streamlit/secrets.toml`, and `admins = ["you@example.org"]` there, the e-mail addresses
@@ -28,6 +28,8 @@ WRONG_PASSWORD_PAUSE = 1.0  # seconds a wrong password waits, to slow down guess
 WRONG_PASSWORDS = 5  # wrong passwords from one address within GUESS_WINDOW s lock it out...
 GUESS_WINDOW = 600.0
 LOCKOUT = 300.0  # ...for this many seconds, in every session (a new tab starts none afresh)
+# Where the README says how to configure an admin (a section title: tests/test_admin.py checks it).
+HOW_TO_CONFIGURE = "the README, “Put it online”"
 
 
 class Guesses:
@@ -187,13 +189,14 @@ def sign_in_panel(key):
     if not configured():
         st.caption(
             "Deleting and exporting feedback, seeing people's drawings and switching the model "
-            "version are off: no admin is configured for this app (see the README, "
-            "“Admin access”)."
+            f"version are off: no admin is configured for this app (see {HOW_TO_CONFIGURE})."
         )
         return False
     if _admin_emails():
         if not _oidc_available():
-            st.caption("Admin sign-in is not available on this server yet (see the README).")
+            st.caption(
+                f"Admin sign-in is not available on this server yet (see {HOW_TO_CONFIGURE})."
+            )
         elif st.user.get("is_logged_in"):
             st.warning("You are signed in, but not as an admin.")
             st.button("Sign out", key=f"{key}_sign_out", on_click=_sign_out)

@@ -1,6 +1,7 @@
 """Reading what training wrote beside the model (no Streamlit: the pages cache this)."""
 
 import json
+import numbers
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,6 +193,30 @@ def misread_caption(row):
     if row["note"]:
         text += f" — {row['note']}"
     return escape_markdown(text)
+
+
+MISSING = "—"
+
+
+def readable_table(rows):
+    """Rows as a table for people: each figure as it was rounded (whole numbers with thousands
+    separators), a missing one as "—" instead of "None"; figures stay numbers, right-aligned.
+
+    Args:
+        rows: a list of dicts, one per row, all with the same keys.
+
+    Returns:
+        A pandas Styler, for `st.table` or `st.dataframe`.
+    """
+    import pandas as pd
+
+    return pd.DataFrame(rows).style.format(_cell, na_rep=MISSING)
+
+
+def _cell(value):
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        return f"{value:,}"
+    return value
 
 
 def escape_markdown(text):

@@ -4,10 +4,14 @@
 a finished stroke at once instead of after the canvas's 200 ms debounce, and reports the width
 the page has for the canvas, so that a phone gets a canvas as wide as its screen. A brush changed
 while the canvas still loads no longer removes it (Streamlit cleans up the overtaken call).
+Undo, Redo and Clear stay under the canvas, hover or not (`canvas.css`); the toolbar's selection
+mode, in which strokes left no ink, is gone. While the pen moves, the picture so far comes as a
+partial drawing, at most every 100 ms and only once the one before was read.
 """
 
 import functools
 from pathlib import Path
+from typing import NamedTuple
 
 import streamlit as st
 
@@ -23,8 +27,11 @@ def _component():
 
     assets = Path(streamlit_drawable_canvas.__file__).parent / "frontend" / "build"
     module = next(assets.glob("index-*.js")).name
-    # Inline content, which Streamlit tells from a file name by its line breaks.
-    css = "/* streamlit-drawable-canvas */\n" + next(assets.glob("index-*.css")).read_text()
+    # Inline content, which Streamlit tells from a file name by its line breaks; the page's own
+    # rules (canvas.css) come after the package's.
+    package_css = next(assets.glob("index-*.css")).read_text()
+    own_css = (Path(__file__).parent / "canvas.css").read_text()
+    css = f"/* streamlit-drawable-canvas */\n{package_css}\n{own_css}"
     component = st.components.v2.component(
         "digits_canvas",
         js=(Path(__file__).parent / "canvas.js").read_text(),
@@ -54,8 +61,18 @@ def canvas_size(space, max_width, aspect):
     return width, round(width * aspect)
 
 
+class Drawing(NamedTuple):
+    """What is on the canvas: `image_data` RGBA (None before a stroke); `partial_seq` the
+    number of the picture sent while a stroke is drawn (None once the stroke has ended);
+    `strokes` the finished strokes in the order drawn (`canvas_strokes`; [] while drawing)."""
+
+    image_data: object
+    partial_seq: int | None
+    strokes: list = []
+
+
 def draw_canvas(stroke_width, max_width, max_height, key):
-    """A freedraw canvas, black ink on white, that returns its pixels.
+    """A freedraw canvas, black ink on white, that returns its pixels, while the pen moves too.
 
     Args:
         stroke_width: the brush's width in pixels.
@@ -63,9 +80,11 @@ def draw_canvas(stroke_width, max_width, max_height, key):
         key: the widget key; kept the same from run to run, so the canvas is never remounted.
 
     Returns:
-        streamlit_drawable_canvas.CanvasResult (`image_data`: RGBA, or None before a stroke).
+        A `Drawing`: the picture so far while a stroke is drawn, else the finished strokes.
     """
-    space = (st.session_state.get(key) or {}).get("space")
+    state = st.session_state.get(key) or {}
+    space = state.get("space")
+    partial = state.get("partial")
     width, height = canvas_size(space, max_width, max_height / max_width)
     drawing = {"objects": [], "background": "#FFFFFF"}
     data = {
@@ -87,6 +106,8 @@ def draw_canvas(stroke_width, max_width, max_height, key):
         "maxDisplayHeight": None,
         "fontSize": 20,
         "label": "",
+        # The partial picture read in this run: the canvas sends the next once it sees it.
+        "partialSeq": partial.get("seq") if isinstance(partial, dict) else None,
     }
     from streamlit_drawable_canvas import CanvasResult
 
@@ -95,14 +116,40 @@ def draw_canvas(stroke_width, max_width, max_height, key):
     result = component(
         data=data,
         key=key,
-        default={"drawing": {"raw": drawing, "data": None}, "space": None},
+        default={"drawing": {"raw": drawing, "data": None}, "space": None, "partial": None},
         on_drawing_change=lambda: None,
         on_space_change=lambda: None,
+        on_partial_change=lambda: None,
         width="stretch",
         height="content",
     )
+    partial = _partial_picture(result.get("partial"), CanvasResult)
+    if partial is not None:
+        return partial
     drawn = result.get("drawing") or {"raw": drawing, "data": None}
-    return CanvasResult(drawn.get("raw"), drawn.get("data"), return_image_data=True)
+    image = CanvasResult(drawn.get("raw"), drawn.get("data"), return_image_data=True).image_data
+    return Drawing(image, None, canvas_strokes(drawn.get("raw")))
+
+
+# The largest partial picture taken (a 460x360 PNG of strokes is 10-40 kB).
+MAX_PARTIAL_CHARS = 2_000_000
+
+
+def _partial_picture(partial, canvas_result):
+    """The picture sent while a stroke is drawn as a `Drawing`, or None when there is none or
+    it is not a PNG of a sensible size (then the finished strokes are read instead)."""
+    if not isinstance(partial, dict) or not isinstance(partial.get("seq"), int):
+        return None
+    data = partial.get("data")
+    if not isinstance(data, str) or not data.startswith("data:image/png;base64,"):
+        return None
+    if len(data) > MAX_PARTIAL_CHARS:
+        return None
+    try:
+        image = canvas_result(None, data, return_image_data=True).image_data
+    except (ValueError, OSError):
+        return None
+    return Drawing(image, partial["seq"])
 
 
 def canvas_strokes(drawing):

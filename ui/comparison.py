@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import ACCENT, MUTED
+from ui.figures import ACCENT, MUTED, log_ticks
 
 FAMILY_COLORS = {"classical": "#3d7ea6", "neural": ACCENT, "transfer": "#7a5195"}
 LATENCY_KEYS = {"single": "latency_single_ms", "batched": "latency_batched_ms"}
@@ -51,22 +51,27 @@ def by_accuracy(models):
 
 
 def comparison_rows(models):
-    """The results table: one row per model, most accurate first, figures rounded for people."""
+    """The results table: one row per model, most accurate first, figures rounded for people;
+    short headers, so that every column fits the page (the page names subsampled models)."""
     return [
         {
             "model": row["label"],
-            "test accuracy %": round(100 * row["accuracy"], 2),
+            "accuracy %": round(100 * row["accuracy"], 2),
             "macro F1": round(row["macro_f1"], 4),
             "errors": row["errors"],
             "train time s": round(row["train_seconds"], 1),
-            "ms for one image": round(row["latency_single_ms"], 2),
-            "ms per image, batched": round(row["latency_batched_ms"], 4),
+            "ms, one image": round(row["latency_single_ms"], 2),
+            "ms, batched": round(row["latency_batched_ms"], 4),
             "size MB": round(row["size_bytes"] / 1e6, 2),
-            "train images": row["train_size"],
-            "what it is": row["note"],
         }
         for row in by_accuracy(models)
     ]
+
+
+def model_notes(models):
+    """What each model is, one line each, in the results table's order (a table of its own:
+    beside the figures, its long text pushed the last columns off the page)."""
+    return [{"model": row["label"], "what it is": row["note"]} for row in by_accuracy(models)]
 
 
 def accuracy_latency_scatter(models, latency="single"):
@@ -116,7 +121,9 @@ def accuracy_latency_scatter(models, latency="single"):
     figure.update_layout(
         height=480,
         margin=dict(l=10, r=10, t=10, b=10),
-        xaxis=dict(title=f"{title} (log scale)", type="log"),
+        xaxis=dict(
+            title=f"{title} (log scale)", type="log", **log_ticks(row[key] for row in models)
+        ),
         yaxis=dict(
             title="test accuracy (log scale of the error)",
             type="log",
@@ -268,7 +275,11 @@ def tuning_scatter(tuning):
     figure.update_layout(
         height=380,
         margin=dict(l=10, r=10, t=10, b=10),
-        xaxis=dict(title="learning rate (log scale)", type="log"),
+        xaxis=dict(
+            title="learning rate (log scale)",
+            type="log",
+            **log_ticks(trial["learning_rate"] for trial in trials),
+        ),
         yaxis=dict(title="validation accuracy %"),
     )
     return figure

@@ -107,6 +107,7 @@ def ask_if_right(reading, image, source, key):
             "No, it is…",
             list(range(10)),
             key=f"{key}_pick",
+            wrap=True,  # in a column it would stay on one row, 8 and 9 scrolled out of view
             on_change=_save_picked,
             args=arguments,
         )

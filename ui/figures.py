@@ -2,12 +2,51 @@
 
 import copy
 import functools
+import math
 
 import numpy as np
 import plotly.graph_objects as go
 
 ACCENT = "#e4572e"
 MUTED = "#9aa5b1"
+# How every chart is shown: without plotly's own toolbar, which covers the chart's top right
+# (its title, on a phone). Streamlit's own toolbar still offers full screen.
+CHART_CONFIG = {"displayModeBar": False}
+
+
+def log_ticks(values):
+    """Where to put the ticks of a log axis over `values`, each labelled with its whole value.
+
+    Plotly's own labels on a log axis over a small range name only the leading digit between
+    powers of ten ("5, 2, 0.1, 5, 2, 0.01"). Here: 1, 2 and 5 times each power of ten in the
+    range (each power alone over more than three decades); the range's ends, rounded, when
+    fewer than two such ticks fall inside it.
+
+    Args:
+        values: the axis's data; values that are not positive are left out.
+
+    Returns:
+        dict(tickvals=[...], ticktext=[...]) for the axis, or {} with no positive value.
+    """
+    positive = [float(value) for value in values if value is not None and value > 0]
+    if not positive:
+        return {}
+    low, high = min(positive), max(positive)
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    steps = (1, 2, 5) if last - first <= 3 else (1,)
+    ticks = [
+        float(f"{step * 10.0**power:.12g}")
+        for power in range(first, last + 1)
+        for step in steps
+        if low <= step * 10.0**power <= high
+    ]
+    if len(ticks) < 2:
+        ticks = sorted({float(f"{low:.2g}"), float(f"{high:.2g}")})
+    return {"tickvals": ticks, "ticktext": [_number(tick) for tick in ticks]}
+
+
+def _number(value):
+    return np.format_float_positional(value, trim="-")
 
 
 def probability_bars(probabilities, highlight=None):
@@ -82,7 +121,9 @@ def training_curves(history):
                 col=column,
             )
     figure.update_xaxes(title_text="epoch")
-    figure.update_yaxes(type="log")
+    for column in (1, 2):  # the traces go train loss, train error, validation loss, ...
+        shown = [value for trace in figure.data[column - 1 :: 2] for value in trace.y]
+        figure.update_yaxes(type="log", row=1, col=column, **log_ticks(shown))
     figure.update_layout(
         height=340, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.2)
     )
@@ -108,6 +149,9 @@ def confusion_heatmap(matrix, normalize=False, hide_diagonal=False):
         for row in values
     ]
     labels = [str(digit) for digit in range(10)]
+    # Counts get a colour bar from 0 in whole steps (one count alone made it run 0.6-1.4).
+    most = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
+    whole = {} if normalize else dict(zmin=0, zmax=max(most, 1), colorbar=_whole_steps(most))
     figure = go.Figure(
         go.Heatmap(
             z=values,
@@ -115,6 +159,7 @@ def confusion_heatmap(matrix, normalize=False, hide_diagonal=False):
             y=labels,
             text=text,
             texttemplate="%{text}",
+            **whole,
             colorscale="Reds",
             hoverongaps=False,
             hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
@@ -127,6 +172,12 @@ def confusion_heatmap(matrix, normalize=False, hide_diagonal=False):
         yaxis=dict(title="true", type="category", autorange="reversed"),
     )
     return figure
+
+
+def _whole_steps(most):
+    """A colour bar's ticks for counts up to `most`: whole numbers, at most about six."""
+    step = max(1, math.ceil(most / 5))
+    return dict(tick0=0, dtick=step, tickformat="d")
 
 
 def number_probabilities(probabilities, digits):

@@ -10,6 +10,7 @@ import streamlit as st
 from model.errors import RegistryError
 from model.operations.registry import BUNDLED_VERSION, Registry, serving_model
 from ui.admin import is_admin, show_problem
+from ui.artifacts import readable_table
 
 
 def active_model_file():
@@ -109,8 +110,9 @@ def versions_panel(key, admin):
         return
     statuses = {entry["id"]: registry.status(entry["id"]) for entry in registry.versions}
     st.metric("Active model version", registry.active)
-    st.dataframe(
-        version_rows(registry.versions, registry.active, statuses), hide_index=True, width="stretch"
+    # A table that wraps its headers: it fits the page instead of hiding its last columns.
+    st.table(
+        readable_table(version_rows(registry.versions, registry.active, statuses)), hide_index=True
     )
     if statuses[registry.active] != "ok":
         st.warning(

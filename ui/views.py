@@ -7,19 +7,33 @@ import numpy as np
 import streamlit as st
 
 from ui.artifacts import escape_markdown
-from ui.figures import number_probabilities, probability_bars
+from ui.figures import CHART_CONFIG, number_probabilities, probability_bars
 
 BIG = "font-size:7rem;font-weight:700;line-height:1;letter-spacing:0.05em"
+
+# Where GitHub Markdown would start a link of its own (escaping does not stop it: it links
+# the text that is left): "http://", "https://", "www." and an e-mail address's "@". An
+# invisible word joiner just before each stops it, as a link must follow a space, punctuation
+# or the start of the text (and an address's name must touch its "@").
+_LINK_STARTS = re.compile(r"(?i)(?=https?:|www\.|@)")
+WORD_JOINER = "\u2060"
 
 
 def plain_text(text):
     """Text (a file name, an error message) shown as it is where Streamlit renders Markdown:
-    on one line, its Markdown, links, pictures, colours and maths escaped."""
-    return escape_markdown(re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", str(text)))
+    on one line, its Markdown, links, pictures, colours and maths escaped, and no address
+    made a link."""
+    one_line = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", str(text))
+    return escape_markdown(_LINK_STARTS.sub(WORD_JOINER, one_line))
 
 
-def _big(text, css_class="predicted-digit"):
-    st.markdown(f"<div class='{css_class}' style='{BIG}'>{text}</div>", unsafe_allow_html=True)
+def _big(text, marker=""):
+    # `marker` says which picture this reading is of ("final", or "partial-N" while the pen
+    # moves): the benchmark and the tests tell them apart by it.
+    st.markdown(
+        f"<div class='predicted-digit' data-reading='{marker}' style='{BIG}'>{text}</div>",
+        unsafe_allow_html=True,
+    )
 
 
 def evidence_picture(image28, evidence):
@@ -68,12 +82,17 @@ def _explain(result, predictor):
     st.image(evidence_picture(result.image28, found.evidence), width=168)
 
 
-def show_prediction(result, key, predictor=None):
+def show_prediction(result, key, predictor=None, marker=""):
     """One digit in large type, its confidence, all ten probabilities and the 28x28 model view
     (and, given the predictor, why it chose this digit)."""
-    _big(result.digit)
+    _big(result.digit, marker)
     st.metric("Confidence", f"{result.confidence:.1%}")
-    st.plotly_chart(probability_bars(result.probabilities, result.digit), width="stretch", key=key)
+    st.plotly_chart(
+        probability_bars(result.probabilities, result.digit),
+        width="stretch",
+        key=key,
+        config=CHART_CONFIG,
+    )
     st.image(result.image28, caption="What the model saw (28×28, MNIST format)", width=140)
     if predictor is not None:
         show_why(result, predictor, key)
@@ -89,17 +108,17 @@ def show_unsure(result):
     st.image(result.image28, caption="What the model saw (28×28)", width=112)
 
 
-def show_reading(reading, key, predictor=None):
+def show_reading(reading, key, predictor=None, marker=""):
     """A whole reading: one digit, or a number with a column per digit. With the predictor,
-    it also says why each digit was chosen, when asked."""
+    it also says why each digit was chosen, when asked; `marker` names the picture read."""
     if len(reading.digits) == 1:
         result = reading.digits[0]
         if result.uncertain:
             show_unsure(result)
         else:
-            show_prediction(result, key=key, predictor=predictor)
+            show_prediction(result, key=key, predictor=predictor, marker=marker)
         return
-    _big(reading.text)
+    _big(reading.text, marker)
     st.metric("Confidence (whole number)", f"{math.prod(d.confidence for d in reading.digits):.1%}")
     if reading.uncertain:
         unsure = [str(i + 1) for i, d in enumerate(reading.digits) if d.uncertain]
@@ -111,7 +130,17 @@ def show_reading(reading, key, predictor=None):
         number_probabilities([d.probabilities for d in reading.digits], reading.text),
         width="stretch",
         key=key,
+        config=CHART_CONFIG,
     )
     st.caption("Each digit as the model saw it (28×28), and its ten probabilities.")
     if predictor is not None:
         show_why_number(reading, predictor, key)
+
+
+def show_reading_so_far(reading, seq):
+    """The reading of a stroke still being drawn: the digits in large type and how sure, no
+    more (a chart redrawn ten times a second would slow the pen down)."""
+    _big(reading.text, marker=f"partial-{seq}")
+    sure = math.prod(digit.confidence for digit in reading.digits)
+    unsure = " — not sure yet" if reading.uncertain else ""
+    st.caption(f"Reading as you draw: {sure:.0%} sure{unsure}.")

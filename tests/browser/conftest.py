@@ -81,3 +81,40 @@ def page(browser, app_url):
     page.set_default_timeout(60_000)
     yield page
     context.close()
+
+
+# A 390x844 touch screen, as Playwright's "iPhone 13", in Chromium.
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "screen": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+    "user_agent": (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 15_0 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/15.0 Mobile/15E148 Safari/604.1"
+    ),
+}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture
+def phone(browser, app_url):
+    """A page on a 390x844 touch screen."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture(params=["desktop", "phone"])
+def visitor(request, browser, app_url):
+    """A page on a 1280x900 desktop with a mouse, then on a 390x844 touch phone: the test
+    runs once for each (`visitor.finger` says which)."""
+    context = browser.new_context(**(PHONE if request.param == "phone" else DESKTOP))
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.finger = request.param == "phone"
+    yield page
+    context.close()

@@ -1,7 +1,6 @@
 """The canvas itself: a stroke drawn as the brush size changes, and a finger on a phone."""
 
-import pytest
-from support import draw_on_canvas, wait_for_predicted_digit
+from support import draw_on_canvas, finger_stroke, wait_for_predicted_digit
 
 PROMPT = "Draw a digit on the canvas"
 # The darkness (0 black to 255 white) of the canvas's drawing at a point, in fractions of its
@@ -59,43 +58,6 @@ def test_a_brush_changed_while_the_canvas_still_loads_leaves_a_canvas(page, app_
     wait_for_predicted_digit(page, 7)
 
 
-@pytest.fixture
-def phone(browser, app_url):
-    """A 390x844 touch screen, as Playwright's "iPhone 13", in Chromium."""
-    device = {
-        "viewport": {"width": 390, "height": 844},
-        "screen": {"width": 390, "height": 844},
-        "device_scale_factor": 3,
-        "is_mobile": True,
-        "has_touch": True,
-        "user_agent": (
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 15_0 like Mac OS X) AppleWebKit/605.1.15 "
-            "(KHTML, like Gecko) Version/15.0 Mobile/15E148 Safari/604.1"
-        ),
-    }
-    context = browser.new_context(**device)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page
-    context.close()
-
-
-def _finger_stroke(page, points):
-    """One finger drawn through `points` (page pixels) with real touch events."""
-    session = page.context.new_cdp_session(page)
-
-    def touch(kind, point=None):
-        touch_points = [] if point is None else [{"x": point[0], "y": point[1], "id": 1}]
-        session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": touch_points})
-
-    touch("touchStart", points[0])
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
-        for step in range(1, 13):
-            touch("touchMove", (x0 + (x1 - x0) * step / 12, y0 + (y1 - y0) * step / 12))
-    touch("touchEnd")
-    session.detach()
-
-
 def test_a_finger_stroke_on_a_phone_is_read(phone, app_url):
     phone.goto(app_url)
     phone.get_by_text(PROMPT).wait_for()
@@ -113,5 +75,5 @@ def test_a_finger_stroke_on_a_phone_is_read(phone, app_url):
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     stroke = [(0.45, 0.25), (0.55, 0.12), (0.55, 0.88)]
     left, top, width, height = bounds["x"], bounds["y"], bounds["width"], bounds["height"]
-    _finger_stroke(phone, [(left + x * width, top + y * height) for x, y in stroke])
+    finger_stroke(phone, [(left + x * width, top + y * height) for x, y in stroke])
     wait_for_predicted_digit(phone, 1)

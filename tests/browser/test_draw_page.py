@@ -28,6 +28,6 @@ def test_a_number_drawn_side_by_side_then_cleared(page, app_url):
     page.get_by_text("Each digit as the model saw it").wait_for()
     page.get_by_text("What the model saw (28×28, MNIST format)").wait_for(state="detached")
     page.screenshot(path=str(ROOT / "assets" / "screenshot-draw.png"), full_page=True)
-    page.locator('button[title="Reset canvas & history"]').click()
+    page.get_by_role("button", name="Clear").click()
     page.get_by_text("The canvas is empty").wait_for()
     assert page.locator(".predicted-digit").count() == 0

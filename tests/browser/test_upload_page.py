@@ -14,3 +14,27 @@ def test_uploaded_photo_is_read_and_a_corrupt_file_is_explained(page, app_url, t
     page.get_by_text("Could not read broken.png").wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
     page.screenshot(path=str(ROOT / "assets" / "screenshot-upload.png"))
+
+
+def test_file_names_that_look_like_addresses_are_plain_text(page, app_url):
+    with open(ROOT / "assets" / "samples" / "pen-4.jpg", "rb") as file:
+        photo = file.read()
+    files = [
+        {"name": "http://evil.example/login.png", "mimeType": "image/jpeg", "buffer": photo},
+        {"name": "www.evil-example.com.png", "mimeType": "image/png", "buffer": b"not a png"},
+        {"name": "admin@evil.example.png", "mimeType": "image/jpeg", "buffer": photo},
+    ]
+    page.goto(f"{app_url}/Upload")
+    page.get_by_text("Upload an image, or click a sample").wait_for()
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(files)
+    wait_for_predicted_digit(page, 4)
+    main = page.get_by_test_id("stMain")
+    error = main.get_by_test_id("stAlert").filter(has_text="Could not read")
+    error.wait_for()
+    headings = main.locator("h3").all_inner_texts()
+    shown = [text.replace("\u2060", "") for text in [*headings, error.inner_text()]]
+    assert "http://evil.example/login.png" in shown
+    assert "admin@evil.example.png" in shown
+    assert any("Could not read www.evil-example.com.png:" in text for text in shown), shown
+    links = main.locator("a[href*='evil']:not([href^='#'])")  # not a heading's own anchor
+    assert links.count() == 0, links.evaluate_all("(links) => links.map((a) => a.outerHTML)")

@@ -1,0 +1,37 @@
+"""Every table fits the page on a 1280x900 screen: no column hidden past its right edge, and
+no "None" in a cell."""
+
+import pytest
+
+# Tables (and the scrolling boxes inside them) wider than the room they are shown in.
+_CUT_OFF = """() => {
+    const tables = document.querySelectorAll(
+        '[data-testid=stDataFrame], [data-testid=stTable]');
+    const cut = [];
+    for (const table of tables) {
+        for (const box of [table, ...table.querySelectorAll('*')]) {
+            const overflow = getComputedStyle(box).overflowX;
+            if (['auto', 'scroll', 'hidden'].includes(overflow)
+                    && box.scrollWidth > box.clientWidth + 1) {
+                cut.push(table.innerText.slice(0, 60).replace(/\\s+/g, ' '));
+                break;
+            }
+        }
+    }
+    return cut;
+}"""
+
+
+@pytest.mark.parametrize("page_name", ["Evaluation", "Comparison", "Monitoring"])
+def test_every_table_fits_the_page(page, app_url, page_name):
+    page.goto(f"{app_url}/{page_name}")
+    page.get_by_test_id("stDataFrame").or_(page.get_by_test_id("stTable")).first.wait_for()
+    page.wait_for_selector('[data-test-script-state="notRunning"]', state="attached")
+    # The grids lay out their columns once they have mounted.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stDataFrame]')]"
+        ".every((grid) => grid.querySelector('.dvn-scroller'))"
+    )
+    assert page.evaluate(_CUT_OFF) == []
+    cells = page.locator("[data-testid=stTable] td").all_inner_texts()
+    assert "None" not in [cell.strip() for cell in cells]
