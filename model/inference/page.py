@@ -17,7 +17,6 @@ import cv2
 import numpy as np
 
 from model.inference.ink import Ink
-from model.inference.preprocess import BLANK
 from model.inference.reader import find_digits
 
 BINARY_LEVEL = 0.3  # ink above this is part of a stroke
