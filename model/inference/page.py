@@ -28,15 +28,17 @@ UNLIKE = 0.5  # a stroke shorter than this times its neighbour is a part, not a 
 PART_GAP = 0.25  # ...and joins it only this close (times the neighbour's height)
 ONE_CHARACTER = 1.25  # parts one above the other this much taller than the writing are not one
 STACKED = 0.5  # a part above or below a stroke shares this much of the narrower one's columns
-LINE_LENGTH = 1.0  # a straight run this much longer than the tallest writing is a rule
+LINE_LENGTH = 1.0  # a level straight run this many times the writing's height is a rule...
+UPRIGHT_LENGTH = 2.0  # ...and an upright one this many (a 1 may be taller than the rest)
 FAINT = 0.1  # lines are looked for in ink this faint
 LINE_WIDTH = 4  # lines are at most this thick, in working pixels...
 THICK_LINE = 0.15  # ...or this fraction of the writing's height
 THIN_LINE = 0.25  # writing is no flatter (height / width) than this when finding its height
-NOT_DIGITS = 0.5  # a field with at least this share of pieces that are no digit is no number
+NOT_DIGITS = 0.5  # a field with at least this share of pieces that are no digit is no number,
+NOT_DIGITS_MEAN = 0.6  # ...nor one where the gate's mean is below this
 X_HEIGHT = 0.85  # a piece this much shorter than the tallest of its field is a small letter...
 SMALL_LETTERS = 0.3  # ...and a field with this share of them may be printed text...
-WORDLIKE = 0.9  # ...when the gate's mean is below this
+WORDLIKE = 0.8  # ...when the gate's mean is below this
 SPECK = 0.1  # strokes whose box is under this fraction of the median box side are specks
 
 
@@ -187,7 +189,7 @@ def erase_lines(values):
     mask = (values > FAINT).astype(np.uint8)
     thickest = max(LINE_WIDTH, int(THICK_LINE * height))
     horizontal = _straight(mask, length, False, thickest)
-    vertical = _straight(mask, length, True, thickest)
+    vertical = _straight(mask, int(UPRIGHT_LENGTH * height) + 1, True, thickest)
     if horizontal.any():
         short = max(3, height // 2)
         upright = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((short, 1), np.uint8))
@@ -378,13 +380,14 @@ def _is_number(digits):
     digits)."""
     if not digits:
         return False
-    doubtful = sum(1 for _, _, is_digit, _ in digits if is_digit < 0.5)
-    if doubtful >= NOT_DIGITS * len(digits):
+    gate = [is_digit for _, _, is_digit, _ in digits]
+    doubtful = sum(1 for is_digit in gate if is_digit < 0.5)
+    if doubtful >= NOT_DIGITS * len(digits) or np.mean(gate) < NOT_DIGITS_MEAN:
         return False
     heights = [box[3] for _, _, _, box in digits]
     short = sum(1 for height in heights if height < X_HEIGHT * max(heights))
-    unlike = np.mean([is_digit for _, _, is_digit, _ in digits]) < WORDLIKE
-    return len(digits) < 2 or short < SMALL_LETTERS * len(digits) or not unlike
+    wordlike = np.mean(gate) < WORDLIKE
+    return len(digits) < 2 or short < SMALL_LETTERS * len(digits) or not wordlike
 
 
 def find_numbers(ink, infer):
