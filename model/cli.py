@@ -248,7 +248,10 @@ def _each_image(args, read):
     failed = 0
     for path in args.images:
         try:
-            result = predictor.read(path) if read else predictor.predict(path)
+            if read == "page":
+                result = predictor.read_page(path)
+            else:
+                result = predictor.read(path) if read else predictor.predict(path)
             line = {"path": path, **result.to_json()}
         except InvalidImageError as error:
             failed += 1
@@ -262,7 +265,7 @@ def cmd_predict(args):
 
 
 def cmd_read(args):
-    return _each_image(args, read=True)
+    return _each_image(args, read="page" if args.page else True)
 
 
 def cmd_finetune(args):
@@ -493,6 +496,11 @@ def build_parser():
 
     read = commands.add_parser("read", help="read a number (all digits) per image; JSON lines")
     read.add_argument("images", nargs="+", metavar="IMAGE")
+    read.add_argument(
+        "--page",
+        action="store_true",
+        help="read every number on a sheet, top to bottom, then left to right",
+    )
     _add_model(read, ACTIVE_VERSION)
     read.set_defaults(run=cmd_read)
 

@@ -122,3 +122,20 @@ class ModelOut(BaseModel):
     threshold: float
     checksums: str = Field(description='"ok", or why the version\'s files are refused')
     card: dict = Field(description="the model card's summary: accuracy, training date, data")
+
+
+class PageNumberOut(BaseModel):
+    text: str = Field(description="the number's digits, left to right")
+    box: list[int] = Field(description="x, y, width, height of the whole number, in pixels")
+    uncertain: bool = Field(description="some digit of it is uncertain")
+    digits: list[DigitOut]
+
+
+class PageOut(BaseModel):
+    numbers: list[PageNumberOut] = Field(
+        description="every handwritten number, top to bottom, then left to right"
+    )
+    uncertain: bool = Field(description="some number on the sheet is uncertain")
+    reason: str | None = Field(None, description="why no number was found")
+    model_version: str
+    request_id: str
