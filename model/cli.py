@@ -142,6 +142,8 @@ def cmd_realworld(args):
         uci_limit=args.uci_limit,
         model_file=args.model,
         command=shlex.join(["python", "-m", "model", *args.argv]),
+        pendigits_dir=args.pendigits_dir,
+        sheets=args.sheets,
     )
     summary = {
         name: {"right": figures["right"], "count": figures["count"]}
@@ -149,7 +151,12 @@ def cmd_realworld(args):
         for name, figures in report["sets"].items()
     }
     out = str(Path(args.out) / paths.REALWORLD_FILE) if args.out else None
-    print(json.dumps({"sets": summary, "out": out}))
+    pages = {
+        name: report["pages"][name]
+        for name in ("numbers", "number_accuracy", "sheets", "sheet_accuracy")
+        if "pages" in report
+    }
+    print(json.dumps({"sets": summary, **({"pages": pages} if pages else {}), "out": out}))
     return 0
 
 
@@ -410,6 +417,17 @@ def build_parser():
     )
     real.add_argument("--usps-limit", type=int, help="read only the first N USPS digits")
     real.add_argument("--uci-limit", type=int, help="read only the first N UCI digits")
+    real.add_argument(
+        "--pendigits-dir",
+        help="folder of pendigits-orig.tra, for the composed sheets (default: $PENDIGITS_DIR, "
+        "else ../shared/pendigits)",
+    )
+    real.add_argument(
+        "--sheets",
+        type=int,
+        default=200,
+        help="sheets of numbers by held-out pen writers read with read_page (0: none)",
+    )
     _add_model(real)
     _add_out(real, help_text="output folder ('' = none)")
     real.set_defaults(run=cmd_realworld)

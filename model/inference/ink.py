@@ -124,15 +124,15 @@ def to_gray(image):
     return _gray(image).astype(np.float32, copy=False)
 
 
-def _working_gray(gray):
+def _working_gray(gray, working_size=WORKING_SIZE):
     """The gray image at working resolution: huge ones shrunk; tiny ones, and strips (a
     small number's digits are as tall as its short side), enlarged by a whole factor."""
     longest = max(gray.shape)
-    if longest > WORKING_SIZE:
-        return fit_within(gray.astype(np.float32), WORKING_SIZE)
+    if longest > working_size:
+        return fit_within(gray.astype(np.float32), working_size)
     shortest = min(gray.shape)
     if shortest < MIN_WORKING_SIZE:
-        factor = min(-(-MIN_WORKING_SIZE // shortest), WORKING_SIZE // longest)
+        factor = min(-(-MIN_WORKING_SIZE // shortest), working_size // longest)
         if factor < 2:
             return gray
         return cv2.resize(
@@ -541,7 +541,7 @@ def _noise_level(raw, sample_shape, offset=(0, 0)):
     return median + 6.0 * float(np.median(np.abs(sample - median)))
 
 
-def find_ink(image, ink_height=None):
+def find_ink(image, ink_height=None, working_size=WORKING_SIZE):
     """Ink intensity of a picture, whatever its polarity, lighting or background.
 
     The background level is the median of the border; pixels are ink by how far they are
@@ -559,12 +559,14 @@ def find_ink(image, ink_height=None):
         image: uint8 (H, W), (H, W, 3) or (H, W, 4).
         ink_height: see above; None (for numbers, whose touching digits are told apart
             better at full size) works at full working resolution.
+        working_size: larger pictures are shrunk to this (a sheet of many small numbers
+            is worked on larger than one number).
 
     Returns:
         An `Ink`.
     """
     source_size = max(np.shape(image)[:2])
-    gray = _working_gray(_gray(image))
+    gray = _working_gray(_gray(image), working_size)
     if ink_height:
         gray = _at_ink_height(gray, ink_height)
     scale = max(gray.shape) / source_size

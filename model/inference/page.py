@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from model.inference.ink import Ink
+from model.inference.ink import WORKING_SIZE, Ink, find_ink
 from model.inference.reader import find_digits
 
+SMALL_WRITING = 32  # writing shorter than this (working pixels) on a shrunk sheet...
+LARGEST_SHEET = 2000  # ...is found again at a larger working size, up to this
 BINARY_LEVEL = 0.3  # ink above this is part of a stroke
 NUMBER_GAP = 0.8  # a gap over this times the digits' height may part two numbers...
 SPREAD = 2.0  # ...when it is this many times the line's usual gap between digits
@@ -31,8 +33,9 @@ STACKED = 0.5  # a part above or below a stroke shares this much of the narrower
 LINE_LENGTH = 1.0  # a level straight run this many times the writing's height is a rule...
 UPRIGHT_LENGTH = 2.0  # ...and an upright one this many (a 1 may be taller than the rest)
 FAINT = 0.1  # lines are looked for in ink this faint
-LINE_WIDTH = 4  # lines are at most this thick, in working pixels...
-THICK_LINE = 0.15  # ...or this fraction of the writing's height
+LINE_WIDTH = 4  # lines are at most this thick, in working pixels (a foot on a line is not)
+CROSSING = 2  # a rule this thick crossing a line does not break it
+SPARSE = 0.03  # ink filling less of its box than this is lines, not writing
 THIN_LINE = 0.25  # writing is no flatter (height / width) than this when finding its height
 NOT_DIGITS = 0.5  # a field with at least this share of pieces that are no digit is no number,
 NOT_DIGITS_MEAN = 0.6  # ...nor one where the gate's mean is below this
@@ -137,9 +140,14 @@ def _gap(start_a, size_a, start_b, size_b):
 
 def writing_height(stats):
     """The height of most of the writing: the median height of the strokes that are neither
-    flat nor upright bars (rules, dashes, 1s), weighted by their ink (so a printed label's many
-    small letters count for their little ink)."""
-    rows = [(h, area) for _, _, w, h, area in stats if THIN_LINE * w <= h <= w / THIN_LINE]
+    flat nor upright bars (rules, dashes, 1s) nor sparse (lines crossing: a table's grid),
+    weighted by their ink (so a printed label's many small letters count for their little
+    ink)."""
+    rows = [
+        (h, area)
+        for _, _, w, h, area in stats
+        if THIN_LINE * w <= h <= w / THIN_LINE and area >= SPARSE * w * h
+    ]
     if not rows:
         return 0
     rows.sort()
@@ -152,10 +160,12 @@ def _straight(mask, length, vertical, thickest):
     """The ink of straight lines at least `length` long, level (or upright when `vertical`)
     within a few degrees: ink no thicker across than `thickest`, continuous along the line
     once each pixel is widened across by a pixel either way (a turned page's line steps from
-    row to row)."""
+    row to row) and along by a line's width (a rule crossing it)."""
     across = (thickest + 1, 1) if not vertical else (1, thickest + 1)
     thin = mask & (1 - cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones(across, np.uint8)))
-    widened = cv2.dilate(thin, np.ones((3, 1) if not vertical else (1, 3), np.uint8))
+    # Widened across by a pixel either way, and along by a stroke that crosses the line.
+    reach = CROSSING + 2
+    widened = cv2.dilate(thin, np.ones((3, reach) if not vertical else (reach, 3), np.uint8))
     along = (1, length) if not vertical else (length, 1)
     return cv2.morphologyEx(widened, cv2.MORPH_OPEN, np.ones(along, np.uint8)) & thin
 
@@ -180,14 +190,19 @@ def erase_lines(values):
         The ink without those lines (the same array when there are none).
     """
     mask = (values > BINARY_LEVEL).astype(np.uint8)
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    # The writing's height is measured without the lines across a third of the picture:
+    # writing touching them would otherwise be one stroke with them.
+    rows, columns = mask.shape
+    ruling = _straight(mask, columns // 3, False, LINE_WIDTH)
+    ruling |= _straight(mask, rows // 3, True, LINE_WIDTH)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask & (1 - ruling), connectivity=8)
     height = writing_height([tuple(row) for row in stats[1:]])
     if height == 0:
         return values
     length = int(LINE_LENGTH * height) + 1
     # Faint ink too: a thin line's anti-aliased steps fall under the stroke level in turn.
     mask = (values > FAINT).astype(np.uint8)
-    thickest = max(LINE_WIDTH, int(THICK_LINE * height))
+    thickest = LINE_WIDTH
     horizontal = _straight(mask, length, False, thickest)
     vertical = _straight(mask, int(UPRIGHT_LENGTH * height) + 1, True, thickest)
     if horizontal.any():
@@ -388,6 +403,25 @@ def _is_number(digits):
     short = sum(1 for height in heights if height < X_HEIGHT * max(heights))
     wordlike = np.mean(gate) < WORDLIKE
     return len(digits) < 2 or short < SMALL_LETTERS * len(digits) or not wordlike
+
+
+def sheet_ink(image):
+    """The ink of a sheet (see `model.inference.ink.find_ink`): a large picture whose writing
+    is small once shrunk to the working size is worked on larger, so that its digits keep
+    SMALL_WRITING pixels (up to LARGEST_SHEET pixels a side).
+
+    Args:
+        image: uint8 (H, W), (H, W, 3) or (H, W, 4).
+    """
+    ink = find_ink(image)
+    if ink.blank or ink.scale >= 1.0:
+        return ink
+    _, rows = _strokes(ink.inked[0])
+    height = writing_height([row[1:] for row in rows])
+    if height == 0 or height >= SMALL_WRITING:
+        return ink
+    size = min(LARGEST_SHEET, int(WORKING_SIZE * SMALL_WRITING / height))
+    return find_ink(image, working_size=size) if size > WORKING_SIZE else ink
 
 
 def find_numbers(ink, infer):

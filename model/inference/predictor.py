@@ -15,7 +15,7 @@ from model.inference.calibration import DEFAULT_THRESHOLD, apply_temperature
 from model.inference.engines import load_engine
 from model.inference.image_io import load_image_scaled
 from model.inference.ink import find_ink
-from model.inference.page import NO_NUMBER, Page, PageNumber, find_numbers
+from model.inference.page import NO_NUMBER, Page, PageNumber, find_numbers, sheet_ink
 from model.inference.preprocess import BLANK, locate_digit, source_box
 from model.inference.reader import find_digits
 
@@ -268,7 +268,7 @@ class Predictor:
             InvalidImageError: as for `predict`.
         """
         array, decoded_scale = load_image_scaled(image)
-        ink = find_ink(array)
+        ink = sheet_ink(array)
         ink.scale *= decoded_scale
         if ink.blank:
             return Page([], BLANK)

@@ -11,6 +11,10 @@ The naive baseline is the same network on the whole picture simply resized into 
 (aspect kept, `cv2.INTER_AREA`), centred in 28x28, white ink on black: no ink finding, no crop,
 no centring by mass, no stroke thickening. A preprocessing step that loses to it is a bug.
 
+Beside them, sheets of several numbers composed from the pen digits of held-out writers go
+through `Predictor.read_page` (`model.study.pages`): the share of numbers read exactly and of
+sheets with every number exact.
+
 Nothing here fits, tunes or calibrates anything, and the report holds no pixels of any set:
 only file names or indices, labels and readings.
 """
@@ -38,6 +42,7 @@ from model.errors import InvalidImageError
 from model.inference.naive import naive_mnist, white_ink_gray
 from model.inference.preprocess import MNIST_SIZE, PREPROCESSING_VERSION
 from model.operations.checksums import sha256_file
+from model.study.pages import SHEETS, page_figures
 
 SCHEMA_VERSION = 1
 COMMAND = "python -m model realworld --usps-dir ../shared/usps --realworld-dir ../shared/realworld"
@@ -252,8 +257,11 @@ def realworld(
     uci_limit=None,
     model_file=None,
     command=COMMAND,
+    pendigits_dir=None,
+    sheets=SHEETS,
 ):
-    """Reads every USPS digit (both polarities) and every real picture; writes the report.
+    """Reads every USPS digit (both polarities) and every real picture, and composed sheets
+    through the page reader; writes the report.
 
     Args:
         predictor: the `Predictor` to measure.
@@ -265,6 +273,9 @@ def realworld(
         uci_limit: the same for the UCI digits.
         model_file: the predictor's `.keras` file, for its checksum (default: the bundled one).
         command: the command line recorded in the report.
+        pendigits_dir: the folder of `pendigits-orig.tra`, whose held-out writers' digits
+            make the sheets (None: $PENDIGITS_DIR, else ../shared/pendigits).
+        sheets: how many sheets to compose and read (`model.study.pages`); 0 reads none.
 
     Returns:
         The report written to `realworld.json`.
@@ -277,6 +288,8 @@ def realworld(
     for name, limit in (("usps_limit", usps_limit), ("uci_limit", uci_limit)):
         if limit is not None and limit < 1:
             raise ValueError(f"{name} must be at least 1, not {limit}")
+    if sheets < 0:
+        raise ValueError(f"sheets must be at least 0, not {sheets}")
     usps_dir = resolve_usps_dir(usps_dir)
     realworld_dir = resolve_realworld_dir(realworld_dir)
     usps_images, usps_labels = read_usps(usps_dir)
@@ -307,6 +320,8 @@ def realworld(
         "misread_cap": {name: MISREAD_CAP for name in TINY_SETS},
         "sets": sets,
     }
+    if sheets:
+        report["pages"] = page_figures(predictor, pendigits_dir, sheets)
     if out_dir is not None:
         (Path(out_dir) / paths.REALWORLD_FILE).write_text(json.dumps(report, indent=1) + "\n")
     return report
