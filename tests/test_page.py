@@ -98,6 +98,14 @@ def test_a_form_with_labels_rules_a_box_and_a_table_column(predictor):
     assert len(page.ignored) >= 3  # the three printed labels are not numbers
 
 
+def test_a_small_number_beside_a_large_one_is_its_own(predictor):
+    sheet = np.full((260, 700), 255, np.uint8)
+    script = cv2.FONT_HERSHEY_SCRIPT_SIMPLEX
+    cv2.putText(sheet, "355", (40, 200), script, 2.0, 0, 4, cv2.LINE_AA)  # 36 px tall
+    cv2.putText(sheet, "188", (180, 200), script, 3.2, 0, 7, cv2.LINE_AA)  # 62 px, 40 px on
+    assert predictor.read_page(sheet).texts == ["355", "188"]
+
+
 def test_a_sheet_without_writing_says_so(predictor):
     blank = predictor.read_page(np.full((300, 400), 255, np.uint8))
     assert (blank.numbers, blank.reason) == ([], "blank: no ink found")

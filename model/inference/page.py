@@ -41,7 +41,9 @@ NOT_DIGITS = 0.5  # a field with at least this share of pieces that are no digit
 NOT_DIGITS_MEAN = 0.6  # ...nor one where the gate's mean is below this
 X_HEIGHT = 0.85  # a piece this much shorter than the tallest of its field is a small letter...
 SMALL_LETTERS = 0.3  # ...and a field with this share of them may be printed text...
-WORDLIKE = 0.8  # ...when the gate's mean is below this
+WORDLIKE = 0.8  # ...when the gate's mean is below this,
+WORDLIKE_EVEN = 0.9  # ...or this when the small ones are one height (within EVEN)
+EVEN = 0.1
 SPECK = 0.1  # strokes whose box is under this fraction of the median box side are specks
 
 
@@ -315,7 +317,7 @@ def _on_one_line(a, b):
 
 def _split_chain(chain):
     """Cuts a chain of characters (lists of rows) into numbers where the gap is wide: over
-    NUMBER_GAP times the taller neighbour and SPREAD times the chain's usual gap (its lower
+    NUMBER_GAP times the shorter neighbour and SPREAD times the chain's usual gap (its lower
     quartile: digits
     spaced evenly, however widely, stay one number)."""
     boxes = [_union([row[1:5] for row in item]) for item in chain]
@@ -327,8 +329,8 @@ def _split_chain(chain):
     usual = float(np.percentile(gaps, 25)) if gaps else 0.0
     numbers, current = [], list(chain[order[0]])
     for gap, before, index in zip(gaps, order[:-1], order[1:], strict=True):
-        tall = max(boxes[before][3], boxes[index][3])
-        if gap > NUMBER_GAP * tall and gap > SPREAD * max(usual, 1.0):
+        short = min(boxes[before][3], boxes[index][3])
+        if gap > NUMBER_GAP * short and gap > SPREAD * max(usual, 1.0):
             numbers.append(current)
             current = []
         current.extend(chain[index])
@@ -391,8 +393,8 @@ def _is_number(digits):
     """Whether a field's pieces are digits: most of them look like one to the gate, and they
     are not a word. Printed words have small letters beside capitals and tall ones (a, e, m,
     n, o beside A, D, T, t, d, h): a third of the pieces at most x-height, some of them
-    doubtful to the gate, is a word (handwritten digits vary in height too, but look like
-    digits)."""
+    doubtful to the gate (more so when the small ones are all one height), is a word
+    (handwritten digits vary in height too, but look like digits)."""
     if not digits:
         return False
     gate = [is_digit for _, _, is_digit, _ in digits]
@@ -400,9 +402,11 @@ def _is_number(digits):
     if doubtful >= NOT_DIGITS * len(digits) or np.mean(gate) < NOT_DIGITS_MEAN:
         return False
     heights = [box[3] for _, _, _, box in digits]
-    short = sum(1 for height in heights if height < X_HEIGHT * max(heights))
-    wordlike = np.mean(gate) < WORDLIKE
-    return len(digits) < 2 or short < SMALL_LETTERS * len(digits) or not wordlike
+    small = [height for height in heights if height < X_HEIGHT * max(heights)]
+    # Printed small letters are all one height; handwritten digits vary.
+    even = len(small) >= 2 and max(small) - min(small) <= max(1, EVEN * max(small))
+    wordlike = np.mean(gate) < (WORDLIKE_EVEN if even else WORDLIKE)
+    return len(digits) < 2 or len(small) < SMALL_LETTERS * len(digits) or not wordlike
 
 
 def sheet_ink(image):
