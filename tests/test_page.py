@@ -278,6 +278,12 @@ def test_the_api_reads_a_page_as_the_predictor_does(tmp_path, predictor):
         assert body["model_version"] == "v1" and not body["uncertain"]
         refused = client.post("/v1/read/page", files={"file": ("notes.txt", b"not a picture")})
         assert refused.status_code == 415 and "error" in refused.json()
+        spec = client.get("/openapi.json").json()
+        page_spec = spec["paths"]["/v1/read/page"]["post"]
+        assert {"200", "413", "415", "422"} <= set(page_spec["responses"])
+        assert {"numbers", "uncertain"} <= set(
+            spec["components"]["schemas"]["PageOut"]["properties"]
+        )
 
 
 @pytest.mark.slow
