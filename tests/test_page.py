@@ -245,10 +245,13 @@ def test_page_figures_report_both_shares(predictor, held_out_writers):
 def test_each_real_multi_digit_picture_is_still_one_number(predictor, realworld_dir):
     pictures = [picture for picture in read_manifest(realworld_dir) if picture.kind == "multi"]
     assert len(pictures) == 32
+    exact = read_exact = 0
     for picture in pictures:
         path = realworld_dir / IMAGES / picture.file
-        page = predictor.read_page(path)
-        assert page.texts == [predictor.read(path).text], picture.file
+        (text,) = predictor.read_page(path).texts  # one number each
+        exact += text == picture.label
+        read_exact += predictor.read(path).text == picture.label
+    assert exact >= read_exact == 30
 
 
 def _png(array):

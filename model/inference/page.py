@@ -30,11 +30,10 @@ UNLIKE = 0.5  # a stroke shorter than this times its neighbour is a part, not a 
 PART_GAP = 0.25  # ...and joins it only this close (times the neighbour's height)
 ONE_CHARACTER = 1.25  # parts one above the other this much taller than the writing are not one
 STACKED = 0.5  # a part above or below a stroke shares this much of the narrower one's columns
-LINE_LENGTH = 1.0  # a level straight run this many times the writing's height is a rule...
+LINE_LENGTH = 1.5  # a level straight run this many times the writing's height is a rule...
 UPRIGHT_LENGTH = 2.0  # ...and an upright one this many (a 1 may be taller than the rest)
 FAINT = 0.1  # lines are looked for in ink this faint
-LINE_WIDTH = 4  # lines are at most this thick, in working pixels (a foot on a line is not)
-CROSSING = 2  # a rule this thick crossing a line does not break it
+LINE_WIDTH = 8  # lines are at most this thick, in working pixels
 SPARSE = 0.03  # ink filling less of its box than this is lines, not writing
 THIN_LINE = 0.25  # writing is no flatter (height / width) than this when finding its height
 NOT_DIGITS = 0.5  # a field with at least this share of pieces that are no digit is no number,
@@ -44,6 +43,7 @@ SMALL_LETTERS = 0.3  # ...and a field with this share of them may be printed tex
 WORDLIKE = 0.8  # ...when the gate's mean is below this,
 WORDLIKE_EVEN = 0.9  # ...or this when the small ones are one height (within EVEN)
 EVEN = 0.1
+TINY = 0.25  # a number under this times the tallest one's height is a speck of the paper
 SPECK = 0.1  # strokes whose box is under this fraction of the median box side are specks
 
 
@@ -160,16 +160,26 @@ def writing_height(stats):
 
 def _straight(mask, length, vertical, thickest):
     """The ink of straight lines at least `length` long, level (or upright when `vertical`)
-    within a few degrees: ink no thicker across than `thickest`, continuous along the line
-    once each pixel is widened across by a pixel either way (a turned page's line steps from
-    row to row) and along by a line's width (a rule crossing it)."""
-    across = (thickest + 1, 1) if not vertical else (1, thickest + 1)
-    thin = mask & (1 - cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones(across, np.uint8)))
-    # Widened across by a pixel either way, and along by a stroke that crosses the line.
-    reach = CROSSING + 2
-    widened = cv2.dilate(thin, np.ones((3, reach) if not vertical else (reach, 3), np.uint8))
+    within a few degrees: runs of ink that long once each pixel is widened across by a pixel
+    either way (a turned page's line steps from row to row), through the writing they cross
+    or run along; and of them, the ink no thicker across than the lines are (their median ink
+    per unit of length, at most `thickest`): the writing on a line keeps its strokes.
+
+    Returns:
+        (runs, lines): 0/1 masks of the whole runs and of their thin ink.
+    """
+    widened = cv2.dilate(mask, np.ones((3, 1) if not vertical else (1, 3), np.uint8))
     along = (1, length) if not vertical else (length, 1)
-    return cv2.morphologyEx(widened, cv2.MORPH_OPEN, np.ones(along, np.uint8)) & thin
+    runs = cv2.morphologyEx(widened, cv2.MORPH_OPEN, np.ones(along, np.uint8)) & mask
+    count, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    if count < 2:
+        return runs, runs
+    long = stats[1:, cv2.CC_STAT_HEIGHT if vertical else cv2.CC_STAT_WIDTH]
+    width = float(np.median(stats[1:, cv2.CC_STAT_AREA] / np.maximum(long, 1)))
+    thick = min(thickest, int(np.ceil(width)) + 1)
+    across = (thick + 1, 1) if not vertical else (1, thick + 1)
+    thin = mask & (1 - cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones(across, np.uint8)))
+    return runs, runs & thin
 
 
 def _ends_on(segment, near):
@@ -195,8 +205,8 @@ def erase_lines(values):
     # The writing's height is measured without the lines across a third of the picture:
     # writing touching them would otherwise be one stroke with them.
     rows, columns = mask.shape
-    ruling = _straight(mask, columns // 3, False, LINE_WIDTH)
-    ruling |= _straight(mask, rows // 3, True, LINE_WIDTH)
+    ruling = _straight(mask, columns // 3, False, LINE_WIDTH)[1]
+    ruling |= _straight(mask, rows // 3, True, LINE_WIDTH)[1]
     _, _, stats, _ = cv2.connectedComponentsWithStats(mask & (1 - ruling), connectivity=8)
     height = writing_height([tuple(row) for row in stats[1:]])
     if height == 0:
@@ -204,9 +214,8 @@ def erase_lines(values):
     length = int(LINE_LENGTH * height) + 1
     # Faint ink too: a thin line's anti-aliased steps fall under the stroke level in turn.
     mask = (values > FAINT).astype(np.uint8)
-    thickest = LINE_WIDTH
-    horizontal = _straight(mask, length, False, thickest)
-    vertical = _straight(mask, int(UPRIGHT_LENGTH * height) + 1, True, thickest)
+    level_runs, horizontal = _straight(mask, length, False, LINE_WIDTH)
+    upright_runs, vertical = _straight(mask, int(UPRIGHT_LENGTH * height) + 1, True, LINE_WIDTH)
     if horizontal.any():
         short = max(3, height // 2)
         upright = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((short, 1), np.uint8))
@@ -233,7 +242,22 @@ def erase_lines(values):
     erased = (horizontal & (1 - across_rows)) | (vertical & (1 - across_columns))
     cleaned = values.copy()
     cleaned[erased.astype(bool)] = 0.0
-    return cleaned
+    return _without_remnants(cleaned, cv2.dilate(level_runs | upright_runs, grown))
+
+
+def _without_remnants(values, band):
+    """Erases the strokes lying wholly in a line's band: what a line thicker in places (a
+    photo's ruling) leaves; writing crossing or touching a line reaches out of it."""
+    mask = (values > FAINT).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    outside = np.bincount(labels[(mask & (1 - band)).astype(bool)], minlength=count)
+    remnants = np.flatnonzero(outside == 0)
+    remnants = remnants[remnants > 0]
+    if not len(remnants):
+        return values
+    values = values.copy()
+    values[np.isin(labels, remnants)] = 0.0
+    return values
 
 
 def _thickness(lines):
@@ -410,14 +434,15 @@ def _is_number(digits):
 
 
 def sheet_ink(image):
-    """The ink of a sheet (see `model.inference.ink.find_ink`): a large picture whose writing
-    is small once shrunk to the working size is worked on larger, so that its digits keep
-    SMALL_WRITING pixels (up to LARGEST_SHEET pixels a side).
+    """The ink of a sheet (see `model.inference.ink.find_ink`), ruled lines left in (they are
+    erased by `erase_lines`, which keeps the writing crossing them): a large picture whose
+    writing is small once shrunk to the working size is worked on larger, so that its digits
+    keep SMALL_WRITING pixels (up to LARGEST_SHEET pixels a side).
 
     Args:
         image: uint8 (H, W), (H, W, 3) or (H, W, 4).
     """
-    ink = find_ink(image)
+    ink = find_ink(image, ruling=False)
     if ink.blank or ink.scale >= 1.0:
         return ink
     _, rows = _strokes(ink.inked[0])
@@ -425,7 +450,7 @@ def sheet_ink(image):
     if height == 0 or height >= SMALL_WRITING:
         return ink
     size = min(LARGEST_SHEET, int(WORKING_SIZE * SMALL_WRITING / height))
-    return find_ink(image, working_size=size) if size > WORKING_SIZE else ink
+    return find_ink(image, working_size=size, ruling=False) if size > WORKING_SIZE else ink
 
 
 def find_numbers(ink, infer):
@@ -462,5 +487,9 @@ def find_numbers(ink, infer):
             (image, probabilities, gate, shifted(box)) for image, probabilities, gate, box in digits
         ]
         fields.append(Field(_union([digit[3] for digit in digits]), digits, skipped))
+    tallest = max((found.box[3] for found in fields), default=0)
+    specks = [found for found in fields if found.box[3] < TINY * tallest]
+    ignored += [(found.box, "a speck, much smaller than the writing") for found in specks]
+    fields = [found for found in fields if found.box[3] >= TINY * tallest]
     order = in_reading_order([found.box for found in fields])
     return [fields[index] for index in order], ignored
