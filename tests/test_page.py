@@ -178,6 +178,60 @@ def test_composed_sheets_of_the_tests_own_digits(predictor):
     assert sheets_exact >= 0.80 * sheets, (sheets_exact, sheets)
 
 
+def _mnist_sheet(images, labels, rng):
+    """A ruled sheet of MNIST test digits (250 writers) pasted dark on light paper into
+    numbers of 1-8 digits, 1-2 a line, the ruling running through the writing, some lines
+    with a printed label; and its numbers in reading order as (text, box)."""
+    sheet = np.full((700, 1000), 245, np.uint8)
+    for y in range(60, 700, 110):
+        cv2.line(sheet, (0, y), (1000, y), 170, 1)
+    numbers = []
+    for y in range(40, 600, 110):
+        x = 30 + int(rng.integers(0, 40))
+        if rng.random() < 0.5:
+            label = str(rng.choice(["Amount", "Date", "Total", "No."]))
+            cv2.putText(
+                sheet, label, (x, y + 45), cv2.FONT_HERSHEY_SIMPLEX, 0.7, 60, 2, cv2.LINE_AA
+            )
+            x += 130
+        for _ in range(int(rng.integers(1, 3))):
+            height, text, start, top, bottom = int(rng.integers(36, 64)), "", x, 999, 0
+            for _ in range(int(rng.integers(1, 9))):
+                index = int(rng.integers(len(images)))
+                rows, columns = np.nonzero(images[index] > 30)
+                crop = images[index][rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
+                digit = cv2.resize(crop, None, fx=height / len(crop), fy=height / len(crop))
+                if x + digit.shape[1] >= 980:
+                    break
+                at = y + int(rng.integers(-3, 4))
+                region = sheet[at : at + len(digit), x : x + digit.shape[1]]
+                np.minimum(region, (255 - digit * 0.9).astype(np.uint8), out=region)
+                text += str(labels[index])
+                top, bottom = min(top, at), max(bottom, at + len(digit))
+                x += digit.shape[1] + int(height * rng.uniform(0.1, 0.35))
+            if text:
+                numbers.append((text, (start, top, x - start, bottom - top)))
+            x += int(height * rng.uniform(1.8, 3))
+            if x > 800:
+                break
+    return sheet, numbers
+
+
+def test_ruled_sheets_of_mnist_digits(predictor, mnist_dir):
+    from model.data.mnist import read_idx_images, read_idx_labels
+
+    images = read_idx_images(mnist_dir / "t10k-images-idx3-ubyte.gz")
+    labels = read_idx_labels(mnist_dir / "t10k-labels-idx1-ubyte.gz")
+    rng = np.random.default_rng(5)
+    exact = numbers = 0
+    for _ in range(15):
+        sheet, truth = _mnist_sheet(images, labels, rng)
+        found = [(number.text, number.box) for number in predictor.read_page(sheet).numbers]
+        exact += score_sheet(truth, found)[0]
+        numbers += len(truth)
+    assert numbers > 100 and exact >= 0.93 * numbers, (exact, numbers)
+
+
 @pytest.fixture(scope="module")
 def held_out_writers():
     require((PENDIGITS_DIR / "pendigits-orig.tra").is_file(), f"no pendigits at {PENDIGITS_DIR}")
