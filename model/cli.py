@@ -151,6 +151,7 @@ def cmd_realworld(args):
         previous=Predictor.load(args.previous, args.engine) if args.previous else None,
         previous_file=args.previous,
         mnist_dir=args.mnist_dir,
+        sheets=args.sheets,
     )
     summary = {
         name: {"right": figures["right"], "count": figures["count"]}
@@ -158,7 +159,12 @@ def cmd_realworld(args):
         for name, figures in report["sets"].items()
     }
     out = str(Path(args.out) / paths.REALWORLD_FILE) if args.out else None
-    print(json.dumps({"sets": summary, "out": out}))
+    pages = {
+        name: report["pages"][name]
+        for name in ("numbers", "number_accuracy", "sheets", "sheet_accuracy")
+        if "pages" in report
+    }
+    print(json.dumps({"sets": summary, **({"pages": pages} if pages else {}), "out": out}))
     return 0
 
 
@@ -257,7 +263,10 @@ def _each_image(args, read):
     failed = 0
     for path in args.images:
         try:
-            result = predictor.read(path) if read else predictor.predict(path)
+            if read == "page":
+                result = predictor.read_page(path)
+            else:
+                result = predictor.read(path) if read else predictor.predict(path)
             line = {"path": path, **result.to_json()}
         except InvalidImageError as error:
             failed += 1
@@ -271,7 +280,7 @@ def cmd_predict(args):
 
 
 def cmd_read(args):
-    return _each_image(args, read=True)
+    return _each_image(args, read="page" if args.page else True)
 
 
 def cmd_finetune(args):
@@ -441,6 +450,12 @@ def build_parser():
         metavar="MODEL",
         help="a previous model's .keras file (its folder's files beside it), measured alike",
     )
+    real.add_argument(
+        "--sheets",
+        type=int,
+        default=200,
+        help="sheets of numbers by held-out pen writers read with read_page (0: none)",
+    )
     _add_model(real)
     _add_out(real, help_text="output folder ('' = none)")
     real.set_defaults(run=cmd_realworld)
@@ -527,6 +542,11 @@ def build_parser():
 
     read = commands.add_parser("read", help="read a number (all digits) per image; JSON lines")
     read.add_argument("images", nargs="+", metavar="IMAGE")
+    read.add_argument(
+        "--page",
+        action="store_true",
+        help="read every number on a sheet, top to bottom, then left to right",
+    )
     _add_model(read, ACTIVE_VERSION)
     read.set_defaults(run=cmd_read)
 

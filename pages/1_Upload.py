@@ -6,15 +6,18 @@ import streamlit as st
 
 from model import InvalidImageError
 from model.inference.image_io import load_image
-from ui.annotate import annotate
+from ui.annotate import annotate, annotate_page
 from ui.feedback import ask_if_right
 from ui.loaders import load_predictor
 from ui.navigation import through_the_app
+from ui.sheet import show_page
 from ui.views import plain_text, show_reading
 
 through_the_app("pages/1_Upload.py")
 
 SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
+MODES = ["one number", "a sheet of numbers"]
+SHEET_SAMPLE = "sheet.png"  # the sample read as a sheet
 TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"]
 
 st.set_page_config(page_title="Upload a photo", page_icon="📷", layout="wide")
@@ -36,6 +39,18 @@ samples = sorted(SAMPLES.iterdir())
 for column, path in zip(st.columns(len(samples)), samples, strict=True):
     if column.button(path.name, key=f"upload_sample_{path.name}", width="stretch"):
         st.session_state["upload_sample"] = path.name
+        st.session_state["upload_mode"] = MODES[path.name == SHEET_SAMPLE]
+
+sheet = (
+    st.radio(
+        "Each picture holds",
+        MODES,
+        horizontal=True,
+        key="upload_mode",
+        help="A sheet: a form, a list or a table, with several numbers on several lines.",
+    )
+    == MODES[1]
+)
 
 images = []
 for upload in uploads or []:
@@ -62,8 +77,14 @@ for position, (name, data) in enumerate(images):
     except InvalidImageError as error:
         st.error(f"Could not read {plain_text(name)}: {plain_text(error)}.")
         continue
-    reading = predictor.read(image)
     photo_column, result_column = st.columns([1, 1], gap="large")
+    if sheet:
+        page = predictor.read_page(image)
+        photo_column.image(annotate_page(image, page), width="stretch")
+        with result_column:
+            show_page(page, predictor, key=f"upload_page_{position}")
+        continue
+    reading = predictor.read(image)
     photo_column.image(annotate(image, reading), width="stretch")
     with result_column:
         if not reading.digits:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from strokes import draw_digit, draw_number
-from support import ROOT
+from support import PENDIGITS_DIR, ROOT, require
 
 from model import paths
 from model.cli import main
@@ -210,13 +210,14 @@ def test_naive_baseline_turns_dark_ink_on_light_paper_white_on_black(tmp_path):
 
 
 def test_report_end_to_end_through_the_cli_in_a_subprocess(tmp_path):
+    require((PENDIGITS_DIR / "pendigits-orig.tra").is_file(), f"no pendigits at {PENDIGITS_DIR}")
     usps_dir, real_dir = _write_usps(tmp_path / "usps"), _write_realworld(tmp_path / "real")
     out = tmp_path / "out"
     out.mkdir()
     # The folders come from the environment; the command must not need TensorFlow.
     script = (
         "import sys; from model.cli import main; "
-        "code = main(['realworld', '--uci-limit', '40', '--out', sys.argv[1]]); "
+        "code = main(['realworld', '--uci-limit', '40', '--sheets', '3', '--out', sys.argv[1]]); "
         "print(sorted({'tensorflow', 'keras'} & set(sys.modules))); sys.exit(code)"
     )
     run = subprocess.run(
@@ -229,6 +230,7 @@ def test_report_end_to_end_through_the_cli_in_a_subprocess(tmp_path):
             **os.environ,
             "USPS_DIR": str(usps_dir),
             "REALWORLD_DIR": str(real_dir),
+            "PENDIGITS_DIR": str(PENDIGITS_DIR),
         },
     )
     assert run.returncode == 0, run.stderr
@@ -253,6 +255,9 @@ def test_report_end_to_end_through_the_cli_in_a_subprocess(tmp_path):
         "uci",
         "uci_inverted",
     ]
+    pages = report["pages"]  # composed sheets read with read_page (tests/test_page.py)
+    assert pages["sheets"] == summary["pages"]["sheets"] == 3 and pages["numbers"] >= 3
+    assert summary["pages"]["number_accuracy"] == pages["numbers_exact"] / pages["numbers"]
     assert report["data"]["uci"]["digits"] == sets["uci"]["count"] == 40
     assert report["data"]["uci"]["limit"] == 40
     assert sets["uci"]["naive"] == sets["uci_inverted"]["naive"]

@@ -42,28 +42,52 @@ def annotate(image, reading, longest_side=1000):
     """
     picture = _shown_size(_rgb(np.asarray(image)), longest_side)
     scale = picture.shape[1] / image.shape[1]
-    line = max(2, round(max(picture.shape[:2]) / 250))
     for digit in reading.digits:
-        x, y, width, height = (round(value * scale) for value in digit.box)
-        color = UNSURE if digit.uncertain else SURE
-        cv2.rectangle(picture, (x, y), (x + width, y + height), color, line)
         label = f"{digit.digit}?" if digit.uncertain else str(digit.digit)
-        font_scale = max(0.6, height / 160)
-        (text_width, text_height), _ = cv2.getTextSize(
-            label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, line
-        )
-        top = max(0, y - text_height - 2 * line)
-        cv2.rectangle(
-            picture, (x, top), (x + text_width + 2 * line, top + text_height + 2 * line), color, -1
-        )
-        cv2.putText(
-            picture,
-            label,
-            (x + line, top + text_height + line),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            font_scale,
-            (255, 255, 255),
-            line,
-            cv2.LINE_AA,
-        )
+        _labelled_box(picture, digit.box, scale, label, UNSURE if digit.uncertain else SURE)
     return picture
+
+
+def annotate_page(image, page, longest_side=1000):
+    """An RGB copy of `image` (as for `annotate`) with a box per number of a sheet, labelled
+    with its place in reading order and its text.
+
+    Args:
+        image: uint8 (H, W), (H, W, 3) or (H, W, 4), the picture `page` was read from.
+        page: a `model.inference.page.Page` whose boxes are in `image`'s pixels.
+        longest_side: the size of the copy.
+
+    Returns:
+        uint8 (h, w, 3). Uncertain numbers are boxed in orange with a "?".
+    """
+    picture = _shown_size(_rgb(np.asarray(image)), longest_side)
+    scale = picture.shape[1] / image.shape[1]
+    for place, number in enumerate(page.numbers, start=1):
+        label = f"{place}: {number.text}" + ("?" if number.uncertain else "")
+        _labelled_box(picture, number.box, scale, label, UNSURE if number.uncertain else SURE)
+    return picture
+
+
+def _labelled_box(picture, box, scale, label, color):
+    """Draws a box (x, y, w, h in source pixels, times `scale`) with its label above it."""
+    line = max(2, round(max(picture.shape[:2]) / 250))
+    x, y, width, height = (round(value * scale) for value in box)
+    cv2.rectangle(picture, (x, y), (x + width, y + height), color, line)
+    font_scale = max(0.6, height / 160)
+    (text_width, text_height), _ = cv2.getTextSize(
+        label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, line
+    )
+    top = max(0, y - text_height - 2 * line)
+    cv2.rectangle(
+        picture, (x, top), (x + text_width + 2 * line, top + text_height + 2 * line), color, -1
+    )
+    cv2.putText(
+        picture,
+        label,
+        (x + line, top + text_height + line),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        font_scale,
+        (255, 255, 255),
+        line,
+        cv2.LINE_AA,
+    )

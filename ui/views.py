@@ -54,9 +54,9 @@ def show_why(result, predictor, key):
         _explain(result, predictor)
 
 
-def show_why_number(reading, predictor, key):
+def show_why_number(reading, predictor, key, label="Why these digits?"):
     """ "Why these digits?": the same for one digit of a number, picked by the visitor."""
-    if not st.toggle("Why these digits?", key=f"{key}_why"):
+    if not st.toggle(label, key=f"{key}_why"):
         return
     digits = reading.digits
     index = st.radio(

@@ -402,6 +402,29 @@ def create_app(predictors=None, api_key=None):
         )
 
     @app.post(
+        "/v1/read/page",
+        tags=["reading"],
+        summary="Read a sheet: every handwritten number on it, top to bottom, then left to right",
+        response_model=schemas.PageOut,
+        responses={**ERRORS, **AUTH_ERRORS},
+        openapi_extra=_image_body("one image of a sheet (a form, a list, a table)"),
+        dependencies=[Depends(check_key)],
+    )
+    async def read_page(request: Request):
+        upload, _ = await one_image(request)
+
+        def run_page():
+            with predictors.borrow() as (version, predictor):
+                return version, predictor.read_page(upload.data)
+
+        try:
+            version, page = await run_in_threadpool(run_page)
+        except InvalidImageError as error:
+            raise RequestError(_status_of(error), str(error)) from error
+        answer = {**page.to_json(), "model_version": version, "request_id": _request_id(request)}
+        return JSONResponse(answer)
+
+    @app.post(
         "/v1/feedback",
         tags=["feedback"],
         summary="Store what an image really shows (a confirmation or a correction)",

@@ -171,3 +171,20 @@ class ReadyOut(BaseModel):
             }
         }
     }
+
+
+class PageNumberOut(BaseModel):
+    text: str = Field(description="the number's digits, left to right")
+    box: list[int] = Field(description="x, y, width, height of the whole number, in pixels")
+    uncertain: bool = Field(description="some digit of it is uncertain")
+    digits: list[DigitOut]
+
+
+class PageOut(BaseModel):
+    numbers: list[PageNumberOut] = Field(
+        description="every handwritten number, top to bottom, then left to right"
+    )
+    uncertain: bool = Field(description="some number on the sheet is uncertain")
+    reason: str | None = Field(None, description="why no number was found")
+    model_version: str
+    request_id: str

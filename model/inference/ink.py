@@ -124,15 +124,15 @@ def to_gray(image):
     return _gray(image).astype(np.float32, copy=False)
 
 
-def _working_gray(gray):
+def _working_gray(gray, working_size=WORKING_SIZE):
     """The gray image at working resolution: huge ones shrunk; tiny ones, and strips (a
     small number's digits are as tall as its short side), enlarged by a whole factor."""
     longest = max(gray.shape)
-    if longest > WORKING_SIZE:
-        return fit_within(gray.astype(np.float32), WORKING_SIZE)
+    if longest > working_size:
+        return fit_within(gray.astype(np.float32), working_size)
     shortest = min(gray.shape)
     if shortest < MIN_WORKING_SIZE:
-        factor = min(-(-MIN_WORKING_SIZE // shortest), WORKING_SIZE // longest)
+        factor = min(-(-MIN_WORKING_SIZE // shortest), working_size // longest)
         if factor < 2:
             return gray
         return cv2.resize(
@@ -541,7 +541,7 @@ def _noise_level(raw, sample_shape, offset=(0, 0)):
     return median + 6.0 * float(np.median(np.abs(sample - median)))
 
 
-def find_ink(image, ink_height=None):
+def find_ink(image, ink_height=None, working_size=WORKING_SIZE, ruling=True):
     """Ink intensity of a picture, whatever its polarity, lighting or background.
 
     The background level is the median of the border; pixels are ink by how far they are
@@ -559,21 +559,25 @@ def find_ink(image, ink_height=None):
         image: uint8 (H, W), (H, W, 3) or (H, W, 4).
         ink_height: see above; None (for numbers, whose touching digits are told apart
             better at full size) works at full working resolution.
+        working_size: larger pictures are shrunk to this (a sheet of many small numbers
+            is worked on larger than one number).
+        ruling: whether ruled lines are erased here (the page reader erases them itself,
+            keeping the writing that crosses them).
 
     Returns:
         An `Ink`.
     """
     source_size = max(np.shape(image)[:2])
-    gray = _working_gray(_gray(image))
+    gray = _working_gray(_gray(image), working_size)
     if ink_height:
         gray = _at_ink_height(gray, ink_height)
     scale = max(gray.shape) / source_size
     factor = _enlarged_by(scale, source_size)
-    ink, light = _ink_of(gray, scale, factor)
+    ink, light = _ink_of(gray, scale, factor, ruling)
     if not light and factor == 1:
         sheet = _sheet(ink.values)
         if sheet is not None:
-            return _ink_on_sheet(gray, scale, *sheet) or ink
+            return _ink_on_sheet(gray, scale, *sheet, ruling) or ink
     return ink
 
 
@@ -666,7 +670,7 @@ def _sheet(values):
     return (x, y, width, height), filled
 
 
-def _ink_on_sheet(gray, scale, box, filled):
+def _ink_on_sheet(gray, scale, box, filled, ruling=True):
     """The dark writing on a sheet (see `_sheet`), or None when it holds none: the sheet's
     box, with the desk around the sheet's edge painted over in the sheet's own level."""
     x, y, width, height = box
@@ -674,13 +678,13 @@ def _ink_on_sheet(gray, scale, box, filled):
     inner = cv2.erode(filled, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     crop = gray[y : y + height, x : x + width].astype(np.float32)
     crop[inner == 0] = float(np.median(crop[inner > 0])) if inner.any() else 0.0
-    ink, light = _ink_of(crop, scale)
+    ink, light = _ink_of(crop, scale, ruling=ruling)
     if not light or ink.blank:
         return None
     return Ink(_pasted(ink.values, gray.shape, x, y), ink.contrast, scale)
 
 
-def _ink_of(gray, scale, factor=1):
+def _ink_of(gray, scale, factor=1, ruling=True):
     """(Ink, light) of a gray picture at working resolution; light: the paper is lighter.
     `factor`: how many times a tiny picture was enlarged (`_enlarged_by`)."""
     level, light, even = _paper(gray, factor)
@@ -706,6 +710,6 @@ def _ink_of(gray, scale, factor=1):
     values = ink if window is None else _pasted(ink, gray.shape, x, y)
     if _near_the_edge(window, gray.shape):
         values = _erase_frames(values)
-    if _may_hold_ruling(ink, gray.shape[1], scale):  # the window holds every inked column
+    if ruling and _may_hold_ruling(ink, gray.shape[1], scale):  # the window: every inked column
         values = _erase_ruled_lines(values)
     return Ink(values, contrast, scale, window), light

@@ -16,6 +16,7 @@ from model.inference.calibration import DEFAULT_THRESHOLD, apply_temperature
 from model.inference.engines import load_engine
 from model.inference.image_io import load_image_scaled
 from model.inference.ink import find_ink
+from model.inference.page import NO_NUMBER, Page, PageNumber, find_numbers, sheet_ink
 from model.inference.preprocess import BLANK, locate_digit, source_box
 from model.inference.reader import find_digits
 from model.inference.strokes import box_of, drawn, estimated_pen, grouped, run_image, validated
@@ -340,6 +341,48 @@ def _mean_confidence(reading):
         return 0.0
     confidences = np.array([digit.confidence for digit in reading.digits], dtype=np.float64)
     return float(np.exp(np.log(np.maximum(confidences, 1e-9)).mean()))
+
+    def read_page(self, image):
+        """Reads every handwritten number on a sheet, in reading order.
+
+        Several lines, several fields on a line, numbers of different sizes; ruling, table
+        rules and boxes are wiped first, and printed labels and other marks that are mostly
+        not digits are left out (`Page.ignored`).
+
+        Args:
+            image: as for `predict`.
+
+        Returns:
+            A `Page`: its `numbers` top to bottom, then left to right, each with its `text`,
+            `box` and `digits` (as in `Reading`), all in the picture's pixels.
+
+        Raises:
+            InvalidImageError: as for `predict`.
+        """
+        array, decoded_scale = load_image_scaled(image)
+        ink = sheet_ink(array)
+        ink.scale *= decoded_scale
+        if ink.blank:
+            return Page([], BLANK)
+        fields, ignored = find_numbers(ink, self._calibrated)
+        size = _file_size(array, decoded_scale)
+
+        def source(box):
+            return source_box(box, ink.scale, size)
+
+        numbers = [
+            PageNumber(
+                [
+                    self._prediction(probabilities, is_digit, image28, source(box))
+                    for image28, probabilities, is_digit, box in found.digits
+                ],
+                source(found.box),
+                [(source(box), reason) for box, reason in found.skipped],
+            )
+            for found in fields
+        ]
+        ignored = [(source(box), reason) for box, reason in ignored]
+        return Page(numbers, None if numbers else NO_NUMBER, ignored)
 
 
 def _file_size(array, decoded_scale):

@@ -11,6 +11,10 @@ The naive baseline is the same network on the whole picture simply resized into 
 (aspect kept, `cv2.INTER_AREA`), centred in 28x28, white ink on black: no ink finding, no crop,
 no centring by mass, no stroke thickening. A preprocessing step that loses to it is a bug.
 
+Beside them, sheets of several numbers composed from the pen digits of held-out writers go
+through `Predictor.read_page` (`model.study.pages`): the share of numbers read exactly and of
+sheets with every number exact.
+
 Nothing here fits, tunes or calibrates anything, and the report holds no pixels of any set:
 only file names or indices, labels and readings.
 """
@@ -40,6 +44,7 @@ from model.inference.calibration import risk_coverage
 from model.inference.naive import naive_mnist, white_ink_gray
 from model.inference.preprocess import MNIST_SIZE, PREPROCESSING_VERSION
 from model.operations.checksums import sha256_file
+from model.study.pages import SHEETS, page_figures
 
 SCHEMA_VERSION = 1
 COMMAND = "python -m model realworld --usps-dir ../shared/usps --realworld-dir ../shared/realworld"
@@ -284,9 +289,10 @@ def realworld(
     previous=None,
     previous_file=None,
     mnist_dir=None,
+    sheets=SHEETS,
 ):
     """Reads every USPS digit (both polarities), every real picture and the held-out pendigits
-    writers; writes the report.
+    writers (digits, numbers, and sheets through the page reader); writes the report.
 
     Args:
         predictor: the `Predictor` to measure.
@@ -305,6 +311,7 @@ def realworld(
             in the same run; its figures go under "previous".
         previous_file: its `.keras` file, for its checksum.
         mnist_dir: MNIST, for the test digits' risk-coverage curve (skipped when missing).
+        sheets: how many sheets to compose and read (`model.study.pages`); 0 reads none.
 
     Returns:
         The report written to `realworld.json`.
@@ -317,6 +324,8 @@ def realworld(
     for name, limit in (("usps_limit", usps_limit), ("uci_limit", uci_limit)):
         if limit is not None and limit < 1:
             raise ValueError(f"{name} must be at least 1, not {limit}")
+    if sheets < 0:
+        raise ValueError(f"sheets must be at least 0, not {sheets}")
     usps_dir = resolve_usps_dir(usps_dir)
     realworld_dir = resolve_realworld_dir(realworld_dir)
     usps_images, usps_labels = read_usps(usps_dir)
@@ -358,6 +367,8 @@ def realworld(
         "sets": sets,
     }
     report["mnist_test"] = _mnist_test_risk(predictor, mnist_dir)
+    if sheets:
+        report["pages"] = page_figures(predictor, pendigits_dir, sheets)
     if previous is not None:
         earlier = realworld(
             previous,
@@ -370,6 +381,7 @@ def realworld(
             command,
             pendigits_dir,
             pen_numbers,
+            sheets=sheets,
         )
         report["previous"] = {
             "model": earlier["model"],
@@ -379,6 +391,11 @@ def realworld(
                     for key in ("count", "right", "accuracy", "unsure_rate", "sure_and_wrong")
                 }
                 for name, figures in earlier["sets"].items()
+            },
+            "pages": {
+                key: value
+                for key, value in (earlier.get("pages") or {}).items()
+                if not isinstance(value, list | dict)
             },
         }
     if out_dir is not None:
