@@ -334,14 +334,6 @@ class Predictor:
         reading.skipped = [(back(box), reason) for box, reason in reading.skipped]
         return reading
 
-
-def _mean_confidence(reading):
-    """The geometric mean of a reading's digit confidences (0 for no digit)."""
-    if not reading.digits:
-        return 0.0
-    confidences = np.array([digit.confidence for digit in reading.digits], dtype=np.float64)
-    return float(np.exp(np.log(np.maximum(confidences, 1e-9)).mean()))
-
     def read_page(self, image):
         """Reads every handwritten number on a sheet, in reading order.
 
@@ -383,6 +375,14 @@ def _mean_confidence(reading):
         ]
         ignored = [(source(box), reason) for box, reason in ignored]
         return Page(numbers, None if numbers else NO_NUMBER, ignored)
+
+
+def _mean_confidence(reading):
+    """The geometric mean of a reading's digit confidences (0 for no digit)."""
+    if not reading.digits:
+        return 0.0
+    confidences = np.array([digit.confidence for digit in reading.digits], dtype=np.float64)
+    return float(np.exp(np.log(np.maximum(confidences, 1e-9)).mean()))
 
 
 def _file_size(array, decoded_scale):
