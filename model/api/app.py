@@ -6,6 +6,7 @@ With $DIGITS_API_KEY set, every /v1 endpoint wants `Authorization: Bearer <key>`
 always does, so without a key the API stores none.
 """
 
+import asyncio
 import hmac
 import logging
 import os
@@ -21,7 +22,17 @@ from starlette.exceptions import HTTPException
 from model import config, paths
 from model.api import schemas
 from model.api.predictors import ModelUnavailable, Predictors
-from model.api.uploads import FORMATS, RequestError, check_image, one_image, several_images
+from model.api.uploads import (
+    FORMATS,
+    MAX_BATCH_BYTES,
+    MAX_ONE_BYTES,
+    MAX_UPLOAD_BYTES_IN_FLIGHT,
+    InFlight,
+    RequestError,
+    check_image,
+    one_image,
+    several_images,
+)
 from model.errors import FeedbackError, ImageTooLargeError, InvalidImageError
 from model.inference.image_io import load_image
 from model.operations.feedback import FeedbackStore, crop_png
@@ -34,7 +45,8 @@ ERRORS = {
         413: f"the image is over {config.MAX_UPLOAD_MB} MB or too many pixels",
         415: "not an image, or not one of " + ", ".join(FORMATS),
         422: "no image, or a malformed request",
-        503: "no verified model version can be served",
+        503: "no verified model version can be served, or too many uploads at once "
+        "(then with `Retry-After`)",
     }.items()
 }
 AUTH_ERRORS = {401: {"model": schemas.ErrorOut, "description": "a missing or wrong API key"}}
@@ -109,13 +121,14 @@ def _card_summary(card):
     return summary
 
 
-def create_app(predictors=None, api_key=None):
+def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_IN_FLIGHT):
     """The API's FastAPI app.
 
     Args:
         predictors: a `Predictors` pool (default: $DIGITS_API_PREDICTORS of the registry's
             active version, else 2).
         api_key: the key callers must send (default: $DIGITS_API_KEY; None or "" for none).
+        max_upload_bytes: the upload bytes taken at once; more are answered 503.
     """
     if predictors is None:
         predictors = Predictors(int(os.environ.get(paths.API_PREDICTORS_ENV) or 2))
@@ -131,6 +144,18 @@ def create_app(predictors=None, api_key=None):
         ),
     )
     app.add_middleware(RequestIds)
+    in_flight = InFlight(max_upload_bytes)
+    # Pictures read at once, one per predictor, first come first served (an asyncio
+    # semaphore is fair): a batch waits its turn for each of its pictures.
+    readings = asyncio.Semaphore(getattr(predictors, "size", 2))
+
+    async def one_upload(request: Request):
+        async with in_flight.slot(request, MAX_ONE_BYTES):
+            yield
+
+    async def batch_upload(request: Request):
+        async with in_flight.slot(request, MAX_BATCH_BYTES):
+            yield
 
     # Async, so FastAPI runs them in the event loop, not in a thread of their own.
     async def check_key(request: Request):
@@ -153,7 +178,7 @@ def create_app(predictors=None, api_key=None):
 
     @app.exception_handler(RequestError)
     async def refused(request, error):
-        return _error(request, error.status, str(error))
+        return _error(request, error.status, str(error), error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request, error):
@@ -178,7 +203,8 @@ def create_app(predictors=None, api_key=None):
 
     async def answer(request, read, data):
         try:
-            version, result = await run_in_threadpool(run, read, data)
+            async with readings:
+                version, result = await run_in_threadpool(run, read, data)
         except InvalidImageError as error:
             raise RequestError(_status_of(error), str(error)) from error
         return {**result.to_json(), "model_version": version, "request_id": _request_id(request)}
@@ -225,7 +251,7 @@ def create_app(predictors=None, api_key=None):
         response_model=schemas.PredictionOut,
         responses={**ERRORS, **AUTH_ERRORS},
         openapi_extra=_image_body("one image with one digit"),
-        dependencies=[Depends(check_key)],
+        dependencies=[Depends(check_key), Depends(one_upload)],
     )
     async def predict(request: Request):
         upload, _ = await one_image(request)
@@ -238,7 +264,7 @@ def create_app(predictors=None, api_key=None):
         response_model=schemas.ReadingOut,
         responses={**ERRORS, **AUTH_ERRORS},
         openapi_extra=_image_body("one image of a number"),
-        dependencies=[Depends(check_key)],
+        dependencies=[Depends(check_key), Depends(one_upload)],
     )
     async def read(request: Request):
         upload, _ = await one_image(request)
@@ -269,25 +295,28 @@ def create_app(predictors=None, api_key=None):
                 },
             }
         },
-        dependencies=[Depends(check_key)],
+        dependencies=[Depends(check_key), Depends(batch_upload)],
     )
     async def read_batch(request: Request):
         uploads = await several_images(request)
 
-        def read_all():
-            results = []
+        def read_one(upload):
+            # Each picture's bytes are read from its spooled file only now, one at a time.
             with predictors.borrow() as (version, predictor):
-                for upload in uploads:
-                    try:
-                        reading = predictor.read(check_image(upload).data).to_json()
-                        results.append({"filename": upload.filename, **reading})
-                    except (RequestError, InvalidImageError) as error:
-                        status = getattr(error, "status", None) or _status_of(error)
-                        problem = {"status": status, "message": str(error)}
-                        results.append({"filename": upload.filename, "error": problem})
-            return version, results
+                return version, predictor.read(check_image(upload).data).to_json()
 
-        version, results = await run_in_threadpool(read_all)
+        results, version = [], None
+        for upload in uploads:
+            try:
+                async with readings:
+                    version, reading = await run_in_threadpool(read_one, upload)
+                results.append({"filename": upload.filename, **reading})
+            except (RequestError, InvalidImageError) as error:
+                status = getattr(error, "status", None) or _status_of(error)
+                problem = {"status": status, "message": str(error)}
+                results.append({"filename": upload.filename, "error": problem})
+        if version is None:
+            version, _ = await run_in_threadpool(predictors.status)
         return JSONResponse(
             {"results": results, "model_version": version, "request_id": _request_id(request)}
         )
@@ -322,7 +351,7 @@ def create_app(predictors=None, api_key=None):
                 },
             }
         },
-        dependencies=[Depends(check_admin_key)],
+        dependencies=[Depends(check_admin_key), Depends(one_upload)],
     )
     async def feedback(request: Request):
         upload, fields = await one_image(request)
