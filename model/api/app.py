@@ -25,6 +25,7 @@ from model.api.predictors import ModelUnavailable, Predictors
 from model.api.uploads import (
     FORMATS,
     MAX_BATCH_BYTES,
+    MAX_BATCH_BYTES_IN_FLIGHT,
     MAX_ONE_BYTES,
     MAX_UPLOAD_BYTES_IN_FLIGHT,
     InFlight,
@@ -145,6 +146,7 @@ def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_
     )
     app.add_middleware(RequestIds)
     in_flight = InFlight(max_upload_bytes)
+    batches_in_flight = InFlight(min(MAX_BATCH_BYTES_IN_FLIGHT, max_upload_bytes))
     # Pictures read at once, one per predictor, first come first served (an asyncio
     # semaphore is fair): a batch waits its turn for each of its pictures.
     readings = asyncio.Semaphore(getattr(predictors, "size", 2))
@@ -154,7 +156,8 @@ def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_
             yield
 
     async def batch_upload(request: Request):
-        async with in_flight.slot(request, MAX_BATCH_BYTES):
+        batch, upload = batches_in_flight, in_flight
+        async with batch.slot(request, MAX_BATCH_BYTES), upload.slot(request, MAX_BATCH_BYTES):
             yield
 
     # Async, so FastAPI runs them in the event loop, not in a thread of their own.

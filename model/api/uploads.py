@@ -22,10 +22,11 @@ MAX_IMAGE_BYTES = config.MAX_UPLOAD_MB * MEGABYTE
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and headers around the file
 MAX_ONE_BYTES = MAX_IMAGE_BYTES + MULTIPART_OVERHEAD  # a request with one image
 MAX_BATCH_BYTES = 5 * MAX_IMAGE_BYTES
-# Upload bytes that one worker process takes at once: two maximal batches, or ten maximal
-# images (each request holds at most its spooled files' first MB in memory, and the
-# pictures are read one per predictor); past it, 503.
-MAX_UPLOAD_BYTES_IN_FLIGHT = 2 * MAX_BATCH_BYTES
+# Upload bytes that one worker process takes at once: two maximal batches and five maximal
+# images beside them (each request holds at most its spooled files' first MB in memory, and
+# the pictures are read one per predictor); past it, 503.
+MAX_BATCH_BYTES_IN_FLIGHT = 2 * MAX_BATCH_BYTES
+MAX_UPLOAD_BYTES_IN_FLIGHT = MAX_BATCH_BYTES_IN_FLIGHT + 5 * MAX_ONE_BYTES
 RETRY_AFTER_SECONDS = 1
 # The upload page's formats (pages/1_Upload.py), as Pillow names them.
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF")
