@@ -139,6 +139,7 @@ def _sixteen_bit_seven(side):
 
 def test_a_huge_16_bit_png_of_a_digit_is_read_in_strips(predictor):
     data = _encoded(_sixteen_bit_seven(5600))
+    assert image_io._png_strips(data, 2) is not None
     array, scale = load_image_scaled(data)
     assert scale == 0.5 and array.shape == (2800, 2800) and array.dtype == np.uint8
     assert predictor.read(data).text == "7"
@@ -162,11 +163,23 @@ def _four_bit(image):
     ],
     ids=["1-bit PNG", "4-bit palette PNG", "1-bit TIFF", "1-bit BMP"],
 )
-def test_a_40_megapixel_1_bit_or_palette_picture_is_read_shrunk_in_grey(make, predictor):
+def test_a_40_megapixel_1_bit_or_palette_picture_is_read_shrunk_never_converted_whole(
+    make, predictor, monkeypatch
+):
     data = make()
+    converted, convert = [], Image.Image.convert
+
+    def recording_convert(image, *arguments, **options):
+        converted.append(image.size[0] * image.size[1])
+        return convert(image, *arguments, **options)
+
+    monkeypatch.setattr(Image.Image, "convert", recording_convert)
     array, scale = load_image_scaled(data)
     assert scale == pytest.approx(1 / 3) and array.shape[:2] == (2100, 2100)
     assert array.ndim == 2 or array.shape[2] == 3  # 1-bit is read as grey, never as RGBA
+    # Converted (to grey or RGB) a strip at a time, or once shrunk: never at full size.
+    assert converted and max(converted) <= 2100 * 2100
+    monkeypatch.undo()
     assert predictor.read(data).text == "7"
 
 
@@ -178,6 +191,8 @@ def test_a_picture_wider_than_the_widest_allowed_is_refused_from_its_header(mode
 
 
 def test_the_widest_picture_allowed_is_read_in_strips(predictor):
+    with pytest.raises(ImageTooLargeError, match="a side may be at most"):
+        load_image_scaled(_encoded(picture(610, "RGBA", transparent=True, width=65536)))
     data = _encoded(picture(610, "RGBA", transparent=True, width=65535))
     array, scale = load_image_scaled(data)
     assert scale == pytest.approx(0.25, abs=1e-4) and array.shape == (153, 16384, 4)
@@ -188,17 +203,21 @@ def test_the_widest_picture_allowed_is_read_in_strips(predictor):
     assert left >= 32462 and left + width <= 33072 + 30 and top + height <= 610
 
 
-def test_a_16_bit_tiff_in_one_huge_strip_is_refused_by_its_cost():
+def test_a_tiff_is_read_by_its_cost_only_its_first_frame(predictor):
     image = _sixteen_bit_seven(5600)
     data = _encoded(image, "TIFF", compression="tiff_lzw", strip_size=2**31)
     with pytest.raises(ImageTooLargeError, match="too large to read safely as a TIFF"):
         load_image_scaled(data)
-
-
-def test_a_16_bit_tiff_of_a_digit_in_strips_is_read(predictor):
+    # The same picture in strips of 64 KB (Pillow's default) is read.
     data = _encoded(_sixteen_bit_seven(3000), "TIFF", compression="tiff_lzw")
     array, scale = load_image_scaled(data)
     assert scale == 0.5 and array.dtype == np.uint8
+    assert predictor.read(data).text == "7"
+    frames = [Image.new("L", (3000, 3000), 255)] * 3
+    data = _encoded(picture(3000, "L"), "TIFF", save_all=True, append_images=frames)
+    assert Image.open(io.BytesIO(data)).n_frames == 4
+    array, scale = load_image_scaled(data)
+    assert scale == 0.5 and array.shape == (1500, 1500)
     assert predictor.read(data).text == "7"
 
 
@@ -206,15 +225,6 @@ def test_a_big_webp_is_refused_by_its_cost_a_small_one_read(predictor):
     with pytest.raises(ImageTooLargeError, match="too large to read safely as a WEBP"):
         load_image_scaled(_encoded(picture(3000, "RGB"), "WEBP"))
     assert predictor.read(_encoded(picture(1500, "RGB"), "WEBP")).text == "7"
-
-
-def test_only_the_first_frame_of_a_multi_page_tiff_is_read(predictor):
-    frames = [Image.new("L", (3000, 3000), 255)] * 3
-    data = _encoded(picture(3000, "L"), "TIFF", save_all=True, append_images=frames)
-    assert Image.open(io.BytesIO(data)).n_frames == 4
-    array, scale = load_image_scaled(data)
-    assert scale == 0.5 and array.shape == (1500, 1500)
-    assert predictor.read(data).text == "7"
 
 
 def test_a_40_megapixel_png_is_read_at_reduced_size_with_boxes_in_its_own_pixels(predictor):
