@@ -94,6 +94,13 @@ def _sixteen_bit(side):
     return Image.fromarray(grey)  # "I;16"
 
 
+def _grainy(side):
+    """The 7 on paper with grain: a JPEG of many megabytes (about 8 MB at 4096 px)."""
+    pixels = np.asarray(picture(side, "RGB")).astype(np.int16)
+    grain = np.random.default_rng(0).integers(0, 40, pixels.shape, dtype=np.int16)
+    return Image.fromarray(np.clip(pixels - grain, 0, 255).astype(np.uint8))
+
+
 def _four_bit(image):
     """A grey picture as a 16-colour palette picture (white paper, black ink at index 5)."""
     indices = np.where(np.asarray(image.convert("L")) < 128, 5, 0).astype(np.uint8)
@@ -134,6 +141,11 @@ def cases(quick):
             "16.8 MP JPEG, RGB (the largest JPEG decoded whole)",
             4096**2,
             lambda: _saved(picture(4096, "RGB"), "JPEG", quality=90),
+        ),
+        (
+            "16.8 MP JPEG, RGB, grainy paper (8.3 MB, the largest JPEG decoded whole)",
+            4096**2,
+            lambda: _saved(_grainy(4096), "JPEG", quality=95),
         ),
         (
             "8.4 MP PNG, RGB (the largest PNG decoded whole)",
