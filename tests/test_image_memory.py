@@ -8,7 +8,7 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from bench.upload_memory import SIDE_40MP, TARGET_MB, picture
 from model.errors import ImageTooLargeError, InvalidImageError
@@ -285,3 +285,19 @@ def test_the_worst_uploads_cost_less_than_the_targets_in_the_app_and_the_api():
     (concurrent,) = result["concurrent"]  # 10 batches of 49.5 MB of junk at once
     assert concurrent["over_idle_mb"] <= CONCURRENT_TARGET_MB, json.dumps(concurrent)
     assert set(concurrent["statuses"]) <= {"200", "503"}, json.dumps(concurrent)
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_a_big_jpeg_is_decoded_straight_into_an_array_as_pillow_decodes_it(orientation):
+    image = picture(3000, "RGB").resize((3600, 3000))  # 10.8 MP: over FULL_PIXELS
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = _encoded(image, "JPEG", quality=90, exif=exif.tobytes())
+    opened = Image.open(io.BytesIO(data))
+    array = image_io._big_jpeg_array(opened, data)
+    assert array is not None and array.flags.c_contiguous
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))))
+    np.testing.assert_array_equal(array, expected)
+    np.testing.assert_array_equal(load_image_scaled(data)[0], expected)
+    with pytest.raises(InvalidImageError, match="corrupt or truncated"):
+        load_image_scaled(data[: len(data) // 2])
