@@ -8,6 +8,9 @@ names no path on the server. The docs (/docs, /redoc) are served with their scri
 installed package (fastapi-offline), so they work with no internet.
 """
 
+import asyncio
+import ctypes
+import ctypes.util
 import hashlib
 import hmac
 import logging
@@ -31,6 +34,11 @@ from model.api import schemas
 from model.api.predictors import ModelUnavailable, Predictors
 from model.api.uploads import (
     FORMATS,
+    MAX_BATCH_BYTES,
+    MAX_BATCH_BYTES_IN_FLIGHT,
+    MAX_ONE_BYTES,
+    MAX_UPLOAD_BYTES_IN_FLIGHT,
+    InFlight,
     RequestError,
     check_image,
     one_image,
@@ -55,7 +63,8 @@ ERRORS = {
         413: f"the image is over {config.MAX_UPLOAD_MB} MB or too many pixels",
         415: "not an image, or not one of " + ", ".join(FORMATS),
         422: "no image, or a malformed request",
-        503: "no verified model version can be served",
+        503: "no verified model version can be served, or too many uploads at once "
+        "(then with `Retry-After`)",
     }.items()
 }
 STROKES_BODY_LIMIT = 2 * 1024 * 1024  # 50,000 points as JSON fit well within it
@@ -135,6 +144,17 @@ def _status_of(error):
     return 413 if isinstance(error, ImageTooLargeError) else 415
 
 
+def _fewer_malloc_arenas(arenas=2):
+    """Caps glibc's malloc arenas: each thread that reads a picture would otherwise get one
+    of its own, which keeps the memory it freed (measured: a 16.8 MP JPEG cost 161 MB over
+    the idle server, 129 MB with 2 arenas). Does nothing where the C library is not glibc."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
 def _card_summary(card):
     keys = ("name", "test_accuracy", "val_accuracy", "trained_at", "parameters", "ensemble")
     summary = {key: card[key] for key in keys if key in card}
@@ -144,14 +164,16 @@ def _card_summary(card):
     return summary
 
 
-def create_app(predictors=None, api_key=None):
+def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_IN_FLIGHT):
     """The API's FastAPI app.
 
     Args:
         predictors: a `Predictors` pool (default: $DIGITS_API_PREDICTORS of the registry's
             active version, else 2).
         api_key: the key callers must send (default: $DIGITS_API_KEY; None or "" for none).
+        max_upload_bytes: the upload bytes taken at once; more are answered 503.
     """
+    _fewer_malloc_arenas()
     if predictors is None:
         predictors = Predictors(int(os.environ.get(paths.API_PREDICTORS_ENV) or 2))
     api_key = os.environ.get(paths.API_KEY_ENV) if api_key is None else api_key
@@ -182,6 +204,21 @@ def create_app(predictors=None, api_key=None):
         """A message as the caller may see it: with server paths for a key holder only."""
         return message if has_key(request) else without_paths(message)
 
+    in_flight = InFlight(max_upload_bytes)
+    batches_in_flight = InFlight(min(MAX_BATCH_BYTES_IN_FLIGHT, max_upload_bytes))
+    # Pictures read at once, one per predictor, first come first served (an asyncio
+    # semaphore is fair): a batch waits its turn for each of its pictures.
+    readings = asyncio.Semaphore(getattr(predictors, "size", 2))
+
+    async def one_upload(request: Request):
+        async with in_flight.slot(request, MAX_ONE_BYTES):
+            yield
+
+    async def batch_upload(request: Request):
+        batch, upload = batches_in_flight, in_flight
+        async with batch.slot(request, MAX_BATCH_BYTES), upload.slot(request, MAX_BATCH_BYTES):
+            yield
+
     # Async, so FastAPI runs them in the event loop, not in a thread of their own.
     async def check_key(request: Request, _: Annotated[Credentials, Depends(bearer)]):
         if not api_key:
@@ -203,7 +240,7 @@ def create_app(predictors=None, api_key=None):
 
     @app.exception_handler(RequestError)
     async def refused(request, error):
-        return _error(request, error.status, str(error))
+        return _error(request, error.status, str(error), error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request, error):
@@ -228,7 +265,8 @@ def create_app(predictors=None, api_key=None):
 
     async def answer(request, read, data):
         try:
-            version, result = await run_in_threadpool(run, read, data)
+            async with readings:
+                version, result = await run_in_threadpool(run, read, data)
         except InvalidImageError as error:
             raise RequestError(_status_of(error), str(error)) from error
         return {**result.to_json(), "model_version": version, "request_id": _request_id(request)}
@@ -299,7 +337,7 @@ def create_app(predictors=None, api_key=None):
         response_model=schemas.PredictionOut,
         responses={**ERRORS, **AUTH_ERRORS},
         openapi_extra=_image_body("one image with one digit"),
-        dependencies=[Depends(check_key)],
+        dependencies=[Depends(check_key), Depends(one_upload)],
     )
     async def predict(request: Request):
         upload, _ = await one_image(request)
@@ -312,7 +350,7 @@ def create_app(predictors=None, api_key=None):
         response_model=schemas.ReadingOut,
         responses={**ERRORS, **AUTH_ERRORS},
         openapi_extra=_image_body("one image of a number"),
-        dependencies=[Depends(check_key)],
+        dependencies=[Depends(check_key), Depends(one_upload)],
     )
     async def read(request: Request):
         upload, _ = await one_image(request)
@@ -378,25 +416,28 @@ def create_app(predictors=None, api_key=None):
                 },
             }
         },
-        dependencies=[Depends(check_key)],
+        dependencies=[Depends(check_key), Depends(batch_upload)],
     )
     async def read_batch(request: Request):
         uploads = await several_images(request)
 
-        def read_all():
-            results = []
+        def read_one(upload):
+            # Each picture's bytes are read from its spooled file only now, one at a time.
             with predictors.borrow() as (version, predictor):
-                for upload in uploads:
-                    try:
-                        reading = predictor.read(check_image(upload).data).to_json()
-                        results.append({"filename": upload.filename, **reading})
-                    except (RequestError, InvalidImageError) as error:
-                        status = getattr(error, "status", None) or _status_of(error)
-                        problem = {"status": status, "message": str(error)}
-                        results.append({"filename": upload.filename, "error": problem})
-            return version, results
+                return version, predictor.read(check_image(upload).data).to_json()
 
-        version, results = await run_in_threadpool(read_all)
+        results, version = [], None
+        for upload in uploads:
+            try:
+                async with readings:
+                    version, reading = await run_in_threadpool(read_one, upload)
+                results.append({"filename": upload.filename, **reading})
+            except (RequestError, InvalidImageError) as error:
+                status = getattr(error, "status", None) or _status_of(error)
+                problem = {"status": status, "message": str(error)}
+                results.append({"filename": upload.filename, "error": problem})
+        if version is None:
+            version, _ = await run_in_threadpool(predictors.status)
         return JSONResponse(
             {"results": results, "model_version": version, "request_id": _request_id(request)}
         )
@@ -456,7 +497,7 @@ def create_app(predictors=None, api_key=None):
                 },
             }
         },
-        dependencies=[Depends(check_admin_key)],
+        dependencies=[Depends(check_admin_key), Depends(one_upload)],
     )
     async def feedback(request: Request):
         key = request.headers.get("idempotency-key")
