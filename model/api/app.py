@@ -386,7 +386,8 @@ def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_
                 return version, predictor.read_strokes(body.strokes, body.pen_width)
 
         try:
-            version, result = await run_in_threadpool(run_strokes)
+            async with readings:
+                version, result = await run_in_threadpool(run_strokes)
         except InvalidImageError as error:
             raise RequestError(422, str(error)) from error
         return {**result.to_json(), "model_version": version, "request_id": _request_id(request)}
@@ -449,7 +450,7 @@ def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_
         response_model=schemas.PageOut,
         responses={**ERRORS, **AUTH_ERRORS},
         openapi_extra=_image_body("one image of a sheet (a form, a list, a table)"),
-        dependencies=[Depends(check_key)],
+        dependencies=[Depends(check_key), Depends(one_upload)],
     )
     async def read_page(request: Request):
         upload, _ = await one_image(request)
@@ -459,7 +460,8 @@ def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_
                 return version, predictor.read_page(upload.data)
 
         try:
-            version, page = await run_in_threadpool(run_page)
+            async with readings:
+                version, page = await run_in_threadpool(run_page)
         except InvalidImageError as error:
             raise RequestError(_status_of(error), str(error)) from error
         answer = {**page.to_json(), "model_version": version, "request_id": _request_id(request)}
