@@ -90,6 +90,22 @@ def _table(header, rows):
     return "\n".join(lines)
 
 
+def _pen_text(pen):
+    """How the pendigits writers were used, from the model card ("" when they were not)."""
+    if not pen:
+        return ""
+    writers = pen["writers"]
+
+    def span(numbers):
+        return f"{numbers[0]}-{numbers[-1]}" if len(numbers) > 2 else ", ".join(map(str, numbers))
+
+    return (
+        f"; pen strokes of the pendigits writers {span(writers['training'])} "
+        f"({pen['train']:,} drawings), writers {span(writers['validation'])} for validation, "
+        f"writers {span(writers['test'])} held out for every figure"
+    )
+
+
 def model_block(sources):
     """The README's table of the bundled model: how it was trained, how it scores, its speed."""
     card, metrics, bench = sources["card"], sources["metrics"], sources["bench"]
@@ -119,8 +135,9 @@ def model_block(sources):
         ),
         (
             "Training",
-            f"MNIST ({data['validation']:,} training images held out for validation), "
-            f"{card['optimizer']}, batch {card['batch_size']}, seed {card['seed']}",
+            f"MNIST ({data['validation']:,} training images held out for validation)"
+            + _pen_text(data.get("pen_written"))
+            + f", {card['optimizer']}, batch {card['batch_size']}, seed {card['seed']}",
         ),
         (
             "Test accuracy",

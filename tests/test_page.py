@@ -15,7 +15,7 @@ from strokes import STROKES, draw_number
 from support import PENDIGITS_DIR, ROOT, require, run_cli
 
 from bench.server import running_server
-from model.data.pen_strokes import PenDigit, PenDigitsFormatError, read_pendigits
+from model.data.pendigits import PenDigit, PendigitsFormatError, load_pendigits
 from model.data.realworld import IMAGES, read_manifest
 from model.data.sheets import compose_sheet, digits_by_label
 from model.inference.page import erase_lines, in_reading_order
@@ -235,7 +235,7 @@ def test_ruled_sheets_of_mnist_digits(predictor, mnist_dir):
 @pytest.fixture(scope="module")
 def held_out_writers():
     require((PENDIGITS_DIR / "pendigits-orig.tra").is_file(), f"no pendigits at {PENDIGITS_DIR}")
-    digits = read_pendigits(PENDIGITS_DIR, HELD_OUT_WRITERS)
+    digits = load_pendigits(PENDIGITS_DIR, HELD_OUT_WRITERS)
     return {
         writer: digits_by_label([digit for digit in digits if digit.writer == writer])
         for writer in HELD_OUT_WRITERS
@@ -257,10 +257,10 @@ def test_a_malformed_pendigits_file_is_a_clear_error(tmp_path):
     (tmp_path / "pendigits-orig.tra").write_text(
         '.SEGMENT DIGIT 0 ? "3"\n.COMMENT 3 7 1\n.PEN_DOWN\n 10 20\n 10 x\n.PEN_UP\n'
     )
-    with pytest.raises(PenDigitsFormatError, match="bad point"):
-        read_pendigits(tmp_path)
+    with pytest.raises(PendigitsFormatError, match="bad point"):
+        load_pendigits(tmp_path)
     with pytest.raises(FileNotFoundError):
-        read_pendigits(tmp_path / "nowhere")
+        load_pendigits(tmp_path / "nowhere")
 
 
 def test_sheets_of_held_out_pen_writers_find_every_number(predictor, held_out_writers):

@@ -77,7 +77,10 @@ def parse(text):
             finish()
             label, writer, strokes = _label(line, number), None, []
         elif fields[0] == ".COMMENT" and label is not None:
-            writer = int(fields[2])
+            try:
+                writer = int(fields[2])
+            except (IndexError, ValueError):
+                raise PendigitsFormatError(f"line {number}: bad comment {line!r}") from None
         elif fields[0] == ".PEN_DOWN":
             stroke = []
         elif fields[0] == ".PEN_UP":
@@ -87,7 +90,10 @@ def parse(text):
                 strokes.append(points)
             stroke = None
         elif stroke is not None and not fields[0].startswith("."):
-            stroke.append((float(fields[0]), float(fields[1])))
+            try:
+                stroke.append((float(fields[0]), float(fields[1])))
+            except (IndexError, ValueError):
+                raise PendigitsFormatError(f"line {number}: bad point {line!r}") from None
     finish()
     return digits
 
@@ -103,11 +109,12 @@ def load_pendigits(pendigits_dir=None, writers=None):
     """The pen-written digits, optionally only those of `writers`.
 
     Raises:
-        PendigitsFormatError: the file is missing or malformed.
+        FileNotFoundError: no folder was given and the default does not exist, or no file.
+        PendigitsFormatError: a malformed line.
     """
     path = Path(resolve_pendigits_dir(pendigits_dir)) / FILE_NAME
     if not path.is_file():
-        raise PendigitsFormatError(f"{path}: file not found")
+        raise FileNotFoundError(f"{path}: file not found")
     digits = parse(path.read_text(encoding="ascii", errors="replace"))
     if writers is not None:
         wanted = set(writers)

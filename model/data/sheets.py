@@ -4,7 +4,7 @@ A sheet holds 1-8 numbers of 1-10 digits each, in rows (several fields on a row,
 table column), of different sizes, with varied spacing and baselines, on plain or ruled paper,
 some with a printed label (cv2.putText) beside or above them, scanned (white paper, dark ink) or
 photographed (grey, unevenly lit, noisy paper), turned by up to 2 degrees. Each digit is one
-writer's strokes (see `model.data.pen_strokes`) drawn with a round pen.
+writer's strokes (see `model.data.pendigits`) drawn with a round pen.
 """
 
 from dataclasses import dataclass

@@ -9,10 +9,10 @@ are all exact, nothing else is returned, and they come in reading order.
 
 import numpy as np
 
-from model.data.pen_strokes import read_pendigits
+from model.data.pendigits import TEST_WRITERS, load_pendigits
 from model.data.sheets import compose_sheet, digits_by_label
 
-HELD_OUT_WRITERS = tuple(range(25, 31))
+HELD_OUT_WRITERS = TEST_WRITERS
 SHEETS = 200
 SEED = 25
 MISREAD_CAP = 30
@@ -60,7 +60,7 @@ def page_figures(predictor, pendigits_dir=None, sheets=SHEETS, seed=SEED):
     """
     if sheets < 1:
         raise ValueError(f"sheets must be at least 1, not {sheets}")
-    digits = read_pendigits(pendigits_dir, HELD_OUT_WRITERS)
+    digits = load_pendigits(pendigits_dir, HELD_OUT_WRITERS)
     writers = {
         writer: digits_by_label([digit for digit in digits if digit.writer == writer])
         for writer in HELD_OUT_WRITERS
