@@ -4,6 +4,7 @@ TensorFlow is not imported here: with the LiteRT engine, the app never loads it.
 """
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,13 @@ class Prediction:
     box: tuple | None = None
     is_digit: float = 1.0
 
+    @property
+    def scores(self):
+        """float (10,): each digit's probability times `is_digit`, the chance that the
+        picture is that digit (what is left to 1 is the chance that it is no digit); the
+        largest is `confidence`. What to show beside the confidence."""
+        return self.probabilities * np.float32(self.is_digit)
+
     def to_json(self):
         return {
             "digit": self.digit,
@@ -64,7 +72,8 @@ class Reading:
 
     text: the digits left to right ("2026"); "" when none were found.
     digits: one `Prediction` per digit, left to right, each with its `box`.
-    reason: why nothing was read (a blank picture, only dots), else None.
+    reason: why nothing was read (a blank picture, only dots), or why the reading cannot be
+        trusted (a digit of it is `uncertain`: a scribble in two parts is no number); else None.
     skipped: (box, reason) for ink that was ignored as not a digit (dots, dashes).
     """
 
@@ -75,7 +84,15 @@ class Reading:
 
     @property
     def uncertain(self):
+        """Whether the picture could not be read: some digit of it is `uncertain`. A number
+        is read only when every digit of it is, as a single digit is."""
         return any(digit.uncertain for digit in self.digits)
+
+    @property
+    def confidence(self):
+        """How sure the whole reading is: the product of its digits' confidences (0.0 when
+        there are none)."""
+        return math.prod(digit.confidence for digit in self.digits) if self.digits else 0.0
 
     def to_json(self):
         return {
@@ -247,7 +264,22 @@ class Predictor:
         if not digits:
             reason = skipped[0][1] if len(skipped) == 1 else BLANK
             return Reading("", [], reason, skipped)
-        return Reading("".join(str(d.digit) for d in digits), digits, None, skipped)
+        text = "".join(str(d.digit) for d in digits)
+        return Reading(text, digits, _doubt(digits), skipped)
+
+
+def _doubt(digits):
+    """Why a reading cannot be trusted: its unsure digits, counted from the left, and the
+    first one's reason; None when every digit is sure."""
+    unsure = [position for position, digit in enumerate(digits, 1) if digit.uncertain]
+    if not unsure:
+        return None
+    first = digits[unsure[0] - 1].reason
+    if len(digits) == 1:
+        return first
+    which = ", ".join(str(position) for position in unsure)
+    word = "digit" if len(unsure) == 1 else "digits"
+    return f"{word} {which} of {len(digits)} (from the left): {first}"
 
 
 def _file_size(array, decoded_scale):
