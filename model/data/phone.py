@@ -141,11 +141,13 @@ def phone_pixels(digits28, rng, long_side=None, height_fraction=None, pen=None, 
     ink = ink or ("black" if rng.random() < 0.5 else str(rng.choice(list(INKS)[1:])))
     coverage, _ = _writing(digits28, rng, height_fraction * height, rng.uniform(*PEN_WIDTHS[pen]))
     homography, zoom = _tilt(width, height, rng)
-    # The writing, once photographed, fits in the frame: 85% of the zoomed width or height.
-    fit = min(0.85 * width / zoom / coverage.shape[1], 0.85 * height / zoom / coverage.shape[0])
+    # The writing, once photographed, fits in the frame: 80% of the zoomed width or height.
+    fit = min(0.8 * width / zoom / coverage.shape[1], 0.8 * height / zoom / coverage.shape[0])
     if fit < 1.0:
         size = (max(1, round(coverage.shape[1] * fit)), max(1, round(coverage.shape[0] * fit)))
         coverage = cv2.resize(coverage, size, interpolation=cv2.INTER_AREA)
+    margin = int(0.04 * min(width, height))  # writing keeps off the page's own edge
+    coverage = np.pad(coverage, margin)
     top, left = synthetic._place_on_page(coverage * 255, width, height, homography, rng)
     sheet = np.zeros((height, width), np.float32)
     sheet[top : top + coverage.shape[0], left : left + coverage.shape[1]] = coverage

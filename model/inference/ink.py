@@ -252,14 +252,21 @@ def _darker_than_its_surroundings(gray):
     a shadow or dark corners move the paper by a ratio far smaller than ink does; the
     border's median used elsewhere took a darkened border for the paper's level.
     """
+    paper = _paper_surface(gray) + DARK_FLOOR
+    ratio = cv2.log((gray.astype(np.float32) + DARK_FLOOR) / paper)
+    darkest, lightest, _, _ = cv2.minMaxLoc(cv2.blur(ratio, (3, 3)))
+    return -darkest + DARK_PRIOR >= lightest
+
+
+def _paper_surface(gray):
+    """float32 (H, W): the paper's tone under each pixel, lit as it is: a median over a
+    window half the picture's shorter side (writing covers less of it), at low resolution,
+    upscaled."""
     small = fit_within(gray.astype(np.float32, copy=False), BACKGROUND_SIZE)
     small = np.clip(np.rint(small), 0, 255).astype(np.uint8)
     paper = cv2.medianBlur(small, max(3, min(small.shape) // 2) | 1)
     paper = cv2.resize(paper, gray.shape[::-1], interpolation=cv2.INTER_LINEAR)
-    paper = paper.astype(np.float32) + DARK_FLOOR
-    ratio = cv2.log((gray.astype(np.float32) + DARK_FLOOR) / paper)
-    darkest, lightest, _, _ = cv2.minMaxLoc(cv2.blur(ratio, (3, 3)))
-    return -darkest + DARK_PRIOR >= lightest
+    return paper.astype(np.float32)
 
 
 def _commonest(values):
@@ -771,6 +778,14 @@ def _ink_of(gray, scale, factor=1):
     window = None
     if not even:
         gray = gray.astype(np.float32, copy=False)
+        if min(gray.shape) >= PHOTO_SIZE:
+            # What lies beyond the paper, away from the ink (a white table, glare), is paper:
+            # the local background would take its edge for the paper's level.
+            surface = _paper_surface(gray)
+            if light:
+                gray = np.minimum(gray, np.percentile(surface[::4, ::4], 90))
+            else:
+                gray = np.maximum(gray, np.percentile(surface[::4, ::4], 10))
         bright_ink = (255.0 - gray) if light else gray
         raw = np.maximum(bright_ink - _local_background(bright_ink), 0.0, dtype=np.float32)
         raw = _erase_desk(raw)
