@@ -1,7 +1,7 @@
 """Shared fixtures: the real MNIST, USPS and real-handwriting folders and the bundled predictor."""
 
 import pytest
-from support import MNIST_DIR, REALWORLD_DIR, USPS_DIR, require
+from support import MNIST_DIR, PENDIGITS_DIR, REALWORLD_DIR, USPS_DIR, require
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +23,15 @@ def realworld_dir():
         f"the real-handwriting set is missing at {REALWORLD_DIR}",
     )
     return REALWORLD_DIR
+
+
+@pytest.fixture(scope="session")
+def pendigits_dir():
+    require(
+        (PENDIGITS_DIR / "pendigits-orig.tra").is_file(),
+        f"the pen-written digits are missing at {PENDIGITS_DIR}",
+    )
+    return PENDIGITS_DIR
 
 
 @pytest.fixture(scope="session")

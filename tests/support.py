@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MNIST_DIR = Path(os.environ.get("MNIST_DIR", ROOT.parent / "shared" / "mnist"))
 USPS_DIR = Path(os.environ.get("USPS_DIR", ROOT.parent / "shared" / "usps"))
 REALWORLD_DIR = Path(os.environ.get("REALWORLD_DIR", ROOT.parent / "shared" / "realworld"))
+PENDIGITS_DIR = Path(os.environ.get("PENDIGITS_DIR", ROOT.parent / "shared" / "pendigits"))
 
 
 def run_python(*arguments, env=None, timeout=300):
