@@ -19,6 +19,10 @@ from model.inference.ink import find_ink
 from model.inference.preprocess import BLANK, locate_digit, source_box
 from model.inference.reader import find_digits
 
+# A digit cut from one stroke with others (touching digits) is sure from this confidence:
+# the halves of a letter (an A's "1" and "4") are digits the gate is half sure of (40-70%).
+CUT_CONFIDENCE = 0.9
+
 
 @dataclass
 class Prediction:
@@ -192,12 +196,21 @@ class Predictor:
             raise InvalidImageError(f"predict_batch needs uint8 images, not {images.dtype}")
         return self._calibrated(images)[0]
 
-    def _prediction(self, probabilities, is_digit, image28, box=None):
+    def _prediction(self, probabilities, is_digit, image28, box=None, cut=False):
+        """One digit's `Prediction`; `cut`: a piece of one stroke cut into digits, which is
+        sure only at CUT_CONFIDENCE (halves of a letter, an A's "1" and "4", are digits
+        that the gate half believes)."""
         digit = int(probabilities.argmax())
         confidence = float(probabilities[digit] * is_digit)
-        uncertain = confidence < self.threshold
+        threshold = max(self.threshold, CUT_CONFIDENCE) if cut else self.threshold
+        uncertain = confidence < threshold
         if is_digit < 0.5:
             reason = "this does not look like a digit (a scribble, a letter?)"
+        elif cut:
+            reason = (
+                f"one stroke cut into digits, unsure: confidence {confidence:.0%} "
+                f"is below {threshold:.0%} (a letter?)"
+            )
         else:
             reason = f"unsure: confidence {confidence:.0%} is below {self.threshold:.0%}"
         return Prediction(
@@ -258,8 +271,10 @@ class Predictor:
         size = _file_size(array, decoded_scale)
         skipped = [(source_box(box, ink.scale, size), reason) for box, reason in skipped]
         digits = [
-            self._prediction(probabilities, is_digit, image28, source_box(box, ink.scale, size))
-            for image28, probabilities, is_digit, box in found
+            self._prediction(
+                probabilities, is_digit, image28, source_box(box, ink.scale, size), cut
+            )
+            for image28, probabilities, is_digit, box, cut in found
         ]
         if not digits:
             reason = skipped[0][1] if len(skipped) == 1 else BLANK
