@@ -18,10 +18,11 @@ from pathlib import Path
 
 from model import paths
 from model.data.hard import HARD_SET_NOTES
+from model.data.phone import PHONE_SET_NOTES
 from model.data.realworld import REAL_SETS
 from model.data.synthetic import SYNTHETIC_SET_NOTES
 
-SET_NOTES = {**SYNTHETIC_SET_NOTES, **HARD_SET_NOTES}
+SET_NOTES = {**SYNTHETIC_SET_NOTES, **HARD_SET_NOTES, **PHONE_SET_NOTES}
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_FILE = ROOT / "bench" / "results.json"

@@ -109,3 +109,33 @@ def test_a_zero_broken_into_two_arcs_is_one_digit(predictor, gap_degrees):
     mask = (image[:, 220:] < 128).astype(np.uint8)
     assert cv2.connectedComponents(mask)[0] == 3  # two arcs plus the background
     assert predictor.read(image).text == "30"
+
+
+def _two_scribbles():
+    """Two scribbles side by side on a white canvas: a scribble that falls into two parts."""
+    canvas = np.full((300, 560), 255, np.uint8)
+    rng = np.random.default_rng(5)
+    for left in (30, 300):
+        points = np.cumsum(rng.normal(0, 35, (12, 2)), axis=0)
+        points = (points - points.min(0)) / np.ptp(points, axis=0) * [220, 240] + [left, 30]
+        cv2.polylines(canvas, [points.astype(np.int32)], False, 0, 14, cv2.LINE_AA)
+    return canvas
+
+
+def test_a_scribble_in_two_parts_is_no_number(predictor):
+    reading = predictor.read(_two_scribbles())
+    assert len(reading.digits) == 2 and reading.uncertain
+    assert reading.reason.startswith("digits 1, 2 of 2 (from the left): ")
+    assert "not look like a digit" in reading.reason
+    assert reading.confidence == pytest.approx(
+        reading.digits[0].confidence * reading.digits[1].confidence
+    )
+    assert reading.to_json()["reason"] == reading.reason
+
+
+def test_a_sure_number_has_no_reason_and_scores_top_at_the_confidence(predictor):
+    reading = predictor.read(draw_number((2, 0, 4, 7)))
+    assert not reading.uncertain and reading.reason is None
+    for digit in reading.digits:
+        assert digit.scores.max() == pytest.approx(digit.confidence, abs=1e-6)
+        assert digit.scores.argmax() == digit.digit

@@ -10,6 +10,7 @@ import numpy as np
 
 from model import paths
 from model.data.hard import HARD_SET_NOTES
+from model.data.phone import PHONE_SET_NOTES
 from model.data.realworld import IMAGES, REAL_SETS, resolve_realworld_dir
 from model.data.synthetic import SYNTHETIC_SET_NOTES
 from model.data.uci import read_uci
@@ -96,7 +97,7 @@ def mistakes_of(rows, true_digit=None):
     return [row for row in rows if true_digit is None or row["label"] == true_digit]
 
 
-SET_NOTES = {**SYNTHETIC_SET_NOTES, **HARD_SET_NOTES}
+SET_NOTES = {**SYNTHETIC_SET_NOTES, **HARD_SET_NOTES, **PHONE_SET_NOTES}
 
 
 def robustness_rows(robustness):

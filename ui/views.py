@@ -1,6 +1,5 @@
 """Streamlit pieces that more than one page shows."""
 
-import math
 import re
 
 import numpy as np
@@ -84,11 +83,12 @@ def _explain(result, predictor):
 
 def show_prediction(result, key, predictor=None, marker=""):
     """One digit in large type, its confidence, all ten probabilities and the 28x28 model view
-    (and, given the predictor, why it chose this digit)."""
+    (and, given the predictor, why it chose this digit). The bars are the digits' `scores`,
+    so the highlighted one is the confidence shown above it."""
     _big(result.digit, marker)
     st.metric("Confidence", f"{result.confidence:.1%}")
     st.plotly_chart(
-        probability_bars(result.probabilities, result.digit),
+        probability_bars(result.scores, result.digit),
         width="stretch",
         key=key,
         config=CHART_CONFIG,
@@ -98,36 +98,41 @@ def show_prediction(result, key, predictor=None, marker=""):
         show_why(result, predictor, key)
 
 
-def show_unsure(result):
-    """Says the picture could not be read, instead of guessing."""
+def show_unsure(reading):
+    """Says the picture could not be read, instead of guessing: one digit or a whole number
+    of which some digit is unsure (a scribble in two parts), the same way."""
+    several = len(reading.digits) > 1
     st.warning(
-        f"Can't read that as a digit: {result.reason}. "
-        f"Best guess {result.digit}, but only {result.confidence:.0%} sure. "
-        "Try writing one clear digit."
+        f"Can't read that as {'a number' if several else 'a digit'}: {reading.reason}. "
+        f"Best guess {reading.text}, but only {reading.confidence:.0%} sure. "
+        + ("Try writing each digit clearly, apart." if several else "Try writing one clear digit.")
     )
-    st.image(result.image28, caption="What the model saw (28×28)", width=112)
-
-
-def show_reading(reading, key, predictor=None, marker=""):
-    """A whole reading: one digit, or a number with a column per digit. With the predictor,
-    it also says why each digit was chosen, when asked; `marker` names the picture read."""
-    if len(reading.digits) == 1:
-        result = reading.digits[0]
-        if result.uncertain:
-            show_unsure(result)
-        else:
-            show_prediction(result, key=key, predictor=predictor, marker=marker)
+    if not several:
+        st.image(reading.digits[0].image28, caption="What the model saw (28×28)", width=112)
         return
-    _big(reading.text, marker)
-    st.metric("Confidence (whole number)", f"{math.prod(d.confidence for d in reading.digits):.1%}")
-    if reading.uncertain:
-        unsure = [str(i + 1) for i, d in enumerate(reading.digits) if d.uncertain]
-        st.warning(f"Not sure about digit {', '.join(unsure)} (counting from the left).")
-    for column, digit in zip(st.columns(len(reading.digits)), reading.digits, strict=True):
+    _digit_views(reading.digits)
+    st.caption("Each part as the model saw it (28×28), and how sure it is that it is that digit.")
+
+
+def _digit_views(digits):
+    """A column per digit: its 28x28 view and caption, the digit and its confidence."""
+    for column, digit in zip(st.columns(len(digits)), digits, strict=True):
         column.image(digit.image28, width=72)
         column.caption(f"**{digit.digit}** · {digit.confidence:.0%}")
+
+
+    (and, given the predictor, why it chose this digit). The bars are the digits' `scores`,
+    so the highlighted one is the confidence shown above it."""
+    _big(result.digit, marker)
+    st.metric("Confidence", f"{result.confidence:.1%}")
     st.plotly_chart(
-        number_probabilities([d.probabilities for d in reading.digits], reading.text),
+        probability_bars(result.scores, result.digit),
+        width="stretch",
+        key=key,
+        config=CHART_CONFIG,
+    )
+    st.plotly_chart(
+        number_probabilities([d.scores for d in reading.digits], reading.text),
         width="stretch",
         key=key,
         config=CHART_CONFIG,

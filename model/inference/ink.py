@@ -22,6 +22,13 @@ INK_FLOOR = 0.1  # ink weaker than this fraction of the strongest ink is backgro
 # The noise floor is never above this fraction of the strongest ink: a tight crop filled by a
 # thick stroke's graded edges has no paper to measure noise on (a USPS 5 came back blank).
 NOISE_CAP = 0.5
+PHOTO_SIZE = 128  # in a picture this big both ways, the ink's polarity is found locally
+DARK_FLOOR = 8.0  # added to 0-255 tones before their ratios: dark noise is not ink
+DARK_PRIOR = 0.3  # photos are of dark ink on paper, unless light ink strays this much further
+DESK_LEVEL = 0.3  # an unevenly lit picture's ink above this (of the strongest) forms regions
+DESK_DEPTH = 2.5  # a region at the edge this many times thicker than any stroke is a desk,
+DESK_CONTACT = 3  # ...and so is one touching the edge along this many stroke widths
+DESK_WRITING = 0.05  # strokes are measured on regions this tall (of the picture's side) at least
 UNEVEN_BORDER = 24  # border spread (of 255) above which lighting is flattened locally
 BACKGROUND_SIZE = 200  # the lighting is estimated at this resolution
 THICK_INK = 0.5  # a wider opening taking away ink this strong (of the strongest) found strokes
@@ -166,7 +173,7 @@ def _paper(gray, factor=1):
     times a tiny picture was enlarged to the working size (see `_even_under_ink`)."""
     border = _border(gray).astype(np.float32)
     low, level, high = _percentiles(border, (0.1, 0.5, 0.9))
-    light = _lighter_than_ink(gray, level, border)
+    light = _lighter_than_ink(gray, level, border, high - low > UNEVEN_BORDER)
     even = high - low <= UNEVEN_BORDER or _even_under_ink(gray, level, light, factor)
     return level, light, even
 
@@ -203,7 +210,7 @@ def _even_under_ink(gray, level, light, factor=1):
     return True
 
 
-def _lighter_than_ink(gray, level, border):
+def _lighter_than_ink(gray, level, border, uneven=False):
     """Whether paper of this level (the border's median) holds dark ink.
 
     Ink is where the picture strays from the paper by MIN_CONTRAST at least (3x3 means, so
@@ -219,6 +226,9 @@ def _lighter_than_ink(gray, level, border):
         return lightest <= level  # the picture strays one way only (a canvas: not at all)
     darkest, lightest, _, _ = cv2.minMaxLoc(cv2.blur(gray, (3, 3)) if gray.size > 9 else gray)
     dark, light = level - darkest, lightest - level
+    photo = uneven and min(gray.shape) >= PHOTO_SIZE
+    if photo:
+        return _darker_than_its_surroundings(gray)
     if min(dark, light) < MIN_CONTRAST:
         return dark >= light
     commonest = _commonest(border)
@@ -230,6 +240,33 @@ def _lighter_than_ink(gray, level, border):
     paper = cv2.medianBlur(small, _opening_size(small))
     dark_strokes = cv2.blur(cv2.subtract(paper, small), (3, 3)).max()
     return dark_strokes >= cv2.blur(cv2.subtract(small, paper), (3, 3)).max()
+
+
+def _darker_than_its_surroundings(gray):
+    """Whether the ink of a photo is dark: it strays further from the paper around it,
+    in ratio, darkwards than anything strays lightwards.
+
+    Light falls on paper and ink alike, so both are measured against the paper where they
+    lie: a median over a window half the picture's shorter side (writing covers less of
+    it), upscaled; the ratio of each pixel to it, as a log, averaged over 3x3. A lit side,
+    a shadow or dark corners move the paper by a ratio far smaller than ink does; the
+    border's median used elsewhere took a darkened border for the paper's level.
+    """
+    paper = _paper_surface(gray) + DARK_FLOOR
+    ratio = cv2.log((gray.astype(np.float32) + DARK_FLOOR) / paper)
+    darkest, lightest, _, _ = cv2.minMaxLoc(cv2.blur(ratio, (3, 3)))
+    return -darkest + DARK_PRIOR >= lightest
+
+
+def _paper_surface(gray):
+    """float32 (H, W): the paper's tone under each pixel, lit as it is: a median over a
+    window half the picture's shorter side (writing covers less of it), at low resolution,
+    upscaled."""
+    small = fit_within(gray.astype(np.float32, copy=False), BACKGROUND_SIZE)
+    small = np.clip(np.rint(small), 0, 255).astype(np.uint8)
+    paper = cv2.medianBlur(small, max(3, min(small.shape) // 2) | 1)
+    paper = cv2.resize(paper, gray.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    return paper.astype(np.float32)
 
 
 def _commonest(values):
@@ -684,6 +721,60 @@ def _ink_on_sheet(gray, scale, box, filled, ruling=True):
     return Ink(_pasted(ink.values, gray.shape, x, y), ink.contrast, scale)
 
 
+def _erase_desk(raw):
+    """Ink of an unevenly lit picture without the desk around the page: a region touching
+    the picture's edge much thicker than any stroke away from the edge, or along a stretch
+    of the edge many strokes wide (the corner or the side of a desk in a tilted photo,
+    narrower than the local background's window); a stroke cut by the edge touches it
+    along its own width.
+
+    Thickness is the distance from a region's inside to its outline (the picture's edge
+    is no outline): strokes are as thick as half the pen, a desk's corner as half its
+    width.
+    """
+    strongest = float(cv2.blur(raw, (3, 3)).max(initial=0))
+    if strongest <= 0:
+        return raw
+    mask = (raw > DESK_LEVEL * strongest).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count < 3:
+        return raw
+    depth = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    height, width = mask.shape
+    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    right = left + stats[:, cv2.CC_STAT_WIDTH]
+    bottom = top + stats[:, cv2.CC_STAT_HEIGHT]
+    edge = (left == 0) | (top == 0) | (right == width) | (bottom == height)
+    edge[0] = False
+    # Writing away from the edge: parts of digits, not specks.
+    inside = ~edge & (stats[:, cv2.CC_STAT_HEIGHT] >= DESK_WRITING * min(height, width))
+    inside[0] = False
+    if not edge.any() or not inside.any():
+        return raw
+    thickest = max(_depth(depth, labels, stats, label) for label in np.flatnonzero(inside))
+    rim = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    contact = np.bincount(rim, minlength=count)
+    desk = [
+        label
+        for label in np.flatnonzero(edge)
+        if _depth(depth, labels, stats, label) > DESK_DEPTH * thickest
+        or contact[label] > DESK_CONTACT * 2 * thickest
+    ]
+    if not desk:
+        return raw
+    grown = cv2.dilate(np.isin(labels, desk).astype(np.uint8), np.ones((5, 5), np.uint8))
+    cleaned = raw.copy()
+    cleaned[grown > 0] = 0.0
+    return cleaned
+
+
+def _depth(depth, labels, stats, label):
+    """The largest distance to the outline inside one component."""
+    x, y, width, height = stats[label, :4]
+    box = depth[y : y + height, x : x + width]
+    return float(box[labels[y : y + height, x : x + width] == label].max())
+
+
 def _ink_of(gray, scale, factor=1, ruling=True):
     """(Ink, light) of a gray picture at working resolution; light: the paper is lighter.
     `factor`: how many times a tiny picture was enlarged (`_enlarged_by`)."""
@@ -691,8 +782,17 @@ def _ink_of(gray, scale, factor=1, ruling=True):
     window = None
     if not even:
         gray = gray.astype(np.float32, copy=False)
+        if min(gray.shape) >= PHOTO_SIZE:
+            # What lies beyond the paper, away from the ink (a white table, glare), is paper:
+            # the local background would take its edge for the paper's level.
+            surface = _paper_surface(gray)
+            if light:
+                gray = np.minimum(gray, np.percentile(surface[::4, ::4], 90))
+            else:
+                gray = np.maximum(gray, np.percentile(surface[::4, ::4], 10))
         bright_ink = (255.0 - gray) if light else gray
         raw = np.maximum(bright_ink - _local_background(bright_ink), 0.0, dtype=np.float32)
+        raw = _erase_desk(raw)
     else:
         window = _ink_window(gray, level, light)
         if window is None:

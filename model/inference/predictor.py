@@ -23,6 +23,10 @@ from model.inference.strokes import box_of, drawn, estimated_pen, grouped, run_i
 
 PICTURE_SIDE = 1000  # strokes are drawn at most this big when their picture is read too
 
+# A digit cut from one stroke with others (touching digits) is sure from this confidence:
+# the halves of a letter (an A's "1" and "4") are digits the gate is half sure of (40-70%).
+CUT_CONFIDENCE = 0.9
+
 
 @dataclass
 class Prediction:
@@ -51,6 +55,13 @@ class Prediction:
     box: tuple | None = None
     is_digit: float = 1.0
 
+    @property
+    def scores(self):
+        """float (10,): each digit's probability times `is_digit`, the chance that the
+        picture is that digit (what is left to 1 is the chance that it is no digit); the
+        largest is `confidence`. What to show beside the confidence."""
+        return self.probabilities * np.float32(self.is_digit)
+
     def to_json(self):
         return {
             "digit": self.digit,
@@ -69,7 +80,8 @@ class Reading:
 
     text: the digits left to right ("2026"); "" when none were found.
     digits: one `Prediction` per digit, left to right, each with its `box`.
-    reason: why nothing was read (a blank picture, only dots), else None.
+    reason: why nothing was read (a blank picture, only dots), or why the reading cannot be
+        trusted (a digit of it is `uncertain`: a scribble in two parts is no number); else None.
     skipped: (box, reason) for ink that was ignored as not a digit (dots, dashes).
     """
 
@@ -80,7 +92,15 @@ class Reading:
 
     @property
     def uncertain(self):
+        """Whether the picture could not be read: some digit of it is `uncertain`. A number
+        is read only when every digit of it is, as a single digit is."""
         return any(digit.uncertain for digit in self.digits)
+
+    @property
+    def confidence(self):
+        """How sure the whole reading is: the product of its digits' confidences (0.0 when
+        there are none)."""
+        return math.prod(digit.confidence for digit in self.digits) if self.digits else 0.0
 
     def to_json(self):
         return {
@@ -182,12 +202,21 @@ class Predictor:
             raise InvalidImageError(f"predict_batch needs uint8 images, not {images.dtype}")
         return self._calibrated(images)[0]
 
-    def _prediction(self, probabilities, is_digit, image28, box=None):
+    def _prediction(self, probabilities, is_digit, image28, box=None, cut=False):
+        """One digit's `Prediction`; `cut`: a piece of one stroke cut into digits, which is
+        sure only at CUT_CONFIDENCE (halves of a letter, an A's "1" and "4", are digits
+        that the gate half believes)."""
         digit = int(probabilities.argmax())
         confidence = float(probabilities[digit] * is_digit)
-        uncertain = confidence < self.threshold
+        threshold = max(self.threshold, CUT_CONFIDENCE) if cut else self.threshold
+        uncertain = confidence < threshold
         if is_digit < 0.5:
             reason = "this does not look like a digit (a scribble, a letter?)"
+        elif cut:
+            reason = (
+                f"one stroke cut into digits, unsure: confidence {confidence:.0%} "
+                f"is below {threshold:.0%} (a letter?)"
+            )
         else:
             reason = f"unsure: confidence {confidence:.0%} is below {self.threshold:.0%}"
         return Prediction(
@@ -248,13 +277,30 @@ class Predictor:
         size = _file_size(array, decoded_scale)
         skipped = [(source_box(box, ink.scale, size), reason) for box, reason in skipped]
         digits = [
-            self._prediction(probabilities, is_digit, image28, source_box(box, ink.scale, size))
-            for image28, probabilities, is_digit, box in found
+            self._prediction(
+                probabilities, is_digit, image28, source_box(box, ink.scale, size), cut
+            )
+            for image28, probabilities, is_digit, box, cut in found
         ]
         if not digits:
             reason = skipped[0][1] if len(skipped) == 1 else BLANK
             return Reading("", [], reason, skipped)
-        return Reading("".join(str(d.digit) for d in digits), digits, None, skipped)
+        text = "".join(str(d.digit) for d in digits)
+        return Reading(text, digits, _doubt(digits), skipped)
+
+
+def _doubt(digits):
+    """Why a reading cannot be trusted: its unsure digits, counted from the left, and the
+    first one's reason; None when every digit is sure."""
+    unsure = [position for position, digit in enumerate(digits, 1) if digit.uncertain]
+    if not unsure:
+        return None
+    first = digits[unsure[0] - 1].reason
+    if len(digits) == 1:
+        return first
+    which = ", ".join(str(position) for position in unsure)
+    word = "digit" if len(unsure) == 1 else "digits"
+    return f"{word} {which} of {len(digits)} (from the left): {first}"
 
     def read_strokes(self, strokes, pen_width=None):
         """Reads a number from its pen strokes, as a drawing canvas records them.

@@ -154,8 +154,9 @@ def find_digits(ink, infer):
             (N,) probabilities that each is a digit at all.
 
     Returns:
-        (digits, skipped): digits as (image28, probabilities, is_digit, box) with the box
-        at working resolution; skipped as (box, reason) for dots and dashes.
+        (digits, skipped): digits as (image28, probabilities, is_digit, box, cut) with the
+        box at working resolution, and cut True for a piece of one stroke cut into several
+        digits; skipped as (box, reason) for dots and dashes.
     """
     values, (left, top) = ink.inked
     label_image, kept = components(values)
@@ -183,7 +184,8 @@ def find_digits(ink, infer):
             start += len(candidate)
         candidate, first = best
         x, y = _shifted(region.box, left, top)[:2]
+        cut = len(candidate) > 1 and len(region.labels) == 1  # one stroke cut into digits
         for index, (_, (px, py, pw, ph)) in enumerate(candidate, start=first):
             box = (x + px, y + py, pw, ph)
-            digits.append((images[index], probabilities[index], is_digit[index], box))
+            digits.append((images[index], probabilities[index], is_digit[index], box, cut))
     return digits, skipped

@@ -13,6 +13,7 @@ from model import config, paths
 from model.data.hard import hard_sets
 from model.data.mnist import load_mnist
 from model.data.negatives import KINDS, negative
+from model.data.phone import PHONE_SET_NAMES, phone_sets
 from model.data.synthetic import SET_NAMES, realistic_sets
 
 SEED = 2026
@@ -40,8 +41,9 @@ def _digit_set_figures(predictor, items):
 
 def _number_set_figures(predictor, items):
     started = time.perf_counter()
-    texts = [predictor.read(picture).text for picture, _ in items]
+    readings = [predictor.read(picture) for picture, _ in items]
     seconds = time.perf_counter() - started
+    texts = [reading.text for reading in readings]
     labels = [label for _, label in items]
     return {
         "count": len(items),
@@ -49,6 +51,8 @@ def _number_set_figures(predictor, items):
         "right_length": float(
             np.mean([len(text) == len(label) for text, label in zip(texts, labels, strict=True)])
         ),
+        "flagged_rate": float(np.mean([r.uncertain or not r.digits for r in readings])),
+        "no_digit_found": int(sum(not reading.digits for reading in readings)),
         "milliseconds_per_picture": 1000 * seconds / len(items),
     }
 
@@ -75,9 +79,11 @@ def robustness(predictor, mnist_dir=None, out_dir=paths.BUNDLED_DIR, count=COUNT
     sets = realistic_sets(data.x_test, data.y_test, count, seed, names=SET_NAMES)
     # The harder kinds: how real pictures broke the pipeline (tight crops, blur, markers...).
     sets.update(hard_sets(data.x_test, data.y_test, count, seed))
+    # Phone photos lit unevenly and tilted, of digits and numbers, read as an upload is.
+    sets.update(phone_sets(data.x_test, data.y_test, count, seed))
     figures = {"seed": seed, "threshold": predictor.threshold, "sets": {}}
     for name, items in sets.items():
-        if name == "numbers":
+        if name in ("numbers", *PHONE_SET_NAMES):
             figures["sets"][name] = _number_set_figures(predictor, items)
         else:
             figures["sets"][name] = _digit_set_figures(predictor, items)

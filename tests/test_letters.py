@@ -1,0 +1,36 @@
+"""Pen-written digits drawn on a canvas, and the letters benchmark (issue 24, item 6)."""
+
+import numpy as np
+import pytest
+
+
+@pytest.mark.slow
+def test_letters_benchmark_reads_letters_and_digits(mnist_dir, pendigits_dir):
+    from bench import letters
+
+    result = letters.run(str(mnist_dir), str(pendigits_dir), quick=True)
+    rows = result["letters"]["letters"]
+    assert set(rows) == set(letters.LETTERS)
+    assert result["letters"]["count"] == sum(row["count"] for row in rows.values())
+    assert rows["X"]["flagged"] == rows["X"]["count"]  # an X is never a digit
+    for name in ("mnist_test", "pendigits"):
+        assert result[name]["count"] == letters.QUICK_DIGITS
+        assert result[name]["accuracy"] > 0.9 and result[name]["flagged_rate"] < 0.1
+
+
+@pytest.mark.parametrize("letter", ["A", "F", "M", "N", "R", "W"])
+@pytest.mark.parametrize("width", [10, 18])
+def test_a_letter_cut_into_digits_is_no_number(predictor, letter, width):
+    # An A, M or W is as wide as a touching pair of digits: it used to be cut and read as
+    # "11", "14" or "44", its halves being digits the gate half believes.
+    from bench.letters import draw_letter
+
+    reading = predictor.read(draw_letter(letter, width=width))
+    assert not reading.digits or reading.uncertain, reading.text
+
+
+def test_touching_digits_cut_apart_stay_sure(predictor):
+    from strokes import draw_number
+
+    reading = predictor.read(draw_number((3, 5), gap=-0.1))
+    assert reading.text == "35" and not reading.uncertain
