@@ -1,6 +1,5 @@
 """Pen-written digits drawn on a canvas, and the letters benchmark (issue 24, item 6)."""
 
-import numpy as np
 import pytest
 
 

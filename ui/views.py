@@ -121,16 +121,20 @@ def _digit_views(digits):
         column.caption(f"**{digit.digit}** · {digit.confidence:.0%}")
 
 
-    (and, given the predictor, why it chose this digit). The bars are the digits' `scores`,
-    so the highlighted one is the confidence shown above it."""
-    _big(result.digit, marker)
-    st.metric("Confidence", f"{result.confidence:.1%}")
-    st.plotly_chart(
-        probability_bars(result.scores, result.digit),
-        width="stretch",
-        key=key,
-        config=CHART_CONFIG,
-    )
+def show_reading(reading, key, predictor=None, marker=""):
+    """A whole reading: one digit, or a number with a column per digit; "Can't read that"
+    when any digit of it is unsure. With the predictor, it also says why each digit was
+    chosen, when asked; `marker` names the picture read. Every figure shown is a digit's
+    `confidence` or its `scores`: they agree."""
+    if reading.uncertain:
+        show_unsure(reading)
+        return
+    if len(reading.digits) == 1:
+        show_prediction(reading.digits[0], key=key, predictor=predictor, marker=marker)
+        return
+    _big(reading.text, marker)
+    st.metric("Confidence (whole number)", f"{reading.confidence:.1%}")
+    _digit_views(reading.digits)
     st.plotly_chart(
         number_probabilities([d.scores for d in reading.digits], reading.text),
         width="stretch",
@@ -146,6 +150,6 @@ def show_reading_so_far(reading, seq):
     """The reading of a stroke still being drawn: the digits in large type and how sure, no
     more (a chart redrawn ten times a second would slow the pen down)."""
     _big(reading.text, marker=f"partial-{seq}")
-    sure = math.prod(digit.confidence for digit in reading.digits)
+    sure = reading.confidence
     unsure = " — not sure yet" if reading.uncertain else ""
     st.caption(f"Reading as you draw: {sure:.0%} sure{unsure}.")
