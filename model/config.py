@@ -64,6 +64,7 @@ FEEDBACK_SHARE = 0.1  # the part of each epoch's images that are feedback (less 
 # UNSURE_MAX_ERROR of the readings not flagged are wrong on the validation digits and writers.
 UNSURE_THRESHOLD = 0.5
 UNSURE_MAX_ERROR = 0.003
+UNSURE_MAX_FLAGGED = 0.05  # ... unless that flags more than this: then the 5% least sure
 
 # Uploads: the app's limit (server.maxUploadSize in .streamlit/config.toml), also the API's.
 MAX_UPLOAD_MB = 10

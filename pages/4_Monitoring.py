@@ -9,11 +9,11 @@ import tempfile
 import streamlit as st
 
 from model.errors import FeedbackError
-from model.inference.calibration import DEFAULT_THRESHOLD
 from model.operations.feedback import FeedbackStore
 from ui.admin import show_problem, sign_in_panel
 from ui.artifacts import readable_table
 from ui.figures import CHART_CONFIG
+from ui.loaders import load_predictor
 from ui.monitoring import (
     accuracy_over_time,
     confused_pairs,
@@ -101,20 +101,21 @@ if samples == []:
         "reading." + (f" Feedback is stored in `{store.path}`." if admin else "")
     )
 elif samples:
-    figures = summary(samples, DEFAULT_THRESHOLD)
+    threshold = load_predictor().threshold  # the live model's own unsure threshold
+    figures = summary(samples, threshold)
     count, accuracy, wrong, low = st.columns(4)
     count.metric("Feedback samples", f"{figures['samples']:,}")
     accuracy.metric("Read right", f"{figures['accuracy']:.1%}")
     wrong.metric("Mistakes", figures["mistakes"])
     low.metric("Low confidence", f"{figures['low_confidence_rate']:.1%}")
     st.caption(
-        f"Low confidence: under {DEFAULT_THRESHOLD:.0%}, where the app says it is unsure."
+        f"Low confidence: under {threshold:.1%}, where the app says it is unsure."
         + (f" Database: `{store.path}`." if admin else "")
     )
 
     st.subheader("Accuracy over time")
     st.plotly_chart(
-        accuracy_over_time(samples, DEFAULT_THRESHOLD), width="stretch", config=CHART_CONFIG
+        accuracy_over_time(samples, threshold), width="stretch", config=CHART_CONFIG
     )
 
     matrix_column, pairs_column = st.columns([3, 2], gap="large")

@@ -153,7 +153,13 @@ def calibrate(predictor, mnist_dir=None, out_dir=paths.BUNDLED_DIR, seed=SEED):
             calibrated.max(axis=1) * is_digit,
             calibrated.argmax(axis=1) == parts[name][1],
         )
-    threshold = max(DEFAULT_THRESHOLD, *(fit_threshold(*confident[name]) for name in confident))
+    # ... but never flagging more than UNSURE_MAX_FLAGGED of either: an unsure flag on most
+    # readings sends everything to a person.
+    wanted = max(DEFAULT_THRESHOLD, *(fit_threshold(*confident[name]) for name in confident))
+    budget = min(
+        float(np.quantile(confident[name][0], config.UNSURE_MAX_FLAGGED)) for name in confident
+    )
+    threshold = max(DEFAULT_THRESHOLD, min(wanted, budget))
     calibration = {
         "temperature": temperature,
         "threshold": threshold,
@@ -161,7 +167,9 @@ def calibrate(predictor, mnist_dir=None, out_dir=paths.BUNDLED_DIR, seed=SEED):
         f"and the pendigits validation writers {list(pendigits.VALIDATION_WRITERS)}",
         "threshold_rule": f"the lowest confidence (at least {DEFAULT_THRESHOLD}) keeping errors "
         f"among sure readings at most {config.UNSURE_MAX_ERROR:.1%} on the MNIST validation "
-        "digits and on the validation writers",
+        "digits and on the validation writers, but flagging at most "
+        f"{config.UNSURE_MAX_FLAGGED:.0%} of either",
+        "threshold_for_the_error_target": wanted,
         "risk_coverage": {
             name: {
                 **risk_coverage(*confident[name]),
