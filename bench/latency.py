@@ -20,8 +20,8 @@ TARGET_STROKES_P50_MS = 3.0
 
 def _stroke_numbers(count):
     """5-digit numbers composed from the held-out pendigits writers (None without pendigits)."""
+    from model.data.pen_sets import composed_numbers, test_digits
     from model.data.pendigits import pendigits_available
-    from model.study.pen_writers import composed_numbers, test_digits
 
     if not pendigits_available():
         return None

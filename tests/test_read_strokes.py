@@ -106,7 +106,7 @@ def test_the_canvas_json_gives_the_strokes_in_order():
 
 
 def test_on_held_out_writers_strokes_are_never_worse_than_the_picture(predictor, pendigits_dir):
-    from model.study.pen_writers import composed_numbers, test_digits
+    from model.data.pen_sets import composed_numbers, test_digits
 
     numbers = composed_numbers(test_digits(pendigits_dir), count=40, seed=5)
     by_picture = sum(predictor.read(n["picture"]).text == n["text"] for n in numbers)

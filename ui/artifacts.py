@@ -180,10 +180,18 @@ def realworld_misread_rows(figures):
             "read": _shown(row["read"]),
             **({"naive": _shown(row["naive"])} if "naive" in row else {}),
             "unsure": row["unsure"],
-            "note": row.get("error") or row.get("note", ""),
+            "note": row.get("error") or row.get("note") or _pen_note(row),
         }
         for row in figures["misread"]
     ]
+
+
+def _pen_note(row):
+    """A held-out pen writer's row: the writer, and how a number's digits were spaced."""
+    if "writer" not in row:
+        return ""
+    gaps = row.get("gaps")
+    return f"writer {row['writer']}" + (f"; gaps {', '.join(gaps)}" if gaps else "")
 
 
 def misread_caption(row):

@@ -1,5 +1,6 @@
 """Cached loaders shared by every page: the predictor once per model version, artifacts once."""
 
+import cv2
 import streamlit as st
 
 from model import Predictor
@@ -59,8 +60,35 @@ def load_misread_pictures(set_name, misread):
         if set_name.endswith("_inverted"):
             images = [None if image is None else 255 - image for image in images]
         return [None if image is None else sharp_enlarged(image) for image in images]
+    if set_name.startswith("pen_"):  # the held-out pen writers' pictures, drawn anew
+        return _pen_pictures(set_name, tuple(row["index"] for row in misread))
     folder = realworld_images_dir()
     return [_thumbnail(str(folder / row["file"])) if folder else None for row in misread]
+
+
+@st.cache_data(show_spinner="Drawing the held-out writers' pictures…", max_entries=8)
+def _pen_pictures(set_name, indices):
+    """The misread pen-writer pictures, drawn from the report's fixed seed (None each when
+    pendigits is not here)."""
+    from model.data import pen_sets, pendigits
+
+    if not pendigits.pendigits_available():
+        return [None] * len(indices)
+    digits = pen_sets.test_digits()
+    if set_name == "pen_digits":
+        pictures = pen_sets.digit_pictures(digits)
+    else:
+        pictures = [number["picture"] for number in pen_sets.composed_numbers(digits)]
+    return [_fit(pictures[index][..., :3]) for index in indices]
+
+
+def _fit(picture, longest=240):
+    """A picture shrunk to `longest` pixels on its longer side, for a gallery."""
+    scale = longest / max(picture.shape[:2])
+    if scale >= 1:
+        return picture
+    size = (max(1, round(picture.shape[1] * scale)), max(1, round(picture.shape[0] * scale)))
+    return cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
 
 
 @st.cache_data(show_spinner=False, max_entries=400)
