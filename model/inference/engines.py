@@ -219,8 +219,9 @@ class LiteRTEngine:
         return self._members[0].single.is_digit is not None
 
     @classmethod
-    def load(cls, model_path):
-        """The LiteRT export beside the `.keras` model at `model_path`.
+    def load(cls, model_path, threads=None):
+        """The LiteRT export beside the `.keras` model at `model_path`, each interpreter on
+        `threads` threads (default: up to two).
 
         Raises:
             FileNotFoundError: there is no export, or it was made from other Keras files.
@@ -233,14 +234,14 @@ class LiteRTEngine:
         folder = Path(model_path).parent
         card = json.loads((folder / paths.LITERT_CARD_FILE).read_text())
         first, *more = (folder / name for name in litert_files(card))
-        return cls(first, more=more)
+        return cls(first, threads=threads, more=more)
 
     def __call__(self, batch):
         with self._lock:
             return run_members(self._members, batch)
 
 
-def load_engine(model_path, engine="auto"):
+def load_engine(model_path, engine="auto", threads=None):
     """The engine for the `.keras` model at `model_path`.
 
     Args:
@@ -249,6 +250,8 @@ def load_engine(model_path, engine="auto"):
         engine: "litert", "keras", or "auto": LiteRT when a verified export of exactly these
             Keras files is beside the model (each network gives Keras's digits on the MNIST
             test set, checked at export, and it is faster), else Keras.
+        threads: threads of each LiteRT interpreter (default: up to two); one where several
+            processes share the cores.
 
     Raises:
         ValueError: an unknown engine name.
@@ -257,5 +260,5 @@ def load_engine(model_path, engine="auto"):
     if engine not in ENGINES:
         raise UsageError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if engine == "litert" or (engine == "auto" and litert_is_current(model_path)):
-        return LiteRTEngine.load(model_path)
+        return LiteRTEngine.load(model_path, threads)
     return KerasEngine.load(model_path)

@@ -16,7 +16,7 @@ from model.inference.engines import load_engine
 from model.inference.image_io import load_image_scaled
 from model.inference.ink import find_ink
 from model.inference.preprocess import BLANK, locate_digit, source_box
-from model.inference.reader import find_digits
+from model.inference.reader import choose_digits, plan_digits
 
 
 @dataclass
@@ -111,7 +111,7 @@ class Predictor:
         self.threshold = float(self.calibration.get("threshold", DEFAULT_THRESHOLD))
 
     @classmethod
-    def load(cls, path=None, engine="auto"):
+    def load(cls, path=None, engine="auto", threads=None):
         """Loads a `.keras` model (default: the bundled one) with what lies beside it.
 
         The model card, `calibration.json`, the digit gate (`gate.keras`) and the LiteRT
@@ -123,6 +123,8 @@ class Predictor:
                 Keras), "litert" or "keras". Both give the same digits but for rare near-ties
                 (int8 weights; 1 in 10,000 MNIST test digits, `litert.json`); LiteRT is
                 faster and does not import TensorFlow.
+            threads: threads of each LiteRT interpreter (default: up to two); 1 where
+                several processes share the cores.
 
         Raises:
             FileNotFoundError: no model at `path`, or engine="litert" without a current export.
@@ -135,7 +137,7 @@ class Predictor:
             path.parent / name for name in (paths.CARD_FILE, paths.CALIBRATION_FILE)
         )
         return cls(
-            load_engine(path, engine),
+            load_engine(path, engine, threads),
             json.loads(card.read_text()) if card.is_file() else None,
             json.loads(calibration.read_text()) if calibration.is_file() else None,
         )
@@ -232,22 +234,76 @@ class Predictor:
         Raises:
             InvalidImageError: as for `predict`.
         """
-        array, decoded_scale = load_image_scaled(image)
-        ink = find_ink(array)
-        ink.scale *= decoded_scale
-        if ink.blank:
-            return Reading("", [], BLANK)
-        found, skipped = find_digits(ink, self._calibrated)
-        size = _file_size(array, decoded_scale)
-        skipped = [(source_box(box, ink.scale, size), reason) for box, reason in skipped]
+        planned = _planned_reading(image)
+        if isinstance(planned, Reading):
+            return planned
+        images = planned[0].images
+        outputs = self._calibrated(np.stack(images)) if images else (None, None)
+        return self._finished_reading(planned, *outputs)
+
+    def read_many(self, images):
+        """Reads several pictures as `read` does, with one model call for all of them.
+
+        Faster than `read` one by one (the network runs on a batch), with the same readings.
+        Each picture is decoded and let go in turn: only its 28x28 candidates are kept.
+
+        Args:
+            images: a sequence of what `read` takes.
+
+        Returns:
+            A list in the same order: a `Reading` for each picture, or the
+            `InvalidImageError` that `read` would have raised for it.
+        """
+        planned = []
+        for image in images:
+            try:
+                planned.append(_planned_reading(image))
+            except InvalidImageError as error:
+                planned.append(error)
+        pending = [item for item in planned if isinstance(item, tuple)]
+        crops = [crop for plan, *_ in pending for crop in plan.images]
+        if crops:
+            probabilities, is_digit = self._calibrated(np.stack(crops))
+        readings, start = [], 0
+        for item in planned:
+            if not isinstance(item, tuple):
+                readings.append(item)
+                continue
+            chunk = slice(start, start + len(item[0].images))
+            start = chunk.stop
+            outputs = (probabilities[chunk], is_digit[chunk]) if item[0].images else (None,) * 2
+            readings.append(self._finished_reading(item, *outputs))
+        return readings
+
+    def _finished_reading(self, planned, probabilities, is_digit):
+        """The `Reading` of a planned picture, given the model's outputs for its images."""
+        plan, skipped, scale, size = planned
+        found = choose_digits(plan, probabilities, is_digit) if plan.images else []
+        skipped = [(source_box(box, scale, size), reason) for box, reason in skipped]
         digits = [
-            self._prediction(probabilities, is_digit, image28, source_box(box, ink.scale, size))
+            self._prediction(probabilities, is_digit, image28, source_box(box, scale, size))
             for image28, probabilities, is_digit, box in found
         ]
         if not digits:
             reason = skipped[0][1] if len(skipped) == 1 else BLANK
             return Reading("", [], reason, skipped)
         return Reading("".join(str(d.digit) for d in digits), digits, None, skipped)
+
+
+def _planned_reading(image):
+    """Decodes a picture and plans its reading (see `plan_digits`).
+
+    Returns:
+        An empty `Reading` for a blank picture, else (plan, skipped, scale, size): `scale`
+        from working to source pixels and `size` the source picture's (height, width).
+    """
+    array, decoded_scale = load_image_scaled(image)
+    ink = find_ink(array)
+    ink.scale *= decoded_scale
+    if ink.blank:
+        return Reading("", [], BLANK)
+    plan, skipped = plan_digits(ink)
+    return plan, skipped, ink.scale, _file_size(array, decoded_scale)
 
 
 def _file_size(array, decoded_scale):
