@@ -1,0 +1,169 @@
+"""The batch job on an archive: 5,000 canvas-size drawings (280x280 PNGs, as the draw page's
+canvas gives them: black ink on opaque white RGBA) and 500 synthetic phone photos (JPEG,
+600-3000 px) written to a temporary folder, each set read by `python -m model batch` in this
+process, with `--workers 2`, and on a local Dask cluster of 2 worker processes.
+
+For each run: pictures a second while reading (after the workers started and loaded the
+model) and end to end, the peak RSS of every process (sampled), the CPU seconds per picture
+of all processes together, and the engine's overhead against in-process (the extra CPU a
+picture costs). The machine's load average is recorded before and after each run: other
+work on the machine slows every figure.
+
+    python -m bench.batch_job [--quick] [--mnist-dir DIR] [--out bench/batch_job.json]
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import ROOT, canvases, emit, machine, parser
+
+CANVASES, PHOTOS = 5000, 500
+QUICK_CANVASES, QUICK_PHOTOS = 300, 30
+TARGET_CANVAS_PER_SECOND = 1500  # with --workers 2
+DASK_WITHIN = 0.20  # Dask's rate at least 80% of --workers 2's
+MODES = {"in_process": [], "workers_2": ["--workers", "2"], "dask_local_2": ["--dask-local", "2"]}
+SAMPLE_SECONDS = 0.1
+
+
+def _write_canvases(folder, count, mnist_dir):
+    from PIL import Image
+
+    folder.mkdir()
+    for index, drawing in enumerate(canvases(mnist_dir, count)):
+        Image.fromarray(drawing).save(folder / f"canvas-{index:05d}.png")
+
+
+def _write_photos(folder, count, mnist_dir):
+    from model.data.mnist import load_mnist
+    from model.data.synthetic import photo
+
+    folder.mkdir()
+    digits = load_mnist(mnist_dir, validation_size=0).x_test
+    rng = np.random.default_rng(7)
+    for index in range(count):
+        (folder / f"photo-{index:04d}.jpg").write_bytes(photo(digits[index], rng))
+
+
+def _tree(process):
+    import psutil
+
+    try:
+        return [process, *process.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _run(folder, out, options):
+    """Runs the CLI on a folder, sampling every process's RSS and CPU time as it goes."""
+    import psutil
+
+    load_before = os.getloadavg()[0]
+    command = [sys.executable, "-m", "model", "batch", str(folder), "--out", str(out), "--quiet"]
+    child = subprocess.Popen(
+        [*command, *options], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    started = time.perf_counter()
+    root = psutil.Process(child.pid)
+    peaks, cpu, names = {}, {}, {}
+    while child.poll() is None:
+        for process in _tree(root):
+            try:
+                with process.oneshot():
+                    peaks[process.pid] = max(peaks.get(process.pid, 0), process.memory_info().rss)
+                    times = process.cpu_times()
+                    cpu[process.pid] = times.user + times.system
+                    names.setdefault(process.pid, " ".join(process.cmdline()[1:4]))
+            except psutil.Error:
+                pass
+        time.sleep(SAMPLE_SECONDS)
+    wall = time.perf_counter() - started
+    stdout, stderr = child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{stderr[-3000:]}")
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    pictures = summary["read"] + summary["failed"]
+    workers = [pid for pid in peaks if pid != child.pid and "resource_tracker" not in names[pid]]
+    return {
+        "pictures": pictures,
+        "failed": summary["failed"],
+        "images_per_second": summary["images_per_second"],
+        "images_per_second_end_to_end": round(pictures / wall, 1),
+        "startup_seconds": summary["startup_seconds"],
+        "reading_seconds": summary["seconds"],
+        "wall_seconds": round(wall, 2),
+        "cpu_ms_per_picture": round(1000 * sum(cpu.values()) / pictures, 3),
+        "peak_rss_mb_main": round(peaks.get(child.pid, 0) / 2**20, 1),
+        "peak_rss_mb_workers": sorted(round(peaks[pid] / 2**20, 1) for pid in workers),
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
+    }
+
+
+def _compare(runs):
+    base = runs["in_process"]["cpu_ms_per_picture"]
+    for figures in runs.values():
+        figures["cpu_overhead_vs_in_process"] = round(figures["cpu_ms_per_picture"] / base - 1, 3)
+    dask, workers = runs["dask_local_2"], runs["workers_2"]
+    return {
+        "dask_vs_workers_2": round(dask["images_per_second"] / workers["images_per_second"], 3),
+        "dask_vs_workers_2_end_to_end": round(
+            dask["images_per_second_end_to_end"] / workers["images_per_second_end_to_end"], 3
+        ),
+    }
+
+
+def run(mnist_dir=None, quick=False):
+    """Writes both sets, reads each in the three ways and returns the JSON-ready result."""
+    counts = {
+        "canvas": QUICK_CANVASES if quick else CANVASES,
+        "photo": QUICK_PHOTOS if quick else PHOTOS,
+    }
+    result = {"benchmark": "batch_job", "pictures": counts, "sets": {}}
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as temporary:
+        temporary = Path(temporary)
+        started = time.perf_counter()
+        _write_canvases(temporary / "canvas", counts["canvas"], mnist_dir)
+        _write_photos(temporary / "photo", counts["photo"], mnist_dir)
+        result["writing_seconds"] = round(time.perf_counter() - started, 1)
+        for name in counts:
+            runs = {
+                mode: _run(temporary / name, temporary / f"{name}-{mode}.jsonl", options)
+                for mode, options in MODES.items()
+            }
+            rows = {mode: _rows(temporary / f"{name}-{mode}.jsonl") for mode in MODES}
+            result["sets"][name] = {
+                "runs": runs,
+                **_compare(runs),
+                "same_rows": rows["workers_2"] == rows["in_process"] == rows["dask_local_2"],
+            }
+    canvas = result["sets"]["canvas"]
+    result["target_canvas_per_second_workers_2"] = TARGET_CANVAS_PER_SECOND
+    result["meets_target"] = (
+        None
+        if quick
+        else bool(canvas["runs"]["workers_2"]["images_per_second"] >= TARGET_CANVAS_PER_SECOND)
+    )
+    result["dask_within_20_percent"] = canvas["dask_vs_workers_2"] >= 1 - DASK_WITHIN
+    result["machine"] = machine()
+    return result
+
+
+def _rows(path):
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    return sorted(rows, key=lambda row: row["path"])
+
+
+if __name__ == "__main__":
+    arguments = parser(__doc__)
+    arguments.add_argument("--out", help="also write the result to this JSON file")
+    arguments = arguments.parse_args()
+    figures = emit(run(arguments.mnist_dir, arguments.quick))
+    if arguments.out:
+        Path(arguments.out).write_text(json.dumps(figures, indent=2) + "\n")
