@@ -1,7 +1,9 @@
 """The batch job on an archive: 5,000 canvas-size drawings (280x280 PNGs, as the draw page's
 canvas gives them: black ink on opaque white RGBA) and 500 synthetic phone photos (JPEG,
-600-3000 px) written to a temporary folder, each set read by `python -m model batch` in this
-process, with `--workers 2`, and on a local Dask cluster of 2 worker processes.
+600-3000 px, EXIF-rotated at times) written to a temporary folder, each set read by
+`python -m model batch` in this process, with `--workers 2`, and on a local Dask cluster of
+2 worker processes. A tenth of each set is made anew (MNIST test digits re-drawn by
+`model.data.synthetic`); the rest are those moved on the canvas, or cropped and saved again.
 
 For each run: pictures a second while reading (after the workers started and loaded the
 model) and end to end, the peak RSS of every process (sampled), the CPU seconds per picture
@@ -30,25 +32,55 @@ TARGET_CANVAS_PER_SECOND = 1500  # with --workers 2
 DASK_WITHIN = 0.20  # Dask's rate at least 80% of --workers 2's
 MODES = {"in_process": [], "workers_2": ["--workers", "2"], "dask_local_2": ["--dask-local", "2"]}
 SAMPLE_SECONDS = 0.1
+VARIANTS = 10  # each drawing and photo made anew is written this many times, moved or cropped
+
+
+def _shifted(drawing, rng):
+    """The drawing moved by a random offset that keeps its ink inside the canvas."""
+    ink = np.argwhere(drawing[..., :3].min(axis=2) < 250)
+    (top, left), (bottom, right) = ink.min(axis=0), ink.max(axis=0)
+    height, width = drawing.shape[:2]
+    dy = int(rng.integers(-top, height - bottom))
+    dx = int(rng.integers(-left, width - right))
+    return np.roll(drawing, (dy, dx), axis=(0, 1))
 
 
 def _write_canvases(folder, count, mnist_dir):
+    """`count` canvases: one in VARIANTS drawn anew, the others those moved about (a
+    drawing costs far more to make than to read)."""
     from PIL import Image
 
     folder.mkdir()
-    for index, drawing in enumerate(canvases(mnist_dir, count)):
+    rng = np.random.default_rng(3)
+    drawings = canvases(mnist_dir, max(1, count // VARIANTS))
+    for index in range(count):
+        drawing = drawings[index % len(drawings)]
+        if index >= len(drawings):
+            drawing = _shifted(drawing, rng)
         Image.fromarray(drawing).save(folder / f"canvas-{index:05d}.png")
 
 
 def _write_photos(folder, count, mnist_dir):
+    """`count` photos: some made anew, the others those cropped by a few pixels and saved
+    again (new JPEG files of the same scene)."""
+    from PIL import Image
+
     from model.data.mnist import load_mnist
     from model.data.synthetic import photo
 
     folder.mkdir()
     digits = load_mnist(mnist_dir, validation_size=0).x_test
     rng = np.random.default_rng(7)
-    for index in range(count):
+    unique = max(1, count // VARIANTS)
+    for index in range(unique):
         (folder / f"photo-{index:04d}.jpg").write_bytes(photo(digits[index], rng))
+    for index in range(unique, count):
+        with Image.open(folder / f"photo-{index % unique:04d}.jpg") as original:
+            exif = original.getexif()
+            cut = int(rng.integers(1, 24))
+            cropped = original.crop((cut, cut, original.width - cut, original.height - cut))
+            quality = int(rng.integers(60, 91))
+            cropped.save(folder / f"photo-{index:04d}.jpg", quality=quality, exif=exif)
 
 
 def _tree(process):

@@ -340,6 +340,46 @@ def test_a_job_killed_half_way_resumes_with_no_row_lost_or_doubled(tmp_path, eng
     assert _by_path(_rows(out)) == expected  # every row once, each as the in-process job's
 
 
+def _kill_a_worker(command, out, at_least):
+    """Runs the command; once `out` holds `at_least` rows, kills one of its worker processes
+    (not the job itself). Returns the finished job."""
+    import psutil
+
+    job = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and job.poll() is None:
+        if out.is_file() and out.read_bytes().count(b"\n") >= at_least:
+            break
+        time.sleep(0.05)
+    workers = [
+        child
+        for child in psutil.Process(job.pid).children()
+        if "resource_tracker" not in " ".join(child.cmdline())
+    ]
+    assert job.poll() is None and len(workers) == 2, "the job ended before a worker was killed"
+    workers[0].kill()
+    stdout, stderr = job.communicate(timeout=300)
+    return job.returncode, stdout.decode(), stderr.decode()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "engine", [["--workers", "2"], ["--dask-local", "2"]], ids=["processes", "dask"]
+)
+def test_a_worker_killed_mid_run_loses_no_picture(tmp_path, engine, model):
+    folder = tmp_path / "archive"
+    _canvas_folder(folder, 600)
+    expected_out = tmp_path / "expected.jsonl"
+    run_job([folder], expected_out, model, progress=False)
+    out = tmp_path / "results.jsonl"
+    command = [sys.executable, "-m", "model", "batch", str(folder), "--out", str(out)]
+    code, stdout, stderr = _kill_a_worker([*command, *engine, "--chunk", "8"], out, 100)
+    assert code == 0, stderr[-3000:]
+    summary = json.loads(stdout.splitlines()[-1])
+    assert summary["read"] == 600 and summary["failed"] == 0
+    assert _by_path(_rows(out)) == _by_path(_rows(expected_out))
+
+
 @pytest.fixture(scope="module")
 def dask_cluster():
     """A real Dask cluster on loopback: a scheduler and 2 worker processes."""

@@ -7,11 +7,14 @@ completion.
 """
 
 import logging
+from collections import deque
 from contextlib import contextmanager
 
 from distributed import Client, LocalCluster, as_completed
 from distributed.diagnostics.plugin import WorkerPlugin
+from distributed.scheduler import KilledWorker
 
+from model.batch.job import chunk_size, chunks_of, died_row
 from model.batch.work import install, read_chunk
 from model.errors import UsageError
 
@@ -67,27 +70,39 @@ def dask_rows(model, page, scheduler=None, local_workers=None):
         except Exception as error:
             raise UsageError(f"a Dask worker could not load the model: {error}") from None
 
-        def rows(chunks):
+        def rows(sources, largest):
+            """Rows of chunks in order of completion. A worker that dies has its tasks run
+            again elsewhere by Dask; a chunk that killed workers again and again is read
+            one picture a task, so that only the picture that kills is recorded as failed."""
             threads = max(1, sum(client.nthreads().values()))
-            chunks, pending = iter(chunks), as_completed()
+            chunks = deque(chunks_of(sources, chunk_size(len(sources), threads, largest)))
+            pending, submitted = as_completed(), {}
 
-            def submit():
-                sources = next(chunks, None)
-                if sources is not None:
-                    pending.add(
-                        client.submit(
-                            read_chunk, sources, model.key, model.version, page, pure=False
-                        )
-                    )
+            def submit(chunk):
+                future = client.submit(read_chunk, chunk, *task, pure=False)
+                submitted[future.key] = chunk
+                pending.add(future)
 
             for _ in range(threads * IN_FLIGHT_PER_THREAD):
-                submit()
+                if chunks:
+                    submit(chunks.popleft())
             for future in pending:
-                batch = future.result()
+                chunk = submitted.pop(future.key)
+                try:
+                    batch = future.result()
+                except KilledWorker:
+                    if len(chunk) == 1:
+                        batch = [died_row(chunk[0], model.version)]
+                    else:
+                        chunks.extendleft(reversed([[source] for source in chunk]))
+                        batch = []
                 future.release()
-                submit()
-                yield batch
+                if chunks:
+                    submit(chunks.popleft())
+                if batch:
+                    yield batch
 
+        task = (model.key, model.version, page)
         yield rows
     finally:
         client.close()

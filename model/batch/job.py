@@ -9,7 +9,9 @@ completion.
 import multiprocessing
 import sys
 import time
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
@@ -18,7 +20,8 @@ from model.batch.sources import expand
 from model.batch.work import install, read_chunk
 from model.errors import UsageError
 
-CHUNK = 64  # pictures a task reads; the model reads all of a chunk's digits in one call
+CHUNK = 64  # pictures a task reads at most; the model reads all of a chunk's digits at once
+TASKS_PER_WORKER = 4  # a small job is cut finer, so that every worker has some of it
 IN_FLIGHT_PER_WORKER = 2  # chunks queued per worker, so none waits while rows are written
 
 
@@ -54,18 +57,33 @@ def _warn(message):
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
-def _chunks(sources, size):
-    for start in range(0, len(sources), size):
-        yield sources[start : start + size]
+def chunk_size(count, parallel, largest=CHUNK):
+    """Pictures per task: `largest`, or fewer so that every worker gets a few tasks."""
+    return max(1, min(largest, -(-count // (parallel * TASKS_PER_WORKER))))
+
+
+def chunks_of(sources, size):
+    """The sources in lists of `size` (the last may be shorter)."""
+    return [sources[start : start + size] for start in range(0, len(sources), size)]
+
+
+def died_row(source, version):
+    """The row of a picture that killed the worker process reading it, alone, twice."""
+    return {
+        "path": source,
+        "model_version": version,
+        "status": "failed",
+        "error": "the worker process reading it died (out of memory, or a crash in a decoder)",
+    }
 
 
 @contextmanager
 def _in_process(model, page):
     install(model)
 
-    def rows(chunks):
-        for sources in chunks:
-            yield read_chunk(sources, model.key, model.version, page)
+    def rows(sources, largest):
+        for chunk in chunks_of(sources, largest):
+            yield read_chunk(chunk, model.key, model.version, page)
 
     yield rows
 
@@ -73,29 +91,54 @@ def _in_process(model, page):
 @contextmanager
 def _processes(model, page, workers):
     # Spawned, not forked: a fresh interpreter per worker, whatever threads this one runs.
-    pool = ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=install,
-        initargs=(model, 1),
-    )
-
-    def rows(chunks):
-        running, chunks = set(), iter(chunks)
-        while True:
-            for sources in chunks:
-                running.add(pool.submit(read_chunk, sources, model.key, model.version, page))
-                if len(running) >= workers * IN_FLIGHT_PER_WORKER:
-                    break
-            if not running:
-                return
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
-
-    try:
+    def new_pool():
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=install,
+            initargs=(model, 1),
+        )
         # Start every worker (each loads the model first) before the clock of reading runs.
         wait([pool.submit(time.sleep, 0.05) for _ in range(workers)])
+        return pool
+
+    pool = new_pool()
+
+    def rows(sources, largest):
+        """Rows of chunks in order of completion. When a worker dies, the pictures in flight
+        are read again one at a time, alone, so that the one that kills a worker is found
+        and recorded as failed, and the others are read."""
+        nonlocal pool
+        queue = deque(chunks_of(sources, chunk_size(len(sources), workers, largest)))
+        suspects, running = deque(), {}
+        while queue or suspects or running:
+            if suspects and not running:
+                source = suspects.popleft()
+                running[pool.submit(read_chunk, [source], *task)] = ([source], True)
+            while queue and not suspects and len(running) < workers * IN_FLIGHT_PER_WORKER:
+                chunk = queue.popleft()
+                running[pool.submit(read_chunk, chunk, *task)] = (chunk, False)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                (chunk, alone) = running.pop(future)
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    if alone:
+                        yield [died_row(chunk[0], model.version)]
+                    else:
+                        suspects.extend(chunk)
+            if broken:
+                for chunk, _ in running.values():
+                    suspects.extend(chunk)
+                running.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = new_pool()
+
+    task = (model.key, model.version, page)
+    try:
         yield rows
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -174,7 +217,7 @@ def run_job(
         try:
             with executor as rows:
                 ready = time.perf_counter()
-                for batch in rows(_chunks(todo, chunk)):
+                for batch in rows(todo, chunk):
                     results.write(batch)
                     for row in batch:
                         counts["failed" if row["status"] == "failed" else "read"] += 1
