@@ -340,6 +340,33 @@ def test_a_job_killed_half_way_resumes_with_no_row_lost_or_doubled(tmp_path, eng
     assert _by_path(_rows(out)) == expected  # every row once, each as the in-process job's
 
 
+@pytest.mark.slow
+def test_ctrl_c_stops_after_writing_what_was_read(tmp_path, model):
+    folder = tmp_path / "archive"
+    _canvas_folder(folder, 600)
+    out = tmp_path / "results.jsonl"
+    command = [sys.executable, "-m", "model", "batch", str(folder), "--out", str(out)]
+    job = subprocess.Popen(
+        [*command, "--chunk", "4"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (out.is_file() and out.stat().st_size > 20000):
+        time.sleep(0.05)
+    job.send_signal(signal.SIGINT)
+    stdout, stderr = job.communicate(timeout=120)
+    assert job.returncode == 130, stderr[-2000:]
+    assert "interrupted" in stderr and "run the same command again" in stderr
+    assert "Traceback" not in stderr
+    first = _by_path(_rows(out))
+    assert json.loads(stdout.splitlines()[-1])["read"] == len(first) < 600
+    resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert resumed.returncode == 0 and len(_by_path(_rows(out))) == 600
+
+
 def _kill_a_worker(command, out, at_least):
     """Runs the command; once `out` holds `at_least` rows, kills one of its worker processes
     (not the job itself). Returns the finished job."""

@@ -109,7 +109,10 @@ def _row(source, version, result):
         # The row names the file, so its reason need not: "the file is empty (0 bytes)".
         reason = _reason(result).replace(source, "the file")
         return {"path": source, "model_version": version, "status": "failed", "error": reason}
-    answer = result.to_json()
+    try:
+        answer = result.to_json()
+    except Exception as error:  # a reading that cannot be written is that picture's failure
+        return _row(source, version, error)
     if "numbers" in answer:
         numbers = answer["numbers"]
         unsure = any(n.get("uncertain", n.get("unsure", False)) for n in numbers)
