@@ -213,22 +213,26 @@ def run_job(
             disable=not progress,
             dynamic_ncols=True,
         )
-        started = ready = time.perf_counter()
+        started = ready = finished = time.perf_counter()
         try:
-            with executor as rows:
-                ready = time.perf_counter()
-                for batch in rows(todo, chunk):
-                    results.write(batch)
-                    for row in batch:
-                        counts["failed" if row["status"] == "failed" else "read"] += 1
-                        counts["unsure"] += row["status"] == "unsure"
-                    bar.update(len(batch))
-                    bar.set_postfix(failed=counts["failed"], unsure=counts["unsure"], refresh=False)
+            if todo:  # nothing to start when every picture has its row
+                with executor as rows:
+                    ready = time.perf_counter()
+                    for batch in rows(todo, chunk):
+                        results.write(batch)
+                        finished = time.perf_counter()
+                        for row in batch:
+                            counts["failed" if row["status"] == "failed" else "read"] += 1
+                            counts["unsure"] += row["status"] == "unsure"
+                        bar.update(len(batch))
+                        bar.set_postfix(
+                            failed=counts["failed"], unsure=counts["unsure"], refresh=False
+                        )
         except KeyboardInterrupt:
             interrupted = True
         finally:
             bar.close()
-        seconds = time.perf_counter() - ready
+        seconds = max(0.0, finished - ready)  # reading, not stopping the workers
     done = counts["read"] + counts["failed"]
     return Summary(
         out=str(out),
