@@ -6,9 +6,10 @@ canvas gives them: black ink on opaque white RGBA) and 500 synthetic phone photo
 `model.data.synthetic`); the rest are those moved on the canvas, or cropped and saved again.
 
 For each run: pictures a second while reading (after the workers started and loaded the
-model) and end to end, the peak RSS of every process (sampled), the CPU seconds per picture
-of all processes together, and the engine's overhead against in-process (the extra CPU a
-picture costs). The machine's load average is recorded before and after each run: other
+model) and end to end, the peak RSS of every process (sampled every 0.1 s), the CPU ms per
+picture of all processes together (whole run, and while rows were being written, which
+leaves out starting the workers), and the engine's overhead against in-process (the extra
+CPU a picture costs). The machine's load average is recorded before and after each run: other
 work on the machine slows every figure.
 
     python -m bench.batch_job [--quick] [--mnist-dir DIR] [--out bench/batch_job.json]
@@ -92,6 +93,30 @@ def _tree(process):
         return []
 
 
+def _rows_written(out):
+    try:
+        with open(out, "rb") as file:
+            return file.read().count(b"\n")
+    except OSError:
+        return 0
+
+
+def _steady(samples, pictures):
+    """CPU ms a picture while rows were being written: between the first sample with a
+    row and the last one, so that starting and stopping the workers is left out."""
+    writing = [sample for sample in samples if 0 < sample[1] < pictures] or samples
+    (_, rows_first, cpu_first), (_, rows_last, cpu_last) = writing[0], writing[-1]
+    if rows_last <= rows_first:
+        return None
+    return round(1000 * (cpu_last - cpu_first) / (rows_last - rows_first), 3)
+
+
+def _role(command_line):
+    if "resource_tracker" in command_line:
+        return "resource tracker"
+    return "worker" if "multiprocessing" in command_line else "other"
+
+
 def _run(folder, out, options):
     """Runs the CLI on a folder, sampling every process's RSS and CPU time as it goes."""
     import psutil
@@ -103,7 +128,7 @@ def _run(folder, out, options):
     )
     started = time.perf_counter()
     root = psutil.Process(child.pid)
-    peaks, cpu, names = {}, {}, {}
+    peaks, cpu, roles, samples = {}, {}, {}, []
     while child.poll() is None:
         for process in _tree(root):
             try:
@@ -111,9 +136,10 @@ def _run(folder, out, options):
                     peaks[process.pid] = max(peaks.get(process.pid, 0), process.memory_info().rss)
                     times = process.cpu_times()
                     cpu[process.pid] = times.user + times.system
-                    names.setdefault(process.pid, " ".join(process.cmdline()[1:4]))
+                    roles.setdefault(process.pid, _role(" ".join(process.cmdline())))
             except psutil.Error:
                 pass
+        samples.append((time.perf_counter(), _rows_written(out), sum(cpu.values())))
         time.sleep(SAMPLE_SECONDS)
     wall = time.perf_counter() - started
     stdout, stderr = child.communicate()
@@ -121,7 +147,7 @@ def _run(folder, out, options):
         raise RuntimeError(f"{' '.join(command)} failed:\n{stderr[-3000:]}")
     summary = json.loads(stdout.strip().splitlines()[-1])
     pictures = summary["read"] + summary["failed"]
-    workers = [pid for pid in peaks if pid != child.pid and "resource_tracker" not in names[pid]]
+    workers = [pid for pid in peaks if pid != child.pid and roles[pid] == "worker"]
     return {
         "pictures": pictures,
         "failed": summary["failed"],
@@ -131,8 +157,14 @@ def _run(folder, out, options):
         "reading_seconds": summary["seconds"],
         "wall_seconds": round(wall, 2),
         "cpu_ms_per_picture": round(1000 * sum(cpu.values()) / pictures, 3),
+        "cpu_ms_per_picture_while_reading": _steady(samples, pictures),
+        "cpu_seconds_main": round(cpu.get(child.pid, 0.0), 2),
+        "cpu_seconds_workers": sorted(round(cpu[pid], 2) for pid in workers),
         "peak_rss_mb_main": round(peaks.get(child.pid, 0) / 2**20, 1),
         "peak_rss_mb_workers": sorted(round(peaks[pid] / 2**20, 1) for pid in workers),
+        "other_processes": sorted(roles[pid] for pid in peaks if pid != child.pid)
+        if len(workers) != len(peaks) - 1
+        else [],
         "load_average_before": round(load_before, 2),
         "load_average_after": round(os.getloadavg()[0], 2),
     }
@@ -140,8 +172,12 @@ def _run(folder, out, options):
 
 def _compare(runs):
     base = runs["in_process"]["cpu_ms_per_picture"]
+    steady = runs["in_process"]["cpu_ms_per_picture_while_reading"]
     for figures in runs.values():
         figures["cpu_overhead_vs_in_process"] = round(figures["cpu_ms_per_picture"] / base - 1, 3)
+        if steady and figures["cpu_ms_per_picture_while_reading"]:
+            ratio = figures["cpu_ms_per_picture_while_reading"] / steady
+            figures["cpu_overhead_vs_in_process_while_reading"] = round(ratio - 1, 3)
     dask, workers = runs["dask_local_2"], runs["workers_2"]
     return {
         "dask_vs_workers_2": round(dask["images_per_second"] / workers["images_per_second"], 3),
