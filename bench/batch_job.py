@@ -147,7 +147,7 @@ def _run(folder, out, options):
         raise RuntimeError(f"{' '.join(command)} failed:\n{stderr[-3000:]}")
     summary = json.loads(stdout.strip().splitlines()[-1])
     pictures = summary["read"] + summary["failed"]
-    workers = [pid for pid in peaks if pid != child.pid and roles[pid] == "worker"]
+    workers = [pid for pid in peaks if pid != child.pid and roles.get(pid) == "worker"]
     return {
         "pictures": pictures,
         "failed": summary["failed"],
@@ -162,7 +162,7 @@ def _run(folder, out, options):
         "cpu_seconds_workers": sorted(round(cpu[pid], 2) for pid in workers),
         "peak_rss_mb_main": round(peaks.get(child.pid, 0) / 2**20, 1),
         "peak_rss_mb_workers": sorted(round(peaks[pid] / 2**20, 1) for pid in workers),
-        "other_processes": sorted(roles[pid] for pid in peaks if pid != child.pid)
+        "other_processes": sorted(roles.get(pid, "other") for pid in peaks if pid != child.pid)
         if len(workers) != len(peaks) - 1
         else [],
         "load_average_before": round(load_before, 2),

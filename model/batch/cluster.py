@@ -10,6 +10,7 @@ import logging
 from collections import deque
 from contextlib import contextmanager
 
+import dask
 from distributed import Client, LocalCluster, as_completed
 from distributed.diagnostics.plugin import WorkerPlugin
 from distributed.scheduler import KilledWorker
@@ -19,6 +20,7 @@ from model.batch.work import install, read_chunk
 from model.errors import UsageError
 
 IN_FLIGHT_PER_THREAD = 2
+TRIM_SETTING = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 CONNECT_TIMEOUT = "30s"
 
 
@@ -35,14 +37,18 @@ class LoadModel(WorkerPlugin):
 
 def _client(scheduler, local_workers):
     if local_workers:
-        cluster = LocalCluster(
-            n_workers=local_workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which makes glibc map and
+        # unmap every picture-sized buffer afresh: measured here, 2.7x the CPU a photo costs
+        # and 1.4x a canvas. The local cluster's workers keep glibc's own tuning.
+        with dask.config.set({TRIM_SETTING: None}):
+            cluster = LocalCluster(
+                n_workers=local_workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
         return Client(cluster), cluster
     try:
         return Client(scheduler, timeout=CONNECT_TIMEOUT), None
