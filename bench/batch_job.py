@@ -10,7 +10,8 @@ model) and end to end, the peak RSS of every process (sampled every 0.1 s), the 
 picture of all processes together (whole run, and while rows were being written, which
 leaves out starting the workers), and the engine's overhead against in-process (the extra
 CPU a picture costs). The machine's load average is recorded before and after each run: other
-work on the machine slows every figure.
+work on the machine slows every figure, so the three ways take turns twice and each keeps its
+fastest run (all rates in `images_per_second_all`).
 
     python -m bench.batch_job [--quick] [--mnist-dir DIR] [--out bench/batch_job.json]
 """
@@ -33,6 +34,7 @@ TARGET_CANVAS_PER_SECOND = 1500  # with --workers 2
 DASK_WITHIN = 0.20  # Dask's rate at least 80% of --workers 2's
 MODES = {"in_process": [], "workers_2": ["--workers", "2"], "dask_local_2": ["--dask-local", "2"]}
 SAMPLE_SECONDS = 0.1
+REPEATS = 2  # runs of each mode, taking turns; the fastest counts
 VARIANTS = 10  # each drawing and photo made anew is written this many times, moved or cropped
 
 
@@ -201,11 +203,22 @@ def run(mnist_dir=None, quick=False):
         _write_photos(temporary / "photo", counts["photo"], mnist_dir)
         result["writing_seconds"] = round(time.perf_counter() - started, 1)
         for name in counts:
-            runs = {
-                mode: _run(temporary / name, temporary / f"{name}-{mode}.jsonl", options)
-                for mode, options in MODES.items()
-            }
-            rows = {mode: _rows(temporary / f"{name}-{mode}.jsonl") for mode in MODES}
+            runs, rows = {}, {}
+            # The modes take turns, REPEATS times; each keeps its fastest run (the machine
+            # is shared: a slow run measures the others' load as much as this job).
+            for _ in range(1 if quick else REPEATS):
+                for mode, options in MODES.items():
+                    out = temporary / f"{name}-{mode}.jsonl"
+                    out.unlink(missing_ok=True)
+                    figures = _run(temporary / name, out, options)
+                    rows[mode] = _rows(out)
+                    tried = [*runs.get(mode, {}).get("images_per_second_all", [])]
+                    figures["images_per_second_all"] = [*tried, figures["images_per_second"]]
+                    best = runs.get(mode)
+                    if best is None or figures["images_per_second"] > best["images_per_second"]:
+                        runs[mode] = figures
+                    else:
+                        best["images_per_second_all"] = figures["images_per_second_all"]
             result["sets"][name] = {
                 "runs": runs,
                 **_compare(runs),
