@@ -244,8 +244,8 @@ class Predictor:
     def read_many(self, images):
         """Reads several pictures as `read` does, with one model call for all of them.
 
-        Faster than `read` one by one (the network runs on a batch), with the same readings.
-        Each picture is decoded and let go in turn: only its 28x28 candidates are kept.
+        The readings are those of `read` (tests/test_batch.py). Each picture is decoded and
+        let go in turn: only its 28x28 candidates are kept until the model call.
 
         Args:
             images: a sequence of what `read` takes.
