@@ -283,6 +283,51 @@ def cmd_read(args):
     return _each_image(args, read="page" if args.page else True)
 
 
+def _batch_model(args):
+    """The model files a batch job sends its workers, and the version its rows record."""
+    from model.batch.work import ModelFiles
+    from model.operations.checksums import sha256_file
+    from model.operations.registry import Registry
+
+    if args.model:
+        if not Path(args.model).is_file():
+            raise UsageError(f"no model file at {args.model}")
+        version = f"{Path(args.model).name} sha256:{sha256_file(args.model)[:12]}"
+        return ModelFiles.from_folder(args.model, version, args.engine)
+    registry = Registry()
+    model_file = registry.verify()
+    return ModelFiles.from_folder(model_file, registry.active, args.engine)
+
+
+def cmd_batch(args):
+    from model.batch.job import run_job
+    from model.batch.work import check_page_reader
+    from model.inference.predictor import Predictor
+
+    if args.page:
+        check_page_reader(Predictor)
+    summary = run_job(
+        args.inputs,
+        args.out,
+        _batch_model(args),
+        page=args.page,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        dask_local=args.dask_local,
+        chunk=args.chunk,
+        progress=not args.quiet,
+    )
+    print(json.dumps(summary.to_json()), flush=True)
+    if summary.interrupted:
+        print(
+            f"interrupted: {summary.read + summary.failed} pictures written to {summary.out}; "
+            "run the same command again to read the rest",
+            file=sys.stderr,
+        )
+        return 130
+    return 0
+
+
 def cmd_finetune(args):
     from model.training.finetune import finetune
 
@@ -549,6 +594,41 @@ def build_parser():
     )
     _add_model(read, ACTIVE_VERSION)
     read.set_defaults(run=cmd_read)
+
+    batch = commands.add_parser(
+        "batch",
+        help="read every picture of folders, globs or file lists into a JSON-lines or CSV "
+        "file, resumably, in this process, worker processes or on a Dask cluster",
+    )
+    batch.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="a folder (every file in it), a glob ('scans/**/*.png'), a file list (.txt, .lst: "
+        "one path or URL a line), a picture, or an fsspec URL",
+    )
+    batch.add_argument(
+        "--out",
+        required=True,
+        help="the results file, .jsonl or .csv: one row per picture; a re-run skips the "
+        "pictures it holds",
+    )
+    batch.add_argument(
+        "--page", action="store_true", help="read every number on each sheet (read_page)"
+    )
+    batch.add_argument(
+        "--workers", type=int, default=1, help="worker processes on this machine (1: this one)"
+    )
+    batch.add_argument("--scheduler", help="run on the Dask cluster of this scheduler address")
+    batch.add_argument(
+        "--dask-local", type=int, metavar="N", help="run on a local Dask cluster of N processes"
+    )
+    batch.add_argument(
+        "--chunk", type=int, default=64, help="pictures per task (default: %(default)s)"
+    )
+    batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_model(batch, ACTIVE_VERSION)
+    batch.set_defaults(run=cmd_batch)
 
     finetune = commands.add_parser(
         "finetune",

@@ -126,3 +126,26 @@ def test_api_benchmark_is_bounded_and_stops_its_server(mnist_dir, monkeypatch):
     (port,) = ports
     with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), 2):
         pass
+
+
+def test_batch_job_benchmark(mnist_dir):
+    from bench import batch_job
+
+    started = time.perf_counter()
+    result = batch_job.run(str(mnist_dir), quick=True)
+    seconds = time.perf_counter() - started
+    assert result["pictures"] == {"canvas": 300, "photo": 30}
+    for name, count in result["pictures"].items():
+        figures = result["sets"][name]
+        assert figures["same_rows"]  # in-process, --workers 2 and Dask: the same rows
+        for mode, run in figures["runs"].items():
+            assert run["pictures"] == count and run["failed"] == 0
+            assert run["wall_seconds"] >= run["reading_seconds"] + run["startup_seconds"] - 0.05
+            assert run["images_per_second"] == pytest.approx(count / run["reading_seconds"], 0.05)
+            assert len(run["peak_rss_mb_workers"]) == (0 if mode == "in_process" else 2), run
+            assert 50 < run["peak_rss_mb_main"] < 2000
+        assert figures["runs"]["in_process"]["cpu_overhead_vs_in_process"] == 0.0
+    assert sum(r["wall_seconds"] for s in result["sets"].values() for r in s["runs"].values()) <= (
+        seconds
+    )
+    assert result["meets_target"] is None

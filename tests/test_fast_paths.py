@@ -173,3 +173,56 @@ def test_a_photo_is_not_shrunk():
     paper = np.clip(np.linspace(150, 240, 400)[None, :] + rng.normal(0, 3, (400, 400)), 0, 255)
     picture = cv2.line(paper.astype(np.uint8), (100, 50), (300, 350), 20, 12)
     assert find_ink(picture, INK_HEIGHT).values.shape == (400, 400)  # lit unevenly
+
+
+def _png(array, **options):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG", **options)
+    return buffer.getvalue()
+
+
+def test_plain_pngs_are_decoded_by_libspng_to_pillows_pixels():
+    import io
+
+    from PIL import Image
+
+    from model.inference import image_io
+
+    rng = np.random.default_rng(0)
+    canvas = draw_digit(3)
+    plain = {
+        "rgba": canvas,
+        "rgb": np.ascontiguousarray(canvas[:, :, :3]),
+        "gray": np.ascontiguousarray(canvas[:, :, 0]),
+        "noise": rng.integers(0, 256, (37, 53, 3), dtype=np.uint8),
+    }
+    for name, array in plain.items():
+        data = _png(array)
+        fast = image_io._plain_png(data)
+        assert fast is not None, name
+        assert np.array_equal(fast, np.asarray(Image.open(io.BytesIO(data)))), name
+        assert np.array_equal(image_io.load_image(data), fast), name
+    # What Pillow must read: a palette, transparency, 16 bits, an EXIF rotation,
+    # and files libspng refuses (Pillow then says what is wrong).
+    gray = plain["gray"]
+    palette = Image.fromarray(gray).convert("P")
+    buffer = io.BytesIO()
+    palette.save(buffer, format="PNG")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    others = {
+        "palette": buffer.getvalue(),
+        "transparency": _png(plain["rgb"], transparency=(255, 255, 255)),
+        "16-bit": _png(gray.astype(np.uint16) * 257),
+        "exif": _png(plain["rgb"], exif=exif),
+        "truncated": _png(plain["rgba"])[:300],
+    }
+    for name, data in others.items():
+        assert image_io._plain_png(data) is None, name
+    assert image_io.load_image(others["exif"]).shape[:2] == gray.shape[::-1]  # turned upright
+    with pytest.raises(image_io.InvalidImageError, match="corrupt or truncated"):
+        image_io.load_image(others["truncated"])

@@ -49,6 +49,19 @@ def test_inference_and_api_modules_never_import_training_study_or_tensorflow(pat
     assert _breaks(_imports(path, top_level_only=True), HEAVY) == []
 
 
+@pytest.mark.parametrize(
+    "path",
+    sorted((ROOT / "model" / "batch").glob("*.py")),
+    ids=lambda path: str(path.relative_to(ROOT / "model")),
+)
+def test_batch_modules_never_import_tensorflow_streamlit_training_or_study(path):
+    # Dask only in `cluster`, which the job imports when a cluster is asked for.
+    forbidden = ("model.training", "model.study", "streamlit", *HEAVY)
+    assert _breaks(_imports(path, top_level_only=False), forbidden) == []
+    if path.name != "cluster.py":
+        assert _breaks(_imports(path, top_level_only=True), ("dask", "distributed")) == []
+
+
 def test_nothing_but_the_cli_imports_the_study():
     offenders = {}
     for path in ROOT.rglob("*.py"):

@@ -18,7 +18,7 @@ from model.inference.image_io import load_image_scaled
 from model.inference.ink import find_ink
 from model.inference.page import NO_NUMBER, Page, PageNumber, find_numbers, sheet_ink
 from model.inference.preprocess import BLANK, locate_digit, source_box
-from model.inference.reader import find_digits
+from model.inference.reader import choose_digits, plan_digits
 from model.inference.strokes import box_of, drawn, estimated_pen, grouped, run_image, validated
 
 PICTURE_SIDE = 1000  # strokes are drawn at most this big when their picture is read too
@@ -268,18 +268,54 @@ class Predictor:
         Raises:
             InvalidImageError: as for `predict`.
         """
-        array, decoded_scale = load_image_scaled(image)
-        ink = find_ink(array)
-        ink.scale *= decoded_scale
-        if ink.blank:
-            return Reading("", [], BLANK)
-        found, skipped = find_digits(ink, self._calibrated)
-        size = _file_size(array, decoded_scale)
-        skipped = [(source_box(box, ink.scale, size), reason) for box, reason in skipped]
+        planned = _planned_reading(image)
+        if isinstance(planned, Reading):
+            return planned
+        images = planned[0].images
+        outputs = self._calibrated(np.stack(images)) if images else (None, None)
+        return self._finished_reading(planned, *outputs)
+
+    def read_many(self, images):
+        """Reads several pictures as `read` does, with one model call for all of them.
+
+        The readings are those of `read` (tests/test_batch.py). Each picture is decoded and
+        let go in turn: only its 28x28 candidates are kept until the model call.
+
+        Args:
+            images: a sequence of what `read` takes.
+
+        Returns:
+            A list in the same order: a `Reading` for each picture, or the
+            `InvalidImageError` that `read` would have raised for it.
+        """
+        planned = []
+        for image in images:
+            try:
+                planned.append(_planned_reading(image))
+            except InvalidImageError as error:
+                planned.append(error)
+        pending = [item for item in planned if isinstance(item, tuple)]
+        crops = [crop for plan, *_ in pending for crop in plan.images]
+        if crops:
+            probabilities, is_digit = self._calibrated(np.stack(crops))
+        readings, start = [], 0
+        for item in planned:
+            if not isinstance(item, tuple):
+                readings.append(item)
+                continue
+            chunk = slice(start, start + len(item[0].images))
+            start = chunk.stop
+            outputs = (probabilities[chunk], is_digit[chunk]) if item[0].images else (None,) * 2
+            readings.append(self._finished_reading(item, *outputs))
+        return readings
+
+    def _finished_reading(self, planned, probabilities, is_digit):
+        """The `Reading` of a planned picture, given the model's outputs for its images."""
+        plan, skipped, scale, size = planned
+        found = choose_digits(plan, probabilities, is_digit) if plan.images else []
+        skipped = [(source_box(box, scale, size), reason) for box, reason in skipped]
         digits = [
-            self._prediction(
-                probabilities, is_digit, image28, source_box(box, ink.scale, size), cut
-            )
+            self._prediction(probabilities, is_digit, image28, source_box(box, scale, size), cut)
             for image28, probabilities, is_digit, box, cut in found
         ]
         if not digits:
@@ -411,8 +447,8 @@ def _doubt(digits):
         numbers = [
             PageNumber(
                 [
-                    self._prediction(probabilities, is_digit, image28, source(box))
-                    for image28, probabilities, is_digit, box in found.digits
+                    self._prediction(probabilities, is_digit, image28, source(box), cut)
+                    for image28, probabilities, is_digit, box, cut in found.digits
                 ],
                 source(found.box),
                 [(source(box), reason) for box, reason in found.skipped],
@@ -429,6 +465,22 @@ def _mean_confidence(reading):
         return 0.0
     confidences = np.array([digit.confidence for digit in reading.digits], dtype=np.float64)
     return float(np.exp(np.log(np.maximum(confidences, 1e-9)).mean()))
+
+
+def _planned_reading(image):
+    """Decodes a picture and plans its reading (see `plan_digits`).
+
+    Returns:
+        An empty `Reading` for a blank picture, else (plan, skipped, scale, size): `scale`
+        from working to source pixels and `size` the source picture's (height, width).
+    """
+    array, decoded_scale = load_image_scaled(image)
+    ink = find_ink(array)
+    ink.scale *= decoded_scale
+    if ink.blank:
+        return Reading("", [], BLANK)
+    plan, skipped = plan_digits(ink)
+    return plan, skipped, ink.scale, _file_size(array, decoded_scale)
 
 
 def _file_size(array, decoded_scale):

@@ -4,6 +4,8 @@ The model is passed in as a function (MNIST images -> probabilities), so this mo
 free of TensorFlow.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from model.inference.preprocess import crop_to_mnist, ink_box, tight_crop
@@ -25,6 +27,21 @@ TYPICAL_ASPECT = 0.7  # a digit's usual width / height, when there are no other 
 PRIOR_WEIGHT = 0.3  # how much a piece count far from width / usual width costs
 RING_SPAN = 0.6  # a hole this much of the region's width makes it one digit (a wide 0)
 BINARY_LEVEL = 0.3
+
+
+@dataclass
+class DigitPlan:
+    """What the model must read in one picture, and how to choose from its answers.
+
+    images: the uint8 (28, 28) MNIST images of every candidate piece, region by region.
+    layout: per region, its box (at working resolution, in the picture) and its candidate
+        readings, each a list of piece boxes relative to the region.
+    digit_width: the usual width of one digit in this picture.
+    """
+
+    images: list
+    layout: list
+    digit_width: float
 
 
 def _piece_crops(crop, cuts):
@@ -141,6 +158,69 @@ def _shifted(box, left, top):
     return (box[0] + left, box[1] + top, *box[2:])
 
 
+def plan_digits(ink):
+    """The first half of `find_digits`: every way to read the ink, as MNIST images to infer.
+
+    Only the 28x28 images and the boxes are kept, so that many pictures can be planned, read
+    by the model in one call, and finished with `choose_digits`.
+
+    Args:
+        ink: an `model.inference.ink.Ink` that is not blank.
+
+    Returns:
+        (plan, skipped): the plan (its `images` are uint8 (28, 28) arrays, possibly none),
+        and (box, reason) for dots and dashes.
+    """
+    values, (left, top) = ink.inked
+    label_image, kept = components(values)
+    regions, skipped = _readable_regions(values, label_image, kept, left, top)
+    if not regions:
+        return DigitPlan([], [], 0.0), skipped
+    digit_width = _digit_width([region for region, _ in regions])
+    images = [
+        crop_to_mnist(piece)
+        for _, candidates in regions
+        for candidate in candidates
+        for piece, _ in candidate
+    ]
+    layout = [
+        (
+            _shifted(region.box, left, top),
+            [[box for _, box in candidate] for candidate in candidates],
+            len(region.labels) == 1,  # one stroke: a reading of it in pieces is a cut
+        )
+        for region, candidates in regions
+    ]
+    return DigitPlan(images, layout, digit_width), skipped
+
+
+def choose_digits(plan, probabilities, is_digit):
+    """The second half of `find_digits`: the best reading of each region, from the model's
+    outputs for `plan.images` (in their order).
+
+    Returns:
+        The digits as (image28, probabilities, is_digit, box, cut), box at working
+        resolution, cut True for a piece of one stroke cut into several digits.
+    """
+    digits, start = [], 0
+    for (x, y, width, _), candidates, one_stroke in plan.layout:
+        expected = width / plan.digit_width
+        best, best_score = None, -np.inf
+        for candidate in candidates:
+            chunk = slice(start, start + len(candidate))
+            score = _score(probabilities[chunk], is_digit[chunk])
+            score -= PRIOR_WEIGHT * (len(candidate) - expected) ** 2 / max(expected, 1.0)
+            if score > best_score:
+                best, best_score = (candidate, start), score
+            start += len(candidate)
+        candidate, first = best
+        cut = one_stroke and len(candidate) > 1
+        for index, (px, py, pw, ph) in enumerate(candidate, start=first):
+            box = (x + px, y + py, pw, ph)
+            digits.append((plan.images[index], probabilities[index], is_digit[index], box, cut))
+    return digits
+
+
 def find_digits(ink, infer):
     """The digits in an ink map, left to right.
 
@@ -158,34 +238,7 @@ def find_digits(ink, infer):
         box at working resolution, and cut True for a piece of one stroke cut into several
         digits; skipped as (box, reason) for dots and dashes.
     """
-    values, (left, top) = ink.inked
-    label_image, kept = components(values)
-    regions, skipped = _readable_regions(values, label_image, kept, left, top)
-    if not regions:
+    plan, skipped = plan_digits(ink)
+    if not plan.images:
         return [], skipped
-    digit_width = _digit_width([region for region, _ in regions])
-    images = [
-        crop_to_mnist(piece)
-        for _, candidates in regions
-        for candidate in candidates
-        for piece, _ in candidate
-    ]
-    probabilities, is_digit = infer(np.stack(images))
-    digits, start = [], 0
-    for region, candidates in regions:
-        expected = region.box[2] / digit_width
-        best, best_score = None, -np.inf
-        for candidate in candidates:
-            chunk = slice(start, start + len(candidate))
-            score = _score(probabilities[chunk], is_digit[chunk])
-            score -= PRIOR_WEIGHT * (len(candidate) - expected) ** 2 / max(expected, 1.0)
-            if score > best_score:
-                best, best_score = (candidate, start), score
-            start += len(candidate)
-        candidate, first = best
-        x, y = _shifted(region.box, left, top)[:2]
-        cut = len(candidate) > 1 and len(region.labels) == 1  # one stroke cut into digits
-        for index, (_, (px, py, pw, ph)) in enumerate(candidate, start=first):
-            box = (x + px, y + py, pw, ph)
-            digits.append((images[index], probabilities[index], is_digit[index], box, cut))
-    return digits, skipped
+    return choose_digits(plan, *infer(np.stack(plan.images))), skipped
