@@ -324,20 +324,6 @@ class Predictor:
         text = "".join(str(d.digit) for d in digits)
         return Reading(text, digits, _doubt(digits), skipped)
 
-
-def _doubt(digits):
-    """Why a reading cannot be trusted: its unsure digits, counted from the left, and the
-    first one's reason; None when every digit is sure."""
-    unsure = [position for position, digit in enumerate(digits, 1) if digit.uncertain]
-    if not unsure:
-        return None
-    first = digits[unsure[0] - 1].reason
-    if len(digits) == 1:
-        return first
-    which = ", ".join(str(position) for position in unsure)
-    word = "digit" if len(unsure) == 1 else "digits"
-    return f"{word} {which} of {len(digits)} (from the left): {first}"
-
     def read_strokes(self, strokes, pen_width=None):
         """Reads a number from its pen strokes, as a drawing canvas records them.
 
@@ -457,6 +443,20 @@ def _doubt(digits):
         ]
         ignored = [(source(box), reason) for box, reason in ignored]
         return Page(numbers, None if numbers else NO_NUMBER, ignored)
+
+
+def _doubt(digits):
+    """Why a reading cannot be trusted: its unsure digits, counted from the left, and the
+    first one's reason; None when every digit is sure."""
+    unsure = [position for position, digit in enumerate(digits, 1) if digit.uncertain]
+    if not unsure:
+        return None
+    first = digits[unsure[0] - 1].reason
+    if len(digits) == 1:
+        return first
+    which = ", ".join(str(position) for position in unsure)
+    word = "digit" if len(unsure) == 1 else "digits"
+    return f"{word} {which} of {len(digits)} (from the left): {first}"
 
 
 def _mean_confidence(reading):
