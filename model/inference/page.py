@@ -421,11 +421,11 @@ def _is_number(digits):
     (handwritten digits vary in height too, but look like digits)."""
     if not digits:
         return False
-    gate = [is_digit for _, _, is_digit, _ in digits]
+    gate = [digit[2] for digit in digits]
     doubtful = sum(1 for is_digit in gate if is_digit < 0.5)
     if doubtful >= NOT_DIGITS * len(digits) or np.mean(gate) < NOT_DIGITS_MEAN:
         return False
-    heights = [box[3] for _, _, _, box in digits]
+    heights = [digit[3][3] for digit in digits]
     small = [height for height in heights if height < X_HEIGHT * max(heights)]
     # Printed small letters are all one height; handwritten digits vary.
     even = len(small) >= 2 and max(small) - min(small) <= max(1, EVEN * max(small))
@@ -484,7 +484,8 @@ def find_numbers(ink, infer):
             ignored.append(((x, y, w, h), "not a number (printed text, a mark?)"))
             continue
         digits = [
-            (image, probabilities, gate, shifted(box)) for image, probabilities, gate, box in digits
+            (image, probabilities, gate, shifted(box), cut)
+            for image, probabilities, gate, box, cut in digits
         ]
         fields.append(Field(_union([digit[3] for digit in digits]), digits, skipped))
     tallest = max((found.box[3] for found in fields), default=0)
