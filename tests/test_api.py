@@ -145,7 +145,7 @@ def test_the_api_the_cli_and_the_predictor_read_with_both_networks(
         for png, answer in zip(pngs, expected, strict=True)
     ]
     assert sum(differ) >= 3 and differ[0], differ
-    assert expected[0]["digit"] == 4 and not expected[0]["uncertain"]
+    assert expected[0]["digit"] == 4  # the first network alone says 9
 
     answers = [client.post("/v1/predict", content=png).json() for png in pngs]
     assert [_without_ids(answer) for answer in answers] == [

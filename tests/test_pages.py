@@ -222,8 +222,9 @@ def test_evaluation_page_shows_the_real_sets_first_with_names_when_the_data_is_a
     table = app.table[0].value
     assert list(table["set"]) == [row["set"] for row in realworld_rows(report)]
     assert list(table["read right"])[2] == f"{report['sets']['photo']['right']}/86"
-    app.selectbox(key="eval_real_misread_set").select("photo").run()
-    misread = [row["file"] for row in report["sets"]["photo"]["misread"]]
+    app.selectbox(key="eval_real_misread_set").select("drawn").run()
+    misread = [row["file"] for row in report["sets"]["drawn"]["misread"]]
+    assert misread
     assert list(app.dataframe[1].value["picture"]) == misread
     assert any("their names only" in caption.value for caption in app.caption)
     assert not [caption for caption in _image_captions(app) if "read as" in caption]
@@ -231,13 +232,14 @@ def test_evaluation_page_shows_the_real_sets_first_with_names_when_the_data_is_a
 
 def test_evaluation_page_shows_thumbnails_of_the_misread_pictures(tmp_path, monkeypatch):
     report = json.loads((paths.BUNDLED_DIR / paths.REALWORLD_FILE).read_text())
-    misread = report["sets"]["photo"]["misread"]
+    misread = report["sets"]["drawn"]["misread"]
+    assert misread
     (tmp_path / "images").mkdir()
     for row in misread:
         Image.new("L", (40, 60), 255).save(tmp_path / "images" / row["file"])
     monkeypatch.setenv("REALWORLD_DIR", str(tmp_path))
     app = _evaluation().run()
-    app.selectbox(key="eval_real_misread_set").select("photo").run()
+    app.selectbox(key="eval_real_misread_set").select("drawn").run()
     assert not app.exception, app.exception
     captions = [caption for caption in _image_captions(app) if "read as" in caption]
     assert len(captions) == len(misread)

@@ -157,7 +157,8 @@ def test_a_changed_bundled_file_is_refused_and_a_new_bundled_model_is_not(tmp_pa
     monkeypatch.setattr(paths, "BUNDLED_DIR", bundled)
     registry = Registry(tmp_path / "registry")
     calibration = bundled / paths.CALIBRATION_FILE
-    calibration.write_text(calibration.read_text().replace('"threshold": 0.5', '"threshold": 0.01'))
+    fitted = json.loads(calibration.read_text())
+    calibration.write_text(json.dumps({**fitted, "threshold": 0.01}))
     with pytest.raises(TamperedModelError, match="calibration.json does not match"):
         registry.verify()
     write_checksums(bundled)  # what a rebuild or a pull of a new bundled model brings

@@ -375,7 +375,7 @@ def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_
         dependencies=[Depends(check_key)],
     )
     async def read_strokes(request: Request):
-        raw = await read_body(request, STROKES_BODY_LIMIT)
+        raw = (await read_body(request, STROKES_BODY_LIMIT)).getvalue()
         try:
             body = schemas.StrokesIn.model_validate_json(raw)
         except ValidationError as error:
