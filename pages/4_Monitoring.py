@@ -114,9 +114,7 @@ elif samples:
     )
 
     st.subheader("Accuracy over time")
-    st.plotly_chart(
-        accuracy_over_time(samples, threshold), width="stretch", config=CHART_CONFIG
-    )
+    st.plotly_chart(accuracy_over_time(samples, threshold), width="stretch", config=CHART_CONFIG)
 
     matrix_column, pairs_column = st.columns([3, 2], gap="large")
     with matrix_column:
