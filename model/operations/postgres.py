@@ -17,6 +17,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from model import paths
 from model.errors import FeedbackError
+from model.operations.feedback import REQUESTS_SCHEMA
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -43,14 +44,6 @@ COLUMNS = {
     "image28",
     "crop_png",
 }
-REQUESTS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback_requests (
-    key TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,
-    answer TEXT,
-    created TEXT NOT NULL
-)
-"""
 # Processes starting at once take turns creating the table (CREATE ... IF NOT EXISTS races).
 SCHEMA_LOCK = 0x6469676974
 POOL_SIZE = 10  # connections a process keeps at most per database
