@@ -32,6 +32,13 @@ def _add_out(parser, help_text="output folder"):
     parser.add_argument("--out", default=str(paths.BUNDLED_DIR), help=help_text)
 
 
+def _add_pendigits_dir(parser):
+    parser.add_argument(
+        "--pendigits-dir",
+        help="folder of pendigits-orig.tra (default: $PENDIGITS_DIR, else ../shared/pendigits)",
+    )
+
+
 def _add_model(parser, default="the bundled model"):
     parser.add_argument("--model", help=f"a .keras file (default: {default})")
     parser.add_argument(
@@ -417,10 +424,7 @@ def build_parser():
     train.add_argument("--seed", type=int, default=config.SPLIT_SEED)
     _add_out(train)
     train.add_argument("--limit", type=int, help="use only this many images (smoke tests)")
-    train.add_argument(
-        "--pendigits-dir",
-        help="folder of pendigits-orig.tra (default: $PENDIGITS_DIR, else ../shared/pendigits)",
-    )
+    _add_pendigits_dir(train)
     train.add_argument(
         "--only",
         nargs="+",
@@ -483,10 +487,7 @@ def build_parser():
     real.add_argument("--usps-limit", type=int, help="read only the first N USPS digits")
     real.add_argument("--uci-limit", type=int, help="read only the first N UCI digits")
     _add_mnist_dir(real)
-    real.add_argument(
-        "--pendigits-dir",
-        help="folder of pendigits-orig.tra (default: $PENDIGITS_DIR, else ../shared/pendigits)",
-    )
+    _add_pendigits_dir(real)
     real.add_argument(
         "--pen-numbers", type=int, help="numbers composed from the held-out writers (300)"
     )

@@ -37,11 +37,6 @@ class PenDigit:
     writer: int
     strokes: tuple
 
-    def box(self):
-        """(left, top, right, bottom) of all the points."""
-        points = np.concatenate(self.strokes)
-        return (*points.min(axis=0), *points.max(axis=0))
-
 
 def resolve_pendigits_dir(pendigits_dir=None):
     """The pendigits folder: the one given, else $PENDIGITS_DIR, else ../shared/pendigits."""
