@@ -28,11 +28,19 @@ STYLED_SHARE = 0.4  # part of each epoch's digits drawn in another style (see tr
 SEGMENT_SHARE = 0.1  # straight-stroke digits added, as a part of the MNIST training images
 NAMED_SHARE = 0.3  # restyled 0, 1, 7, 9 given their named style (training/named_styles.py)
 PEN_COPIES = 2  # drawings of each pendigits training writer's digit (training/pen_digits.py)
-# The bundled model is the mean of two CNNs of the same network: one trained on MNIST as it is
-# (the best on MNIST), one with the writing styles MNIST lacks and the pendigits training writers'
-# pen strokes (the best on real writing).
+PLAIN_PEN_COPIES = 4  # the plain member's fixed drawings of each pendigits training digit
+# The bundled model is the mean of two CNNs of the same network, both of which see the pendigits
+# training writers: "plain" learns MNIST as it is, no restyling (the best on MNIST), with fixed
+# drawings of the writers' strokes; "styled" learns the writing styles MNIST lacks, and the
+# writers' strokes redrawn each epoch (the best on real writing).
 CNN_MEMBERS = (
-    {"name": "plain", "epochs": 45, "styled_share": 0.0, "segment_share": 0.0},
+    {
+        "name": "plain",
+        "epochs": 45,
+        "styled_share": 0.0,
+        "segment_share": 0.0,
+        "pen_copies": PLAIN_PEN_COPIES,
+    },
     {
         "name": "styled",
         "epochs": CNN_EPOCHS,

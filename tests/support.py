@@ -156,9 +156,12 @@ def finger_stroke(page, points):
 
 
 def wait_for_predicted_digit(page, digit):
-    """Waits (in a browser test) until the page shows `digit` as the prediction."""
+    """Waits (in a browser test) until the page shows `digit` as the prediction of a whole
+    stroke: a reading made while the pen moved ("partial-N") does not count, since the
+    stroke's own reading is still to come."""
     found = "document.querySelector('.predicted-digit')"
-    page.wait_for_function(f"{found} && {found}.innerText.trim() === '{digit}'")
+    whole = f"!({found}.dataset.reading || '').startsWith('partial')"
+    page.wait_for_function(f"{found} && {whole} && {found}.innerText.trim() === '{digit}'")
 
 
 def require(condition, reason):

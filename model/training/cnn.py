@@ -62,9 +62,12 @@ def augmentation_text(member):
     if member.get("pen_copies"):
         text += (
             f"; the pendigits training writers' digits drawn {member['pen_copies']} times as "
-            "canvas strokes (round pen, random width, size, slant), redrawn each epoch, with "
-            "open 4s and overlapping 0s among the named styles"
+            "canvas strokes (round pen, random width, size, slant)"
         )
+        if member["styled_share"]:
+            text += ", redrawn each epoch"
+        if member.get("named_share"):
+            text += ", with open 4s and overlapping 0s among the named styles"
     return text
 
 
