@@ -100,13 +100,14 @@ def _letters(predictor):
 
 def _mnist(predictor, mnist_dir, quick):
     from model.data.mnist import load_mnist
+    from model.inference.calibration import confidence_of
 
     data = load_mnist(mnist_dir, validation_size=0)
     images, labels = data.x_test, data.y_test
     if quick:
         images, labels = images[:QUICK_DIGITS], labels[:QUICK_DIGITS]
     probabilities, is_digit = predictor._calibrated(images)
-    confidence = probabilities.max(axis=1) * is_digit
+    confidence = confidence_of(probabilities.max(axis=1), is_digit)
     return {
         "count": int(len(images)),
         "flagged_rate": round(float((confidence < predictor.threshold).mean()), 4),

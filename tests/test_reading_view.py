@@ -12,6 +12,7 @@ def _page(sure):
     digit; `sure`: the gate says both are digits, else the first is not (a scribble)."""
     import numpy as np
 
+    from model.inference.calibration import confidence_of
     from model.inference.predictor import Prediction, Reading
     from ui.views import show_reading
 
@@ -19,7 +20,7 @@ def _page(sure):
     for digit, top, is_digit in ((2, 0.68, 0.99 if sure else 0.001), (3, 0.9, 0.99)):
         probabilities = np.full(10, (1 - top) / 9, np.float32)
         probabilities[digit] = top
-        confidence = top * is_digit
+        confidence = float(confidence_of(top, is_digit))
         uncertain = confidence < 0.5
         reason = "this does not look like a digit (a scribble, a letter?)" if uncertain else None
         image = np.zeros((28, 28), np.uint8)
@@ -38,14 +39,15 @@ def test_a_number_with_a_scribbled_digit_is_not_shown_as_a_number():
     assert "Best guess 23, but only 0% sure" in warning
     assert not [m for m in app.markdown if "predicted-digit" in m.value]  # no digits in big type
     assert not app.metric  # no "Confidence (whole number)"
-    assert [c.value for c in app.caption][:2] == ["**2** · 0%", "**3** · 89%"]
+    assert [c.value for c in app.caption][:2] == ["**2** · 0%", "**3** · 90%"]
 
 
 def test_a_sure_numbers_captions_and_chart_agree():
     app = AppTest.from_function(_page, args=(True,), default_timeout=60).run()
     assert not app.exception and not app.warning
-    assert app.metric[0].value == f"{0.68 * 0.99 * 0.9 * 0.99:.1%}"
+    # The gate (0.99: a digit) does not lower a digit's confidence.
+    assert app.metric[0].value == f"{0.68 * 0.9:.1%}"
     captions = [c.value for c in app.caption][:2]
-    assert captions == ["**2** · 67%", "**3** · 89%"]
+    assert captions == ["**2** · 68%", "**3** · 90%"]
     cells = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]["text"]
-    assert [row[digit] for row, digit in zip(cells, (2, 3), strict=True)] == ["67%", "89%"]
+    assert [row[digit] for row, digit in zip(cells, (2, 3), strict=True)] == ["68%", "90%"]

@@ -8,6 +8,16 @@ import numpy as np
 from model import config
 
 DEFAULT_THRESHOLD = config.UNSURE_THRESHOLD
+GATE_DOUBT = 0.5  # under this, the gate takes a picture for no digit at all
+
+
+def confidence_of(top_probability, is_digit):
+    """A reading's confidence: its calibrated top probability, times the gate's probability
+    only where the gate doubts there is a digit at all (under GATE_DOUBT). The gate's milder
+    doubts about real digits (pen-written ones above all) caught no errors on the validation
+    writers, and flagged right readings (`python -m model calibrate` reports both rules)."""
+    top, gate = np.asarray(top_probability, np.float64), np.asarray(is_digit, np.float64)
+    return np.where(gate >= GATE_DOUBT, top, top * gate)
 
 
 def apply_temperature(probabilities, temperature):

@@ -12,7 +12,12 @@ import numpy as np
 
 from model import paths
 from model.errors import InvalidImageError
-from model.inference.calibration import DEFAULT_THRESHOLD, apply_temperature
+from model.inference.calibration import (
+    DEFAULT_THRESHOLD,
+    GATE_DOUBT,
+    apply_temperature,
+    confidence_of,
+)
 from model.inference.engines import load_engine
 from model.inference.image_io import load_image_scaled
 from model.inference.ink import find_ink
@@ -57,10 +62,10 @@ class Prediction:
 
     @property
     def scores(self):
-        """float (10,): each digit's probability times `is_digit`, the chance that the
-        picture is that digit (what is left to 1 is the chance that it is no digit); the
+        """float (10,): each digit's probability, times `is_digit` where the gate takes the
+        picture for no digit (what is left to 1 is then the chance that it is no digit); the
         largest is `confidence`. What to show beside the confidence."""
-        return self.probabilities * np.float32(self.is_digit)
+        return confidence_of(self.probabilities, self.is_digit).astype(np.float32)
 
     def to_json(self):
         return {
@@ -207,10 +212,10 @@ class Predictor:
         sure only at CUT_CONFIDENCE (halves of a letter, an A's "1" and "4", are digits
         that the gate half believes)."""
         digit = int(probabilities.argmax())
-        confidence = float(probabilities[digit] * is_digit)
+        confidence = float(confidence_of(probabilities[digit], is_digit))
         threshold = max(self.threshold, CUT_CONFIDENCE) if cut else self.threshold
         uncertain = confidence < threshold
-        if is_digit < 0.5:
+        if is_digit < GATE_DOUBT:
             reason = "this does not look like a digit (a scribble, a letter?)"
         elif cut:
             reason = (

@@ -40,7 +40,7 @@ from model.data.uci import read_uci
 from model.data.usps import FILE as USPS_FILE
 from model.data.usps import read_usps, resolve_usps_dir
 from model.errors import InvalidImageError
-from model.inference.calibration import risk_coverage
+from model.inference.calibration import confidence_of, risk_coverage
 from model.inference.naive import naive_mnist, white_ink_gray
 from model.inference.preprocess import MNIST_SIZE, PREPROCESSING_VERSION
 from model.operations.checksums import sha256_file
@@ -248,7 +248,7 @@ def _mnist_test_risk(predictor, mnist_dir):
     except (FileNotFoundError, ValueError):
         return None
     probabilities, is_digit = predictor._calibrated(data.x_test)
-    confidence = probabilities.max(axis=1) * is_digit
+    confidence = confidence_of(probabilities.max(axis=1), is_digit)
     right = probabilities.argmax(axis=1) == data.y_test
     sure = confidence >= predictor.threshold
     return {

@@ -12,7 +12,12 @@ from model import config, paths
 from model.data import pendigits
 from model.data.mnist import load_mnist
 from model.data.synthetic import realistic_sets
-from model.inference.calibration import DEFAULT_THRESHOLD, apply_temperature, risk_coverage
+from model.inference.calibration import (
+    DEFAULT_THRESHOLD,
+    apply_temperature,
+    confidence_of,
+    risk_coverage,
+)
 from model.inference.image_io import load_image
 from model.inference.preprocess import locate_digit
 
@@ -150,7 +155,7 @@ def calibrate(predictor, mnist_dir=None, out_dir=paths.BUNDLED_DIR, seed=SEED):
         probabilities, is_digit = raw[name]
         calibrated = apply_temperature(probabilities, temperature)
         confident[name] = (
-            calibrated.max(axis=1) * is_digit,
+            confidence_of(calibrated.max(axis=1), is_digit),
             calibrated.argmax(axis=1) == parts[name][1],
         )
     # ... but never flagging more than UNSURE_MAX_FLAGGED of either: an unsure flag on most
