@@ -95,21 +95,17 @@ def test_gate_training_smoke(mnist_dir, tmp_path):
     import keras
 
     from model.data.mnist import load_mnist
-    from model.training.gate import SEED, gate_data, pen_positives, train_gate
+    from model.training.gate import SEED, gate_data, train_gate
 
     figures = train_gate(mnist_dir, out_dir=tmp_path, epochs=1, limit=300)
     assert json.loads((tmp_path / paths.GATE_CARD_FILE).read_text()) == figures
-    # 300 MNIST validation digits and 300 of the validation writers' pen-written digits.
-    assert figures["validation_digits"] == 600 and figures["validation_negatives"] == 600
-    assert figures["of_which_pen_written"] == 300
+    assert figures["validation_digits"] == 300 and figures["validation_negatives"] == 300
     # The rates are those of the saved gate's own scores on the validation pictures.
-    pen = pen_positives(None, SEED, limit=300)
-    _, (x_val, y_val) = gate_data(load_mnist(mnist_dir, seed=SEED), SEED, limit=300, pen=pen)
+    _, (x_val, y_val) = gate_data(load_mnist(mnist_dir, seed=SEED), SEED, limit=300)
     gate = keras.models.load_model(tmp_path / paths.GATE_FILE)
     scores = gate.predict(x_val[..., None].astype("float32"), verbose=0)[:, 0]
     assert figures["digits_doubted"] == (scores[y_val == 1] < 0.5).mean()
     assert figures["negatives_passed"] == (scores[y_val == 0] >= 0.5).mean()
-    assert figures["pen_digits_doubted"] == (scores[300:600] < 0.5).mean()
 
 
 def test_the_gate_lowers_confidence_only_where_it_sees_no_digit():

@@ -21,8 +21,6 @@ FONTS = (
 )
 SIZE = 200  # negatives are drawn on a canvas this big, then converted like any drawing
 KINDS = ("scribble", "zigzag", "letter", "shape", "pair")
-# The kinds in turn: letters twice as often, the ones a visitor most often tries.
-CYCLE = ("scribble", "letter", "zigzag", "shape", "letter", "pair")
 
 
 def _warp(canvas, rng):
@@ -103,7 +101,7 @@ def negative(kind, rng, digits=None):
 
 
 def negatives(count, seed, digits):
-    """`count` negatives of every kind, in CYCLE's shares, deterministic for a seed."""
+    """`count` negatives of every kind in equal shares, deterministic for a seed."""
     rng = np.random.default_rng(seed)
-    kinds = [CYCLE[index % len(CYCLE)] for index in range(count)]
+    kinds = [KINDS[index % len(KINDS)] for index in range(count)]
     return np.stack([negative(kind, rng, digits) for kind in kinds])

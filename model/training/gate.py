@@ -2,8 +2,7 @@
 
 A softmax over ten digits has no way to say "none of these": a scribble or a letter gets a
 confident digit. The gate is trained on MNIST digits (as scanned and re-drawn with a pen)
-and the pendigits training writers' digits (drawn as a canvas draws them) against pictures
-that are not one digit (`model.data.negatives`), and its probability scales
+against pictures that are not one digit (`model.data.negatives`), and its probability scales
 the predictor's confidence.
 """
 
@@ -15,13 +14,11 @@ import numpy as np
 from keras import layers
 
 from model import config, paths
-from model.data import pendigits
 from model.data.mnist import load_mnist
 from model.data.negatives import negatives
 from model.data.synthetic import canvas_digit, pixel_art
 from model.inference.preprocess import locate_digit
 from model.training import styles
-from model.training.pen_digits import pen_pictures
 from model.training.recipe import (
     build_augmentation,
     fit_classifier,
@@ -34,7 +31,6 @@ SEED = config.SPLIT_SEED
 EPOCHS = config.GATE_EPOCHS
 REDRAWN = 20_000  # training digits also re-drawn as canvas strokes or pixel art
 STYLED = 10_000  # training digits restyled (and half as many straight-stroke digits)
-PEN_COPIES = 2  # drawings of each pendigits training writer's digit
 
 
 def build_gate(dropout_rate=0.3):
@@ -66,21 +62,8 @@ def redrawn_digits(images, count, rng):
     return np.stack(redrawn)
 
 
-def pen_positives(pendigits_dir, seed, limit=None):
-    """The pendigits writers' digits drawn as a canvas draws them: (training, validation),
-    the training writers' PEN_COPIES times, the validation writers' once."""
-    rng = np.random.default_rng([seed, 41])
-    train = pendigits.load_pendigits(pendigits_dir, pendigits.TRAINING_WRITERS)[:limit]
-    val = pendigits.load_pendigits(pendigits_dir, pendigits.VALIDATION_WRITERS)[:limit]
-    drawn = np.concatenate([pen_pictures(train, rng)[0] for _ in range(PEN_COPIES)])
-    return drawn, pen_pictures(val, rng)[0]
-
-
-def gate_data(data, seed, limit=None, pen=None):
-    """Training and validation pictures for the gate, half digits and half not, shuffled.
-
-    `pen`: (training, validation) pen-written digits (`pen_positives`), added to the digits.
-    """
+def gate_data(data, seed, limit=None):
+    """Training and validation pictures for the gate, half digits and half not, shuffled."""
     rng = np.random.default_rng(seed)
     digits_train = data.x_train[:limit] if limit else data.x_train
     redrawn = redrawn_digits(digits_train, min(REDRAWN, len(digits_train) // 3), rng)
@@ -90,27 +73,19 @@ def gate_data(data, seed, limit=None, pen=None):
         digits_train[rng.permutation(len(digits_train))[:styled_count]], rng
     )
     square, _ = styles.segment_digits(styled_count // 2, rng)
-    pen_train, pen_val = pen if pen is not None else (digits_train[:0], digits_train[:0])
-    positives = np.concatenate([digits_train, redrawn, styled, square, pen_train])
+    positives = np.concatenate([digits_train, redrawn, styled, square])
     negative_train = negatives(len(positives), seed, digits_train)
     x_train = np.concatenate([positives, negative_train])
     y_train = np.concatenate([np.ones(len(positives)), np.zeros(len(negative_train))])
     order = rng.permutation(len(x_train))
-    digits_val = np.concatenate([data.x_val[:limit] if limit else data.x_val, pen_val])
+    digits_val = data.x_val[:limit] if limit else data.x_val
     negative_val = negatives(len(digits_val), seed + 1, digits_val)
     x_val = np.concatenate([digits_val, negative_val])
     y_val = np.concatenate([np.ones(len(digits_val)), np.zeros(len(negative_val))])
     return (x_train[order], y_train[order]), (x_val, y_val)
 
 
-def train_gate(
-    mnist_dir=None,
-    out_dir=paths.BUNDLED_DIR,
-    epochs=EPOCHS,
-    seed=SEED,
-    limit=None,
-    pendigits_dir=None,
-):
+def train_gate(mnist_dir=None, out_dir=paths.BUNDLED_DIR, epochs=EPOCHS, seed=SEED, limit=None):
     """Trains the gate and writes `gate.keras` and `gate.json` (validation figures).
 
     Args:
@@ -118,8 +93,7 @@ def train_gate(
         out_dir: where to write.
         epochs: passes over the training pictures.
         seed: seed for the split, the negatives and the weights.
-        limit: use only this many MNIST images and pen-written digits (smoke tests).
-        pendigits_dir: the pendigits folder (None: $PENDIGITS_DIR, then ../shared/pendigits).
+        limit: use only this many MNIST images (smoke tests).
 
     Returns:
         The figures written to `gate.json`.
@@ -127,8 +101,7 @@ def train_gate(
     seed_everything(seed)
     started = time.time()
     data = load_mnist(mnist_dir, seed=seed)
-    pen = pen_positives(pendigits_dir, seed, limit)
-    (x_train, y_train), (x_val, y_val) = gate_data(data, seed, limit, pen)
+    (x_train, y_train), (x_val, y_val) = gate_data(data, seed, limit)
     gate = build_gate()
     fit_classifier(
         gate,
@@ -143,14 +116,8 @@ def train_gate(
     digits, others = scores[y_val == 1], scores[y_val == 0]
     figures = {
         "validation_digits": int(len(digits)),
-        "of_which_pen_written": int(len(pen[1])),
-        "pen_writers": {
-            "training": list(pendigits.TRAINING_WRITERS),
-            "validation": list(pendigits.VALIDATION_WRITERS),
-        },
         "validation_negatives": int(len(others)),
         "digits_doubted": float((digits < 0.5).mean()),
-        "pen_digits_doubted": float((digits[len(digits) - len(pen[1]) :] < 0.5).mean()),
         "negatives_passed": float((others >= 0.5).mean()),
         "training_pictures": int(len(x_train)),
         "epochs": epochs,
