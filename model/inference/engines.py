@@ -131,8 +131,9 @@ class KerasEngine:
 
         return run
 
-    def __call__(self, batch):
-        members = [self._member(forward) for forward in self._members]
+    def __call__(self, batch, first_only=False):
+        forwards = self._members[:1] if first_only else self._members
+        members = [self._member(forward) for forward in forwards]
         chunks = [
             run_members(members, batch[start : start + KERAS_CHUNK])
             for start in range(0, len(batch), KERAS_CHUNK)
@@ -239,9 +240,10 @@ class LiteRTEngine:
         first, *more = (folder / name for name in litert_files(card))
         return cls(first, threads, more)
 
-    def __call__(self, batch):
+    def __call__(self, batch, first_only=False):
+        """(probabilities, is_digit) of the ensemble, or of its first member alone."""
         with self._lock:
-            return run_members(self._members, batch)
+            return run_members(self._members[:1] if first_only else self._members, batch)
 
 
 def load_engine(model_path, engine="auto", threads=None):

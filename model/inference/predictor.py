@@ -127,6 +127,9 @@ def _no_digit(reason):
     )
 
 
+STROKE_SCORES_FIRST_ONLY = True  # read_strokes scores its candidate digits by one network
+
+
 class Predictor:
     """The digit recognizer: `Predictor.load()` once, then `predict`, `read` or `predict_batch`.
 
@@ -172,16 +175,17 @@ class Predictor:
             json.loads(calibration.read_text()) if calibration.is_file() else None,
         )
 
-    def raw_outputs(self, images):
-        """The network's own softmax (N, 10) and the gate's (N,) for uint8 (N, 28, 28) images."""
+    def raw_outputs(self, images, first_only=False):
+        """The network's own softmax (N, 10) and the gate's (N,) for uint8 (N, 28, 28) images;
+        `first_only`: the ensemble's first member's softmax (a quick score)."""
         batch = np.ascontiguousarray(images, dtype=np.float32)[..., None]
         if len(batch) == 0:
             return np.zeros((0, 10), dtype=np.float32), np.zeros(0, dtype=np.float32)
-        probabilities, is_digit = self.engine(batch)
+        probabilities, is_digit = self.engine(batch, first_only=first_only)
         return probabilities.astype(np.float32), is_digit.astype(np.float32)
 
-    def _calibrated(self, images):
-        probabilities, is_digit = self.raw_outputs(images)
+    def _calibrated(self, images, first_only=False):
+        probabilities, is_digit = self.raw_outputs(images, first_only)
         if self.temperature == 1.0:
             return probabilities / probabilities.sum(axis=1, keepdims=True), is_digit
         return apply_temperature(probabilities, self.temperature), is_digit
@@ -357,7 +361,8 @@ class Predictor:
             missing = [run for run in runs if run not in seen]
             if missing:
                 images = np.stack([run_image([strokes[i] for i in run], pen) for run in missing])
-                probabilities, is_digit = self._calibrated(images)
+                # Candidates are scored by the first network alone: most are no digit.
+                probabilities, is_digit = self._calibrated(images, STROKE_SCORES_FIRST_ONLY)
                 for run, image, probs, gate in zip(
                     missing, images, probabilities, is_digit, strict=True
                 ):
@@ -368,11 +373,14 @@ class Predictor:
         groups, dots = grouped(strokes, pen, score_runs)
         keys = [tuple(group) for group in groups]
         score_runs(keys)
+        images = np.stack([seen[key][0] for key in keys]) if keys else None
+        # The digits chosen are read by the whole ensemble.
+        probabilities, is_digit = self._calibrated(images) if keys else ([], [])
         digits = [
-            self._prediction(
-                seen[key][1], seen[key][2], seen[key][0], box_of([strokes[i] for i in key], pen)
+            self._prediction(probs, gate, image, box_of([strokes[i] for i in key], pen))
+            for key, probs, gate, image in zip(
+                keys, probabilities, is_digit, images if keys else [], strict=True
             )
-            for key in keys
         ]
         skipped = [(box_of([strokes[dot]], pen), "a dot or a speck") for dot in dots]
         if not digits:
