@@ -8,6 +8,7 @@ reading commands and reading through the API.
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,61 @@ def test_inference_and_api_modules_never_import_training_study_or_tensorflow(pat
     # since the Keras engine imports Keras inside the function that a caller asks for.
     assert _breaks(_imports(path, top_level_only=False), ("model.training", "model.study")) == []
     assert _breaks(_imports(path, top_level_only=True), HEAVY) == []
+    assert _breaks(_imports(path, top_level_only=False), ("streamlit",)) == []
+    if path.parent.name == "inference":
+        # Inference sits below operations, the API and the batch jobs: no arrow runs back up.
+        above = ("model.operations", "model.api", "model.batch", "model.data")
+        assert _breaks(_imports(path, top_level_only=False), above) == []
+
+
+def _modules_of(package):
+    return sorted((ROOT / "model" / package).glob("*.py"))
+
+
+@pytest.mark.parametrize(
+    "path", _modules_of("data"), ids=lambda path: str(path.relative_to(ROOT / "model"))
+)
+def test_data_modules_never_import_tensorflow_streamlit_training_study_or_operations(path):
+    # scikit-learn only inside the functions that read the UCI digits or split them.
+    forbidden = (*HEAVY, "streamlit", "model.training", "model.study", "model.operations")
+    assert _breaks(_imports(path, top_level_only=False), forbidden) == []
+    assert _breaks(_imports(path, top_level_only=True), ("sklearn",)) == []
+
+
+@pytest.mark.parametrize(
+    "path", _modules_of("operations"), ids=lambda path: str(path.relative_to(ROOT / "model"))
+)
+def test_operations_modules_import_tensorflow_only_when_exporting(path):
+    forbidden = ("streamlit", "model.training", "model.study", "model.api", "model.batch")
+    assert _breaks(_imports(path, top_level_only=False), forbidden) == []
+    assert _breaks(_imports(path, top_level_only=True), HEAVY) == []
+    if path.name != "export.py":
+        assert _breaks(_imports(path, top_level_only=False), HEAVY) == []
+
+
+def test_checksums_stand_below_every_package():
+    path = ROOT / "model" / "checksums.py"
+    assert [name for name in _imports(path, False) if name.startswith("model")] == [
+        "model",
+        "model.paths",
+    ]
+
+
+def _ui_modules_named(kind):
+    """The `ui` modules that `ui/__init__.py` names in its paragraph starting with `kind`."""
+    doc = ast.get_docstring(ast.parse((ROOT / "ui" / "__init__.py").read_text()))
+    paragraph = next(part for part in doc.split("\n\n") if part.startswith(kind))
+    return set(re.findall(r"`(\w+)`", paragraph.split(":")[1]))
+
+
+def test_ui_says_which_modules_use_streamlit():
+    pure, streamlit = _ui_modules_named("Pure"), _ui_modules_named("Streamlit")
+    modules = {path.stem for path in (ROOT / "ui").glob("*.py")} - {"__init__"}
+    assert pure | streamlit == modules and not pure & streamlit
+    for name in modules:
+        names = _imports(ROOT / "ui" / f"{name}.py", top_level_only=False)
+        assert bool(_breaks(names, ("streamlit",))) == (name in streamlit), name
+        assert _breaks(names, NOT_FOR_INFERENCE) == [], name
 
 
 @pytest.mark.parametrize(
