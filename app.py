@@ -11,7 +11,7 @@ import streamlit as st
 from ui.canvas import draw_canvas
 from ui.feedback import ask_if_right
 from ui.loaders import load_predictor
-from ui.navigation import continue_to_wanted_page
+from ui.navigation import continue_to_wanted_page, run_page
 from ui.views import show_reading, show_reading_so_far
 
 
@@ -95,4 +95,4 @@ page = st.navigation(
     ]
 )
 continue_to_wanted_page()
-page.run()
+run_page(page)

@@ -179,3 +179,17 @@ def test_reading_and_every_page_load_no_tensorflow_training_or_study(tmp_path):
     loaded = json.loads(line.removeprefix("LOADED "))
     assert "model.inference" in loaded and "streamlit" in loaded  # the check saw the imports
     assert [name for name in loaded if name in NOT_FOR_INFERENCE] == []
+
+
+def test_the_app_uses_no_private_streamlit_api():
+    # `import streamlit as st` and its errors only: Streamlit's runtime (such as the
+    # PagesManager that once told the router whether `pages/` was routed by file name) is
+    # internal, and changes without notice.
+    offenders = {}
+    for path in [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py")]:
+        names = _imports(path, top_level_only=False)
+        inside = [n for n in _breaks(names, ("streamlit",)) if n != "streamlit"]
+        inside = [n for n in inside if not n.startswith("streamlit.errors")]
+        if inside:
+            offenders[str(path.relative_to(ROOT))] = inside
+    assert offenders == {}
