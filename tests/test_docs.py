@@ -7,7 +7,7 @@ import re
 import pytest
 from support import ROOT
 
-from bench import report
+from model.study import report
 
 DOCUMENTS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 # Inline `code` that names a file or folder of the repository.
@@ -37,7 +37,7 @@ def test_the_rendered_figures_are_current(document, tmp_path):
     copy.write_text(report.render(document.read_text(), blocks))
     stale = report.stale_blocks(document.read_text(), blocks)
     assert copy.read_text() == document.read_text(), (
-        f"{document.name}: {', '.join(stale)} out of date: run `python -m bench.report`"
+        f"{document.name}: {', '.join(stale)} out of date: run `python -m model.study.report`"
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from support import ADMIN_PASSWORD, require
 
-from bench.startup import CHROMIUM_ARGS, start_streamlit, wait_until_healthy
+from bench.servers import CHROMIUM_ARGS, start_streamlit, wait_until_healthy
 
 
 def pytest_collection_modifyitems(items):

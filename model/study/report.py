@@ -4,10 +4,11 @@ Figures copied into prose by hand go stale; these are written from the files tha
 them: `model/bundled/*.json` (what training, the study and the export wrote) and
 `bench/results.json` (`python -m bench --out bench/results.json`). Each table stands between
 `<!-- results:NAME -->` and `<!-- /results:NAME -->`; the text around the markers is left alone.
-Only reads JSON: imports neither TensorFlow nor the model.
+Only reads JSON: imports neither TensorFlow nor the model. It lives with the study, whose
+results it renders; nothing but tests imports it.
 
-    python -m bench.report           # rewrites the marked blocks of README.md and docs/results.md
-    python -m bench.report --check   # exits 1, naming the stale blocks, when they are not current
+    python -m model.study.report          # rewrites the marked blocks of README.md, docs/results.md
+    python -m model.study.report --check  # exits 1, naming the stale blocks, when not current
 """
 
 import argparse
@@ -24,7 +25,7 @@ from model.data.synthetic import SYNTHETIC_SET_NOTES
 
 SET_NOTES = {**SYNTHETIC_SET_NOTES, **HARD_SET_NOTES, **PHONE_SET_NOTES}
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RESULTS_FILE = ROOT / "bench" / "results.json"
 RESPONSIVENESS_FILES = {
     "before": ROOT / "bench" / "responsiveness-before.json",
@@ -531,7 +532,9 @@ def main(argv=None):
         verb = "is out of date" if arguments.check else "rewritten"
         print(f"{document}: {', '.join(names)} {verb}")
     if arguments.check and stale:
-        print("run `python -m bench.report` to render them from the artifacts", file=sys.stderr)
+        print(
+            "run `python -m model.study.report` to render them from the artifacts", file=sys.stderr
+        )
         return 1
     return 0
 
