@@ -92,6 +92,32 @@ def per_class_rows(metrics):
     ]
 
 
+def misclassified_caption(row):
+    """A misclassified test digit's caption: its label, what was read, how sure."""
+    return f"{row['label']} → {row['predicted']} ({row['confidence']:.0%})"
+
+
+def not_digits_caption(not_digits):
+    """How often each kind of non-digit (robustness.json's `not_digits`) was read as a
+    confident digit."""
+    rates = ", ".join(f"{kind} {row['confident_rate']:.0%}" for kind, row in not_digits.items())
+    return f"Not digits read as a confident digit: {rates}"
+
+
+def model_card_markdown(card):
+    """The model card's input, training settings and data sizes, as Markdown lines."""
+    data = card["data"]
+    return (
+        f"**Input** {card['input']['shape']} — {card['input']['format']}, "
+        f"{card['input']['polarity']}  \n"
+        f"**Optimizer** {card['optimizer']}, batch {card['batch_size']}, {card['epochs']} epochs, "
+        f"seed {card['seed']}  \n**Augmentation** {card['augmentation']}  \n"
+        f"**Preprocessing version** {card['preprocessing_version']}  \n"
+        f"**Data** {data['train']:,} train / {data['validation']:,} validation / "
+        f"{data['test']:,} test images"
+    )
+
+
 def mistakes_of(rows, true_digit=None):
     """Misclassified rows, all or only those whose true label is `true_digit`."""
     return [row for row in rows if true_digit is None or row["label"] == true_digit]
