@@ -88,6 +88,13 @@ def test_checksums_stand_below_every_package():
     ]
 
 
+def test_results_read_json_only():
+    # The pages and the docs renderer share it: no TensorFlow, Streamlit, training or study.
+    names = _imports(ROOT / "model" / "results.py", top_level_only=False)
+    assert [name for name in names if name.startswith("model") and "data" not in name] == []
+    assert _breaks(names, (*HEAVY, "streamlit", "numpy")) == []
+
+
 def _ui_modules_named(kind):
     """The `ui` modules that `ui/__init__.py` names in its paragraph starting with `kind`."""
     doc = ast.get_docstring(ast.parse((ROOT / "ui" / "__init__.py").read_text()))
