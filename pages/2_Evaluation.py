@@ -21,13 +21,13 @@ from ui.artifacts import (
     robustness_rows,
 )
 from ui.figures import CHART_CONFIG, confusion_heatmap, risk_coverage_figure, training_curves
-from ui.loaders import (
+from ui.widgets.loaders import (
     load_bundled_artifacts,
     load_misread_pictures,
     load_realworld_report,
 )
-from ui.navigation import through_the_app
-from ui.versions import active_version_entry, fine_tune_note
+from ui.widgets.navigation import through_the_app
+from ui.widgets.versions import active_version_entry, fine_tune_note
 
 through_the_app("pages/2_Evaluation.py")
 MAX_FLAGGED = 0.05  # the unsure rule's target: at most this share flagged

@@ -1,16 +1,14 @@
 """How the live model does on what users confirmed or corrected; which model version is live.
 
-Everyone sees the figures; only an admin (see `ui.admin`) sees the drawings, deletes or exports
-samples and switches the model version.
+Everyone sees the figures; only an admin (see `ui.widgets.admin`) sees the drawings, deletes or
+exports samples and switches the model version.
 """
 
 import streamlit as st
 
 from model.errors import FeedbackError
 from model.operations.feedback import FeedbackStore
-from ui.admin import show_problem, sign_in_panel
 from ui.figures import CHART_CONFIG
-from ui.loaders import load_predictor
 from ui.monitoring import (
     accuracy_over_time,
     confused_pairs,
@@ -18,9 +16,11 @@ from ui.monitoring import (
     mistake_caption,
     summary,
 )
-from ui.navigation import through_the_app
-from ui.samples_panel import all_samples_panel
-from ui.versions import versions_panel
+from ui.widgets.admin import show_problem, sign_in_panel
+from ui.widgets.loaders import load_predictor
+from ui.widgets.navigation import through_the_app
+from ui.widgets.samples_panel import all_samples_panel
+from ui.widgets.versions import versions_panel
 
 through_the_app("pages/4_Monitoring.py")
 

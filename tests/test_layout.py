@@ -7,12 +7,9 @@ reading commands and reading through the API.
 """
 
 import ast
-import json
-import re
-from pathlib import Path
 
 import pytest
-from support import ROOT, run_python
+from support import ROOT
 
 HEAVY = ("tensorflow", "keras")
 NOT_FOR_INFERENCE = (*HEAVY, "model.training", "model.study")
@@ -95,97 +92,22 @@ def test_results_read_json_only():
     assert _breaks(names, (*HEAVY, "streamlit", "numpy")) == []
 
 
-def _ui_modules_named(kind):
-    """The `ui` modules that `ui/__init__.py` names in its paragraph starting with `kind`."""
-    doc = ast.get_docstring(ast.parse((ROOT / "ui" / "__init__.py").read_text()))
-    paragraph = next(part for part in doc.split("\n\n") if part.startswith(kind))
-    return set(re.findall(r"`(\w+)`", paragraph.split(":")[1]))
-
-
-def test_ui_says_which_modules_use_streamlit():
-    pure, streamlit = _ui_modules_named("Pure"), _ui_modules_named("Streamlit")
-    modules = {path.stem for path in (ROOT / "ui").glob("*.py")} - {"__init__"}
-    assert pure | streamlit == modules and not pure & streamlit
-    for name in modules:
-        names = _imports(ROOT / "ui" / f"{name}.py", top_level_only=False)
-        assert bool(_breaks(names, ("streamlit",))) == (name in streamlit), name
-        assert _breaks(names, NOT_FOR_INFERENCE) == [], name
-
-
 @pytest.mark.parametrize(
     "path",
-    sorted((ROOT / "model" / "batch").glob("*.py")),
-    ids=lambda path: str(path.relative_to(ROOT / "model")),
+    sorted((ROOT / "ui").rglob("*.py")),
+    ids=lambda path: str(path.relative_to(ROOT / "ui")),
 )
-def test_batch_modules_never_import_tensorflow_streamlit_training_or_study(path):
-    # Dask only in `cluster`, which the job imports when a cluster is asked for.
-    forbidden = ("model.training", "model.study", "streamlit", *HEAVY)
-    assert _breaks(_imports(path, top_level_only=False), forbidden) == []
-    if path.name != "cluster.py":
-        assert _breaks(_imports(path, top_level_only=True), ("dask", "distributed")) == []
+def test_ui_is_pure_but_for_its_widgets(path):
+    names = _imports(path, top_level_only=False)
+    assert _breaks(names, NOT_FOR_INFERENCE) == []
+    if path.parent.name == "ui":
+        # The pure modules: tables, figures and pictures, unit-tested without Streamlit.
+        assert _breaks(names, ("streamlit", "ui.widgets")) == []
 
 
-def test_nothing_but_the_cli_imports_the_study():
-    offenders = {}
-    for path in ROOT.rglob("*.py"):
-        relative = path.relative_to(ROOT)
-        if relative.parts[0] in (".venv", "tests") or relative.parts[:2] == ("model", "study"):
-            continue
-        if relative == Path("model/cli.py"):
-            continue
-        broken = _breaks(_imports(path, top_level_only=False), ("model.study",))
-        if broken:
-            offenders[str(relative)] = broken
-    assert offenders == {}
-
-
-def test_the_rules_checker_sees_a_broken_rule(tmp_path):
-    module = tmp_path / "leak.py"
-    module.write_text("import numpy\n\ndef f():\n    from model.training.cnn import train\n")
-    assert _breaks(_imports(module, False), ("model.training",)) == [
-        "model.training.cnn",
-        "model.training.cnn.train",
-    ]
-    assert _breaks(_imports(module, True), ("model.training",)) == []
-
-
-_CHECK = """
-import json, sys
-from streamlit.testing.v1 import AppTest
-from fastapi.testclient import TestClient
-from model import Predictor
-from model.api.app import create_app
-from model.cli import main
-
-predictor = Predictor.load()
-predictor.predict(sys.argv[1])
-assert main(["predict", sys.argv[1]]) == 0
-assert main(["read", sys.argv[1]]) == 0
-with TestClient(create_app(api_key="")) as client:
-    assert client.post("/v1/read", content=open(sys.argv[1], "rb").read()).status_code == 200
-for page in sys.argv[2:]:
-    at = AppTest.from_file(page, default_timeout=120).run()
-    assert not at.exception, (page, at.exception)
-loaded = sorted({name.split(".")[0] if not name.startswith("model.") else
-                 ".".join(name.split(".")[:2]) for name in sys.modules})
-print("LOADED " + json.dumps(loaded))
-"""
-
-
-@pytest.mark.slow
-def test_reading_and_every_page_load_no_tensorflow_training_or_study(tmp_path):
-    pages = ["app.py", *sorted(str(path.relative_to(ROOT)) for path in ROOT.glob("pages/*.py"))]
-    env = {
-        "DIGITS_FEEDBACK_DB": str(tmp_path / "feedback.db"),
-        "DIGITS_REGISTRY": str(tmp_path / "registry"),
-        "PATH": "/usr/bin:/bin",
-    }
-    result = run_python("-c", _CHECK, "assets/samples/pen-4.jpg", *pages, env=env, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    line = next(line for line in result.stdout.splitlines() if line.startswith("LOADED "))
-    loaded = json.loads(line.removeprefix("LOADED "))
-    assert "model.inference" in loaded and "streamlit" in loaded  # the check saw the imports
-    assert [name for name in loaded if name in NOT_FOR_INFERENCE] == []
+def test_the_pure_ui_checker_sees_streamlit_in_a_widget():
+    names = _imports(ROOT / "ui" / "widgets" / "views.py", top_level_only=False)
+    assert "streamlit" in _breaks(names, ("streamlit",))
 
 
 def test_the_app_uses_no_private_streamlit_api():
@@ -193,7 +115,7 @@ def test_the_app_uses_no_private_streamlit_api():
     # PagesManager that once told the router whether `pages/` was routed by file name) is
     # internal, and changes without notice.
     offenders = {}
-    for path in [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py")]:
+    for path in [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.rglob("ui/**/*.py")]:
         names = _imports(path, top_level_only=False)
         inside = [n for n in _breaks(names, ("streamlit",)) if n != "streamlit"]
         inside = [n for n in inside if not n.startswith("streamlit.errors")]

@@ -13,7 +13,7 @@ from ui.monitoring import (
     sample_rows,
     summary,
 )
-from ui.versions import version_rows
+from ui.widgets.versions import version_rows
 
 
 def _sample(row_id, predicted, label, confidence=0.9, version="v1", day=1):

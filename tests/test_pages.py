@@ -254,7 +254,7 @@ def test_evaluation_page_shows_thumbnails_of_the_misread_pictures(tmp_path, monk
 
 def test_evaluation_page_shows_the_tiny_uci_digits_it_misreads():
     from model.data.uci import read_uci
-    from ui.loaders import load_misread_pictures
+    from ui.widgets.loaders import load_misread_pictures
 
     report = json.loads((paths.BUNDLED_DIR / paths.REALWORLD_FILE).read_text())
     misread = report["sets"]["uci_inverted"]["misread"]

@@ -25,9 +25,9 @@ from support import (
 from model import paths
 from model.errors import RegistryError, TamperedModelError
 from model.operations.registry import Registry, verify_bundled
-from ui.admin import SIGNED_IN, _digest
-from ui.canvas import Drawing
-from ui.versions import serving_model
+from ui.widgets.admin import SIGNED_IN, _digest
+from ui.widgets.canvas import Drawing
+from ui.widgets.versions import serving_model
 
 
 @pytest.fixture
@@ -43,7 +43,9 @@ def broken(request):
 def drawing(monkeypatch):
     """The draw page's canvas returns a drawn 1 (AppTest cannot drag a mouse)."""
     image = draw_digit(1, canvas_size=360)
-    monkeypatch.setattr("ui.canvas.draw_canvas", lambda *arguments, **options: Drawing(image, None))
+    monkeypatch.setattr(
+        "ui.widgets.canvas.draw_canvas", lambda *arguments, **options: Drawing(image, None)
+    )
     return image
 
 

@@ -1,13 +1,11 @@
-"""What the Streamlit pages show, in two kinds of module.
+"""What the Streamlit pages show.
 
-Pure (no Streamlit import; unit-tested without a browser): `annotate`, `artifacts`, `comparison`,
-`figures`, `monitoring`. Pictures with boxes, tables and plotly figures built from readings,
-artifacts and feedback samples.
+The modules here are pure: pictures with boxes (`annotate`), tables and captions of the
+artifacts (`artifacts`), of the model comparison (`comparison`) and of the feedback
+(`monitoring`), and plotly figures (`figures`), built from readings, artifacts and samples and
+unit-tested without a browser. The Streamlit pieces (widgets, panels, the cached loaders and the
+routing) are in `ui.widgets`.
 
-Streamlit (widgets, cached loaders and routing; tested with AppTest and in Chromium): `admin`,
-`canvas` (with `canvas.js` and `canvas.css`), `feedback`, `loaders`, `navigation`,
-`samples_panel`, `sheet`, `versions`, `views`.
-
-Import rule (checked by tests/test_layout.py): the pure modules never import Streamlit, the
-others do, and none imports TensorFlow, Keras, `model.training` or `model.study`.
+Import rule (checked by tests/test_layout.py): nothing here imports Streamlit or `ui.widgets`;
+nothing in `ui` imports TensorFlow, Keras, `model.training` or `model.study`.
 """

@@ -5,9 +5,9 @@ import tempfile
 import streamlit as st
 
 from model.errors import FeedbackError
-from ui.admin import show_problem
 from ui.artifacts import readable_table
 from ui.monitoring import sample_rows
+from ui.widgets.admin import show_problem
 
 DELETED = "monitor_deleted"  # the outcome of a delete, shown after the rerun it causes
 
