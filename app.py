@@ -8,11 +8,11 @@ import time
 
 import streamlit as st
 
-from ui.canvas import draw_canvas
-from ui.feedback import ask_if_right
-from ui.loaders import load_predictor
-from ui.navigation import continue_to_wanted_page
-from ui.views import show_reading, show_reading_so_far
+from ui.widgets.canvas import draw_canvas
+from ui.widgets.feedback import ask_if_right
+from ui.widgets.loaders import load_predictor
+from ui.widgets.navigation import continue_to_wanted_page, run_page
+from ui.widgets.views import show_reading, show_reading_so_far
 
 
 def draw_page():
@@ -95,4 +95,4 @@ page = st.navigation(
     ]
 )
 continue_to_wanted_page()
-page.run()
+run_page(page)

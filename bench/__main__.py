@@ -2,7 +2,7 @@
 `python -m bench [--quick] [--mnist-dir DIR] [--realworld-dir DIR] [--out FILE]`.
 
 Prints one JSON object; with --out, also writes it (bench/results.json is the one
-`python -m bench.report` renders into docs/results.md and the README).
+`python -m model.study.report` renders into docs/results.md and the README).
 """
 
 import json

@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from bench.common import canvases, emit, machine, parser, run_child, summary, time_calls
-from bench.server import running_server
+from bench.servers import running_server
 
 CLIENTS = (1, 8, 32)
 SECONDS = 8.0

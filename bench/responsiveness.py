@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import ROOT, emit, machine, parser
-from bench.startup import CHROMIUM_ARGS, STROKE, start_streamlit, wait_until_healthy
+from bench.servers import CHROMIUM_ARGS, start_streamlit, wait_until_healthy
+from bench.startup import STROKE
 
 RESULTS_FILE = ROOT / "bench" / "responsiveness.json"
 VISITORS = 8

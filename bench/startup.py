@@ -6,29 +6,15 @@ Chromium (Debian's, driven by Playwright) is started first and not counted.
     python -m bench.startup [--quick]
 """
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from bench.common import ROOT, emit, machine, parser, run_child
+from bench.common import emit, machine, parser, run_child
+from bench.servers import CHROMIUM_ARGS, start_streamlit, wait_until_healthy
 
 TARGET_SECONDS = 5.0
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # A "1" as one mouse stroke, in fractions of the canvas.
 STROKE = [(0.42, 0.3), (0.52, 0.2), (0.52, 0.8)]
 
@@ -48,61 +34,6 @@ def import_times(engine):
     """Seconds to import `model.inference.predictor` and to load the predictor, in a fresh
     process."""
     return run_child(_IMPORT, engine)
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_streamlit(data_dir, log, env=None):
-    """Starts `streamlit run app.py` on a free port, its output going to the open file `log`.
-
-    The server gets its own feedback database and model registry in `data_dir`, so it writes
-    nothing in the repository's data/; `env` adds environment variables of its own.
-
-    Returns:
-        (the server process, its URL).
-    """
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    server = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={
-            **os.environ,
-            "PYTHONUNBUFFERED": "1",
-            "DIGITS_FEEDBACK_DB": str(Path(data_dir) / "feedback.db"),
-            "DIGITS_REGISTRY": str(Path(data_dir) / "registry"),
-            **(env or {}),
-        },
-    )
-    return server, f"http://127.0.0.1:{port}"
-
-
-def wait_until_healthy(url, server, deadline):
-    """Returns once the server answers its health check.
-
-    Raises:
-        RuntimeError: it exited, or did not answer before `deadline` (time.monotonic()).
-    """
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            if server.poll() is not None:
-                break
-            time.sleep(0.05)
-    raise RuntimeError("streamlit did not start")
 
 
 def _draw_one(page):

@@ -213,7 +213,7 @@ class _Server:
 
         import httpx
 
-        from bench.server import running_server
+        from bench.servers import running_server
 
         self._stack = contextlib.ExitStack()
         env = {

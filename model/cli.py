@@ -78,7 +78,7 @@ def _given(args, *names):
 
 def _record_checksums(folder):
     """Refreshes the folder's checksums.json after a command rewrote its model files."""
-    from model.operations.checksums import write_checksums
+    from model.checksums import write_checksums
 
     if (Path(folder) / paths.MODEL_FILE).is_file():
         write_checksums(folder)
@@ -293,7 +293,7 @@ def cmd_read(args):
 def _batch_model(args):
     """The model files a batch job sends its workers, and the version its rows record."""
     from model.batch.work import ModelFiles
-    from model.operations.checksums import sha256_file
+    from model.checksums import sha256_file
     from model.operations.registry import Registry
 
     if args.model:

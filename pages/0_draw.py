@@ -5,6 +5,6 @@ without this file it would answer `/draw` with a "Page not found" dialog, and th
 drawn under it would only close the dialog. `app.py` lists this page nowhere.
 """
 
-from ui.navigation import through_the_app
+from ui.widgets.navigation import through_the_app
 
 through_the_app(None)

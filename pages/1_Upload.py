@@ -7,11 +7,11 @@ import streamlit as st
 from model import InvalidImageError
 from model.inference.image_io import load_image
 from ui.annotate import annotate, annotate_page
-from ui.feedback import ask_if_right
-from ui.loaders import load_predictor
-from ui.navigation import through_the_app
-from ui.sheet import show_page
-from ui.views import plain_text, show_reading
+from ui.widgets.feedback import ask_if_right
+from ui.widgets.loaders import load_predictor
+from ui.widgets.navigation import through_the_app
+from ui.widgets.sheet import show_page
+from ui.widgets.views import plain_text, show_reading
 
 through_the_app("pages/1_Upload.py")
 

@@ -7,8 +7,11 @@ from model import config, paths
 from ui.artifacts import (
     REAL_SETS,
     member_rows,
+    misclassified_caption,
     misread_caption,
     mistakes_of,
+    model_card_markdown,
+    not_digits_caption,
     per_class_rows,
     readable_table,
     realworld_digit_rows,
@@ -18,13 +21,13 @@ from ui.artifacts import (
     robustness_rows,
 )
 from ui.figures import CHART_CONFIG, confusion_heatmap, risk_coverage_figure, training_curves
-from ui.loaders import (
+from ui.widgets.loaders import (
     load_bundled_artifacts,
     load_misread_pictures,
     load_realworld_report,
 )
-from ui.navigation import through_the_app
-from ui.versions import active_version_entry, fine_tune_note
+from ui.widgets.navigation import through_the_app
+from ui.widgets.versions import active_version_entry, fine_tune_note
 
 through_the_app("pages/2_Evaluation.py")
 MAX_FLAGGED = 0.05  # the unsure rule's target: at most this share flagged
@@ -158,10 +161,7 @@ if artifacts.robustness:
     )
     st.table(readable_table(robustness_rows(artifacts.robustness)), hide_index=True)
     not_digits = artifacts.robustness["not_digits"]
-    st.caption(
-        "Not digits read as a confident digit: "
-        + ", ".join(f"{kind} {row['confident_rate']:.0%}" for kind, row in not_digits.items())
-    )
+    st.caption(not_digits_caption(not_digits))
 
 st.subheader("The mistakes")
 choice = st.selectbox("True digit", ["all", *range(10)], key="eval_gallery_digit")
@@ -171,19 +171,11 @@ columns = st.columns(8)
 for position, row in enumerate(rows):
     columns[position % 8].image(
         artifacts.misclassified_images[row["index"]],
-        caption=f"{row['label']} → {row['predicted']} ({row['confidence']:.0%})",
+        caption=misclassified_caption(row),
         width=84,
     )
 
 with st.expander("Model card"):
-    st.markdown(
-        f"**Input** {card['input']['shape']} — {card['input']['format']}, "
-        f"{card['input']['polarity']}  \n"
-        f"**Optimizer** {card['optimizer']}, batch {card['batch_size']}, {card['epochs']} epochs, "
-        f"seed {card['seed']}  \n**Augmentation** {card['augmentation']}  \n"
-        f"**Preprocessing version** {card['preprocessing_version']}  \n"
-        f"**Data** {card['data']['train']:,} train / {card['data']['validation']:,} validation / "
-        f"{card['data']['test']:,} test images"
-    )
+    st.markdown(model_card_markdown(card))
     st.dataframe(card["layers"], hide_index=True, width="stretch")
     st.json(card["data"]["md5_uncompressed"], expanded=False)

@@ -13,8 +13,8 @@ from ui.comparison import (
     tuning_scatter,
 )
 from ui.figures import CHART_CONFIG
-from ui.loaders import load_bench_results, load_comparison_study
-from ui.navigation import through_the_app
+from ui.widgets.loaders import load_bench_results, load_comparison_study
+from ui.widgets.navigation import through_the_app
 
 through_the_app("pages/3_Comparison.py")
 

@@ -1,28 +1,26 @@
 """How the live model does on what users confirmed or corrected; which model version is live.
 
-Everyone sees the figures; only an admin (see `ui.admin`) sees the drawings, deletes or exports
-samples and switches the model version.
+Everyone sees the figures; only an admin (see `ui.widgets.admin`) sees the drawings, deletes or
+exports samples and switches the model version.
 """
-
-import tempfile
 
 import streamlit as st
 
 from model.errors import FeedbackError
 from model.operations.feedback import FeedbackStore
-from ui.admin import show_problem, sign_in_panel
-from ui.artifacts import readable_table
 from ui.figures import CHART_CONFIG
-from ui.loaders import load_predictor
 from ui.monitoring import (
     accuracy_over_time,
     confused_pairs,
     feedback_confusion,
-    sample_rows,
+    mistake_caption,
     summary,
 )
-from ui.navigation import through_the_app
-from ui.versions import versions_panel
+from ui.widgets.admin import show_problem, sign_in_panel
+from ui.widgets.loaders import load_predictor
+from ui.widgets.navigation import through_the_app
+from ui.widgets.samples_panel import all_samples_panel
+from ui.widgets.versions import versions_panel
 
 through_the_app("pages/4_Monitoring.py")
 
@@ -37,54 +35,6 @@ st.caption(
 )
 with st.sidebar:
     admin = sign_in_panel("monitor_admin")
-
-
-def export_bytes(store, kind):
-    # Made when the button is clicked, outside the script run (no session state there): the
-    # buttons exist only on an admin's page, and their file ids only in an admin's session.
-    # The zip is written to a temporary file, a few hundred rows at a time.
-    with tempfile.TemporaryFile() as file:
-        store.export_zip(file, kind=kind)
-        file.seek(0)
-        return file.read()
-
-
-def all_samples_panel(store, samples):
-    """The samples table, delete and export: for admins only."""
-    with st.expander("All samples: delete, export"):
-        st.dataframe(readable_table(sample_rows(samples)), hide_index=True, width="stretch")
-        row_column, delete_column = st.columns([2, 1], vertical_alignment="bottom")
-        row_id = row_column.number_input("Sample id", min_value=1, step=1, key="monitor_delete_id")
-        if delete_column.button("Delete sample", key="monitor_delete", width="stretch"):
-            try:
-                deleted = store.delete(row_id)
-            except FeedbackError as error:
-                show_problem("The sample could not be deleted.", error)
-            else:
-                st.session_state["monitor_deleted"] = (
-                    ("success", f"Deleted sample {row_id}.")
-                    if deleted
-                    else ("warning", f"There is no sample {row_id}.")
-                )
-                st.rerun()
-        if "monitor_deleted" in st.session_state:
-            kind, message = st.session_state.pop("monitor_deleted")
-            getattr(st, kind)(message)
-        png_column, idx_column = st.columns(2)
-        png_column.download_button(
-            "Export as PNG + CSV (zip)",
-            lambda: export_bytes(store, "png"),
-            file_name="feedback-png.zip",
-            mime="application/zip",
-            key="monitor_export_png",
-        )
-        idx_column.download_button(
-            "Export as IDX, like MNIST (zip)",
-            lambda: export_bytes(store, "idx"),
-            file_name="feedback-idx.zip",
-            mime="application/zip",
-            key="monitor_export_idx",
-        )
 
 
 try:
@@ -141,13 +91,10 @@ elif samples:
         with columns[position % 6]:
             pictures = [sample.crop_png, sample.image28] if sample.crop_png else [sample.image28]
             st.image(pictures, width=84)
-            st.caption(
-                f"#{sample.id}: {sample.label} read as **{sample.predicted}** "
-                f"({sample.confidence:.0%}) · {sample.model_version or '?'} · {sample.source}"
-            )
+            st.caption(mistake_caption(sample))
 
     if admin:
-        all_samples_panel(store, samples)
+        all_samples_panel(store, samples, key="monitor")
     else:
         st.caption(f"Deleting and exporting samples is for admins: {ADMINS_ONLY}.")
 

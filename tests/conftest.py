@@ -79,7 +79,7 @@ def admin_password(monkeypatch):
     password recorded yet (the record is shared by every session of the process)."""
     from support import ADMIN_PASSWORD
 
-    from ui.admin import _guesses
+    from ui.widgets.admin import _guesses
 
     _guesses.clear()
     monkeypatch.setenv("DIGITS_ADMIN_PASSWORD", ADMIN_PASSWORD)

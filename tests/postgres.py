@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench.server import free_port
+from bench.servers import free_port
 
 USER = "digits"  # the database superuser initdb makes (trust login, loopback only)
 

@@ -45,7 +45,7 @@ def add_bundled_copy(registry, metrics=None, activate=True):
         The new version's id.
     """
     from model import paths
-    from model.operations.checksums import VERSION_FILES
+    from model.checksums import VERSION_FILES
 
     staged = registry.staging_folder()
     for name in VERSION_FILES:

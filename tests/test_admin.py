@@ -11,7 +11,7 @@ from support import ADMIN_PASSWORD, ROOT, add_bundled_copy, sign_in_as_admin
 
 from model.operations.feedback import FeedbackStore
 from model.operations.registry import Registry
-from ui.admin import Guesses, is_admin_user
+from ui.widgets.admin import Guesses, is_admin_user
 
 ADMIN_KEYS = (
     "monitor_delete",
@@ -79,7 +79,7 @@ def test_with_a_password_a_visitor_sees_the_form_and_no_admin_actions(feedback, 
 
 
 def test_a_wrong_password_is_refused(feedback, admin_password, monkeypatch):
-    monkeypatch.setattr("ui.admin.WRONG_PASSWORD_PAUSE", 0)
+    monkeypatch.setattr("ui.widgets.admin.WRONG_PASSWORD_PAUSE", 0)
     app = sign_in_as_admin(_monitoring().run(), password="correct horse battery")
     assert any(error.value == "Wrong admin password." for error in app.error)
     _assert_visitor_view(app, feedback)
@@ -90,7 +90,7 @@ def test_a_wrong_password_is_refused(feedback, admin_password, monkeypatch):
 def test_wrong_passwords_lock_the_address_out_in_every_session(
     feedback, admin_password, monkeypatch
 ):
-    monkeypatch.setattr("ui.admin.WRONG_PASSWORD_PAUSE", 0)
+    monkeypatch.setattr("ui.widgets.admin.WRONG_PASSWORD_PAUSE", 0)
     guessing = _monitoring().run()
     for attempt in range(5):
         guessing = sign_in_as_admin(guessing, password=f"guess {attempt}")
@@ -149,7 +149,7 @@ def test_the_password_may_come_from_the_secrets_file(feedback):
 
 def test_a_visitor_cannot_switch_versions_by_a_stale_callback(feedback, admin_password):
     # Signed in, then out: the buttons are gone, and their callback checks again anyway.
-    from ui.versions import _change
+    from ui.widgets.versions import _change
 
     app = sign_in_as_admin(_monitoring().run())
     next(button for button in app.button if button.label == "Sign out").click().run()
@@ -170,7 +170,7 @@ def _with_oidc(app):
 
 
 def test_with_oidc_configured_the_sign_in_button_is_shown(feedback, monkeypatch):
-    monkeypatch.setattr("ui.admin._oidc_available", lambda: True)
+    monkeypatch.setattr("ui.widgets.admin._oidc_available", lambda: True)
     app = _with_oidc(_monitoring()).run()
     _assert_visitor_view(app, feedback)
     assert [button.label for button in app.sidebar.button] == ["Sign in as admin"]
@@ -179,7 +179,7 @@ def test_with_oidc_configured_the_sign_in_button_is_shown(feedback, monkeypatch)
 def test_with_oidc_configured_but_no_authlib_the_page_says_sign_in_is_unavailable(
     feedback, monkeypatch
 ):
-    monkeypatch.setattr("ui.admin._oidc_available", lambda: False)
+    monkeypatch.setattr("ui.widgets.admin._oidc_available", lambda: False)
     app = _with_oidc(_monitoring()).run()
     _assert_visitor_view(app, feedback)
     assert not app.sidebar.button

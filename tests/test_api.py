@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from support import BREAKS, ROOT, add_bundled_copy, run_cli
 
-from bench.server import running_server
+from bench.servers import running_server
 from model import paths
 from model.api.app import create_app
 from model.api.predictors import Predictors
@@ -509,7 +509,7 @@ def test_a_feedback_post_retried_after_a_dropped_connection_is_stored_once(
 def test_readyz_says_when_the_feedback_store_is_unreachable(monkeypatch):
     from fastapi.testclient import TestClient
 
-    from bench.server import free_port
+    from bench.servers import free_port
 
     url = f"postgresql://app:s3cret@127.0.0.1:{free_port()}/digits"
     monkeypatch.setenv("DIGITS_FEEDBACK_DB", url)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.server import running_server
+from bench.servers import running_server
 from bench.upload_memory import SIDE_40MP, picture
 from model.api.uploads import MAX_BATCH_BYTES
 

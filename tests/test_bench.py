@@ -105,7 +105,7 @@ def test_photo_benchmark(realworld_dir, monkeypatch):
 def test_api_benchmark_is_bounded_and_stops_its_server(mnist_dir, monkeypatch):
     import socket
 
-    from bench import server
+    from bench import servers as server
 
     ports = []
     original = server.free_port

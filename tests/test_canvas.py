@@ -1,6 +1,6 @@
 """The draw page's canvas size: as wide as wanted, narrower where the page has less room."""
 
-from ui.canvas import MIN_WIDTH, canvas_size
+from ui.widgets.canvas import MIN_WIDTH, canvas_size
 
 
 def test_the_canvas_is_full_size_until_the_page_says_otherwise():

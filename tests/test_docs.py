@@ -7,7 +7,7 @@ import re
 import pytest
 from support import ROOT
 
-from bench import report
+from model.study import report
 
 DOCUMENTS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 # Inline `code` that names a file or folder of the repository.
@@ -37,7 +37,7 @@ def test_the_rendered_figures_are_current(document, tmp_path):
     copy.write_text(report.render(document.read_text(), blocks))
     stale = report.stale_blocks(document.read_text(), blocks)
     assert copy.read_text() == document.read_text(), (
-        f"{document.name}: {', '.join(stale)} out of date: run `python -m bench.report`"
+        f"{document.name}: {', '.join(stale)} out of date: run `python -m model.study.report`"
     )
 
 
@@ -146,3 +146,10 @@ def test_the_readme_states_the_picture_limits_the_code_applies():
     assert limits, "the README no longer states the picture limits"
     picture, jpeg = (int(value.replace(",", "")) * 1_000_000 for value in limits.groups())
     assert (picture, jpeg) == (MAX_PIXELS, MAX_PIXELS * JPEG_REDUCTION**2)
+
+
+def test_the_readme_stays_short():
+    # The two commands, what the app does, the model, the CLI and the API in brief; the rest
+    # lives in docs/.
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert len(lines) <= 200, f"README.md has {len(lines)} lines: move the detail to docs/"

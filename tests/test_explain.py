@@ -5,7 +5,7 @@ from strokes import draw_digit
 
 from model.inference.explain import explain
 from model.inference.preprocess import to_mnist
-from ui.canvas import Drawing
+from ui.widgets.canvas import Drawing
 
 
 def _top_left_decides(images):
@@ -54,7 +54,9 @@ def test_the_draw_page_says_why_when_asked(monkeypatch):
     from support import ROOT
 
     image = draw_digit(7, canvas_size=360)
-    monkeypatch.setattr("ui.canvas.draw_canvas", lambda *arguments, **options: Drawing(image, None))
+    monkeypatch.setattr(
+        "ui.widgets.canvas.draw_canvas", lambda *arguments, **options: Drawing(image, None)
+    )
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not any("Second choice" in block.value for block in app.markdown)  # not computed
     app.toggle(key="draw_probabilities_why").set_value(True).run()
@@ -71,7 +73,9 @@ def test_the_draw_page_says_why_for_each_digit_of_a_number(monkeypatch):
     from support import ROOT
 
     image = np.pad(draw_number((4, 7), size=300), ((30, 30), (10, 10), (0, 0)), constant_values=255)
-    monkeypatch.setattr("ui.canvas.draw_canvas", lambda *arguments, **options: Drawing(image, None))
+    monkeypatch.setattr(
+        "ui.widgets.canvas.draw_canvas", lambda *arguments, **options: Drawing(image, None)
+    )
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not app.exception
     app.toggle(key="draw_probabilities_why").set_value(True).run()

@@ -266,7 +266,7 @@ def test_a_postgresql_password_is_never_shown():
 
 @pytest.mark.slow
 def test_an_unreachable_postgresql_gives_a_clear_error():
-    from bench.server import free_port
+    from bench.servers import free_port
 
     url = f"postgresql://app:s3cret@127.0.0.1:{free_port()}/digits"
     with pytest.raises(FeedbackError, match="cannot use the feedback database") as error:
@@ -400,7 +400,7 @@ def test_postgresql_operations_share_a_few_pooled_connections(postgres_url):
 
 @pytest.mark.slow
 def test_an_unreachable_postgresql_fails_the_ping_with_the_reason():
-    from bench.server import free_port
+    from bench.servers import free_port
 
     url = f"postgresql://app:s3cret@127.0.0.1:{free_port()}/digits"
     with pytest.raises(FeedbackError, match="(?i)connection refused") as error:

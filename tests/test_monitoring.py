@@ -9,10 +9,11 @@ from ui.monitoring import (
     confused_pairs,
     confusion_counts,
     feedback_confusion,
+    mistake_caption,
     sample_rows,
     summary,
 )
-from ui.versions import version_rows
+from ui.widgets.versions import version_rows
 
 
 def _sample(row_id, predicted, label, confidence=0.9, version="v1", day=1):
@@ -111,3 +112,8 @@ def test_version_rows_newest_first_with_status():
     assert (
         rows[1]["feedback held-out before %"] is None and rows[0]["created"] == "2026-03-01 12:30"
     )
+
+
+def test_a_mistake_caption_names_the_sample_what_was_read_and_by_which_version():
+    sample = Sample(12, "2026-03-01T10:00:00+00:00", "photo", 9, 4, 0.31, None)
+    assert mistake_caption(sample) == "#12: 4 read as **9** (31%) · ? · photo"

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from strokes import STROKES, draw_number
 from support import PENDIGITS_DIR, ROOT, require, run_cli
 
-from bench.server import running_server
+from bench.servers import running_server
 from model.data.pendigits import PenDigit, PendigitsFormatError, load_pendigits
 from model.data.realworld import IMAGES, read_manifest
 from model.data.sheets import compose_sheet, digits_by_label

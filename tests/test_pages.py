@@ -12,7 +12,13 @@ from support import ROOT, add_bundled_copy, sign_in_as_admin
 from model import paths
 from model.operations.feedback import FeedbackStore
 from model.operations.registry import Registry
-from ui.artifacts import escape_markdown, realworld_rows
+from ui.artifacts import (
+    escape_markdown,
+    misclassified_caption,
+    model_card_markdown,
+    not_digits_caption,
+    realworld_rows,
+)
 from ui.comparison import engine_note, read_bench_results
 
 PAGES = ["app.py", *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "pages").glob("*.py"))]
@@ -248,7 +254,7 @@ def test_evaluation_page_shows_thumbnails_of_the_misread_pictures(tmp_path, monk
 
 def test_evaluation_page_shows_the_tiny_uci_digits_it_misreads():
     from model.data.uci import read_uci
-    from ui.loaders import load_misread_pictures
+    from ui.widgets.loaders import load_misread_pictures
 
     report = json.loads((paths.BUNDLED_DIR / paths.REALWORLD_FILE).read_text())
     misread = report["sets"]["uci_inverted"]["misread"]
@@ -281,3 +287,21 @@ def test_charts_leave_out_plotly_s_toolbar(page):
     assert charts and all(
         json.loads(chart.proto.config).get("displayModeBar") is False for chart in charts
     )
+
+
+def test_evaluation_page_shows_the_model_card_and_the_captions_made_in_ui():
+    card = json.loads((paths.BUNDLED_DIR / paths.CARD_FILE).read_text())
+    text = model_card_markdown(card)
+    assert text.startswith("**Input** ") and f"{card['data']['test']:,} test images" in text
+    assert f"seed {card['seed']}" in text and card["augmentation"] in text
+    row = {"label": 4, "predicted": 9, "confidence": 0.876}
+    assert misclassified_caption(row) == "4 → 9 (88%)"
+    assert not_digits_caption({"letter": {"confident_rate": 0.125}}) == (
+        "Not digits read as a confident digit: letter 12%"
+    )
+    app = _evaluation().run()
+    assert not app.exception, app.exception
+    assert text in [markdown.value for markdown in app.markdown]
+    robustness = json.loads((paths.BUNDLED_DIR / paths.ROBUSTNESS_FILE).read_text())
+    expected = not_digits_caption(robustness["not_digits"])
+    assert expected in [caption.value for caption in app.caption]

@@ -8,7 +8,7 @@ from strokes import STROKES
 
 from model.errors import InvalidImageError
 from model.inference.strokes import best_cut, drawn
-from ui.canvas import canvas_strokes
+from ui.widgets.canvas import canvas_strokes
 
 WIDTH, HEIGHT = 460, 360
 

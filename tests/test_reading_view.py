@@ -1,4 +1,4 @@
-"""How a reading is shown (`ui.views.show_reading`), in AppTest: a number with an unsure
+"""How a reading is shown (`ui.widgets.views.show_reading`), in AppTest: a number with an unsure
 digit is "Can't read that" like one unsure digit, and captions and charts give the same
 figures."""
 
@@ -14,7 +14,7 @@ def _page(sure):
 
     from model.inference.calibration import confidence_of
     from model.inference.predictor import Prediction, Reading
-    from ui.views import show_reading
+    from ui.widgets.views import show_reading
 
     digits = []
     for digit, top, is_digit in ((2, 0.68, 0.99 if sure else 0.001), (3, 0.9, 0.99)):

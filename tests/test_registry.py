@@ -8,13 +8,13 @@ import pytest
 from support import ROOT, add_bundled_copy, run_cli
 
 from model import paths
-from model.cli import main
-from model.errors import RegistryError, TamperedModelError
-from model.operations.checksums import (
+from model.checksums import (
     folder_checksums,
     sha256_file,
     write_checksums,
 )
+from model.cli import main
+from model.errors import RegistryError, TamperedModelError
 from model.operations.registry import Registry
 
 

@@ -5,6 +5,9 @@ refuses to activate with a clear message and leaves no temporary file."""
 
 import os
 import shutil
+import tempfile
+import traceback
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -22,9 +25,9 @@ from support import (
 from model import paths
 from model.errors import RegistryError, TamperedModelError
 from model.operations.registry import Registry, verify_bundled
-from ui.admin import SIGNED_IN, _digest
-from ui.canvas import Drawing
-from ui.versions import serving_model
+from ui.widgets.admin import SIGNED_IN, _digest
+from ui.widgets.canvas import Drawing
+from ui.widgets.versions import serving_model
 
 
 @pytest.fixture
@@ -40,7 +43,9 @@ def broken(request):
 def drawing(monkeypatch):
     """The draw page's canvas returns a drawn 1 (AppTest cannot drag a mouse)."""
     image = draw_digit(1, canvas_size=360)
-    monkeypatch.setattr("ui.canvas.draw_canvas", lambda *arguments, **options: Drawing(image, None))
+    monkeypatch.setattr(
+        "ui.widgets.canvas.draw_canvas", lambda *arguments, **options: Drawing(image, None)
+    )
     return image
 
 
@@ -206,17 +211,54 @@ def test_a_registry_folder_that_cannot_be_made_refuses_to_activate(tmp_path):
         registry.activate("v1")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-def test_a_read_only_registry_folder_refuses_to_activate(tmp_path):
-    registry = Registry(tmp_path)
-    add_bundled_copy(registry, activate=False)
-    tmp_path.chmod(0o555)
+NOBODY = 65534  # the unprivileged user of Debian and most Linux systems
+
+
+def _exit_code_in_a_child(check, user=None):
+    """Runs `check()` in a forked child process, as `user` when given (the child drops root for
+    good; this process keeps it), and returns the child's exit code: 0 when `check` passed."""
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            if user is not None:
+                os.setgroups([])
+                os.setgid(user)
+                os.setuid(user)
+            check()
+            code = 0
+        except BaseException:
+            os.write(2, traceback.format_exc().encode())
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def test_a_read_only_registry_folder_refuses_to_activate():
+    # Root writes into read-only folders: run as root (as CI does), the check runs in a child
+    # that has dropped to an unprivileged user, who owns the folder. The folder is made in /tmp,
+    # since pytest's own temporary folders are closed to every user but root.
+    folder = Path(tempfile.mkdtemp(prefix="read-only-registry-"))
+    user = NOBODY if os.geteuid() == 0 else None
     try:
-        with pytest.raises(RegistryError, match="cannot be written"):
-            registry.activate("v2")
-        assert not list(tmp_path.glob(".manifest-*"))
+        add_bundled_copy(Registry(folder), activate=False)
+        if user is not None:
+            for path in [folder, *folder.rglob("*")]:
+                os.chown(path, user, user)
+        folder.chmod(0o555)
+
+        def check():
+            assert os.geteuid() != 0
+            with pytest.raises(RegistryError, match="cannot be written"):
+                Registry(folder).activate("v2")
+            assert not list(folder.glob(".manifest-*"))
+            assert Registry(folder).active == "v1"
+
+        assert _exit_code_in_a_child(check, user) == 0
     finally:
-        tmp_path.chmod(0o755)
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
 
 
 def test_activate_in_an_unwritable_registry_shows_a_message_not_a_traceback(

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from support import ROOT, add_bundled_copy
 
-from bench.server import running_server
+from bench.servers import running_server
 from model.operations.feedback import FeedbackStore
 from model.operations.registry import Registry
 

@@ -12,7 +12,7 @@ from strokes import draw_digit
 from support import ROOT
 
 from model.operations.feedback import FeedbackStore
-from ui.canvas import Drawing
+from ui.widgets.canvas import Drawing
 
 NAMES = [
     "**bold**.png",
@@ -113,7 +113,7 @@ def test_the_same_picture_again_is_said_to_be_already_stored(monkeypatch):
     app.button(key="upload_sample_chalk-7.png").click().run()
     next(button for button in app.button if button.label == "Yes, it is 7").click().run()
     assert [s.value for s in app.success] == ["Saved — thank you. Confirmed: 7."]
-    monkeypatch.setattr("ui.feedback.THANKS_SECONDS", 0.0)
+    monkeypatch.setattr("ui.widgets.feedback.THANKS_SECONDS", 0.0)
     app.run()  # the same picture, shown again
     assert not app.success
     (info,) = [info.value for info in app.info]
@@ -125,13 +125,13 @@ def test_the_same_picture_again_is_said_to_be_already_stored(monkeypatch):
 def test_a_second_identical_drawing_is_said_to_be_already_stored(monkeypatch):
     drawing = {"image": draw_digit(1, canvas_size=360)}
     monkeypatch.setattr(
-        "ui.canvas.draw_canvas",
+        "ui.widgets.canvas.draw_canvas",
         lambda *arguments, **options: Drawing(drawing["image"], None),
     )
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     next(button for button in app.button if button.label == "Yes, it is 1").click().run()
     assert any("Saved — thank you" in s.value for s in app.success)
-    monkeypatch.setattr("ui.feedback.THANKS_SECONDS", 0.0)
+    monkeypatch.setattr("ui.widgets.feedback.THANKS_SECONDS", 0.0)
     drawing["image"] = None  # cleared
     app.run()
     drawing["image"] = draw_digit(1, canvas_size=360)  # the same drawing again

@@ -8,11 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model import paths
-from model.data.hard import HARD_SET_NOTES
-from model.data.phone import PHONE_SET_NOTES
+from model import paths, results
 from model.data.realworld import IMAGES, REAL_SETS, resolve_realworld_dir
-from model.data.synthetic import SYNTHETIC_SET_NOTES
 from model.data.uci import read_uci
 from model.data.usps import FILE as USPS_FILE
 from model.data.usps import read_usps, resolve_usps_dir
@@ -85,11 +82,37 @@ def per_class_rows(metrics):
             "precision %": round(100 * row["precision"], 2),
             "recall %": round(100 * row["recall"], 2),
             "F1 %": round(100 * row["f1"], 2),
-            "test images": row["support"],
-            "missed": round(row["support"] * (1 - row["recall"])),
+            "test images": row["test_images"],
+            "missed": row["missed"],
         }
-        for row in metrics["per_class"]
+        for row in results.per_digit(metrics)
     ]
+
+
+def misclassified_caption(row):
+    """A misclassified test digit's caption: its label, what was read, how sure."""
+    return f"{row['label']} → {row['predicted']} ({row['confidence']:.0%})"
+
+
+def not_digits_caption(not_digits):
+    """How often each kind of non-digit (robustness.json's `not_digits`) was read as a
+    confident digit."""
+    rates = ", ".join(f"{kind} {row['confident_rate']:.0%}" for kind, row in not_digits.items())
+    return f"Not digits read as a confident digit: {rates}"
+
+
+def model_card_markdown(card):
+    """The model card's input, training settings and data sizes, as Markdown lines."""
+    data = card["data"]
+    return (
+        f"**Input** {card['input']['shape']} — {card['input']['format']}, "
+        f"{card['input']['polarity']}  \n"
+        f"**Optimizer** {card['optimizer']}, batch {card['batch_size']}, {card['epochs']} epochs, "
+        f"seed {card['seed']}  \n**Augmentation** {card['augmentation']}  \n"
+        f"**Preprocessing version** {card['preprocessing_version']}  \n"
+        f"**Data** {data['train']:,} train / {data['validation']:,} validation / "
+        f"{data['test']:,} test images"
+    )
 
 
 def mistakes_of(rows, true_digit=None):
@@ -97,27 +120,19 @@ def mistakes_of(rows, true_digit=None):
     return [row for row in rows if true_digit is None or row["label"] == true_digit]
 
 
-SET_NOTES = {**SYNTHETIC_SET_NOTES, **HARD_SET_NOTES, **PHONE_SET_NOTES}
-
-
 def robustness_rows(robustness):
     """One row per realistic test set: what it is and how the predictor does on it."""
-    rows = []
-    for name, figures in robustness["sets"].items():
-        accuracy = figures.get("accuracy", figures.get("exact"))
-        rows.append(
-            {
-                "test set": name,
-                "what it is": SET_NOTES.get(name, ""),
-                "pictures": figures["count"],
-                "read right %": round(100 * accuracy, 1),
-                "flagged unsure %": round(100 * figures["flagged_rate"], 1)
-                if "flagged_rate" in figures
-                else None,
-                "ms each": round(figures["milliseconds_per_picture"], 1),
-            }
-        )
-    return rows
+    return [
+        {
+            "test set": row["name"],
+            "what it is": row["note"] or "",
+            "pictures": row["count"],
+            "read right %": _percent(row["exact"] if row["accuracy"] is None else row["accuracy"]),
+            "flagged unsure %": _percent(row["flagged_rate"]),
+            "ms each": round(row["milliseconds"], 1),
+        }
+        for row in results.redrawn_sets(robustness)
+    ]
 
 
 def load_realworld(path=None):
@@ -132,23 +147,19 @@ def _percent(value):
 
 def realworld_rows(report):
     """One row per real set: how many it reads right, beside the naive resize; unsure, no digit."""
-    rows = []
-    for name, figures in report["sets"].items():
-        label, what = REAL_SETS.get(name, (name, ""))
-        naive = figures.get("naive")
-        rows.append(
-            {
-                "set": label,
-                "what it is": what,
-                "read right": f"{figures['right']:,}/{figures['count']:,}",
-                "ours %": _percent(figures["accuracy"]),
-                "naive resize %": _percent(naive["accuracy"]) if naive else None,
-                "unsure %": _percent(figures["unsure_rate"]),
-                "no digit": figures["no_digit"],
-                "ms each": None if figures["median_ms"] is None else round(figures["median_ms"], 1),
-            }
-        )
-    return rows
+    return [
+        {
+            "set": row["label"],
+            "what it is": row["what"],
+            "read right": f"{row['right']:,}/{row['count']:,}",
+            "ours %": _percent(row["accuracy"]),
+            "naive resize %": _percent(row["naive_accuracy"]),
+            "unsure %": _percent(row["unsure_rate"]),
+            "no digit": row["no_digit"],
+            "ms each": None if row["median_ms"] is None else round(row["median_ms"], 1),
+        }
+        for row in results.real_sets(report)
+    ]
 
 
 def realworld_digit_rows(figures):
@@ -280,20 +291,19 @@ def uci_pictures(indices):
 
 def member_rows(card, metrics):
     """One row per network of an ensemble (none for a single network), for the page's table."""
-    tested = {row["name"]: row["test_accuracy"] for row in metrics.get("members", [])}
     return [
         {
             "network": member["name"],
             "epochs": member["epochs"],
             "best epoch": member["best_epoch"],
             "validation %": round(100 * member["val_accuracy"], 2),
-            "test % alone": round(100 * tested[member["name"]], 2)
-            if member["name"] in tested
-            else None,
+            "test % alone": None
+            if member["test_accuracy"] is None
+            else round(100 * member["test_accuracy"], 2),
             "training images": member["train"],
             "augmentation": member["augmentation"],
         }
-        for member in card.get("members", [])
+        for member in results.ensemble_members(card, metrics)
     ]
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
+from model.results import by_accuracy, trials_best_first
 from ui.figures import ACCENT, MUTED, log_ticks
 
 FAMILY_COLORS = {"classical": "#3d7ea6", "neural": ACCENT, "transfer": "#7a5195"}
@@ -43,11 +44,6 @@ def engine_note(bench_results):
         f"the app runs it on {engine}: {app_ms:.2g} ms a drawing, preprocessing included, against "
         f"{keras_ms:.2g} ms on Keras in `bench/results.json`, {keras_ms / app_ms:.1f}x faster"
     )
-
-
-def by_accuracy(models):
-    """The model rows, most accurate first (ties: the higher macro F1 first)."""
-    return sorted(models, key=lambda row: (-row["accuracy"], -row["macro_f1"]))
 
 
 def comparison_rows(models):
@@ -230,7 +226,6 @@ def per_class_f1_heatmap(models):
 
 def tuning_rows(tuning):
     """The search's trials, best validation accuracy first."""
-    trials = sorted(tuning["trials"], key=lambda trial: (-trial["val_accuracy"], trial["trial"]))
     return [
         {
             "trial": trial["trial"],
@@ -243,7 +238,7 @@ def tuning_rows(tuning):
             "seconds": trial["seconds"],
             "bundled settings": trial["bundled_settings"],
         }
-        for trial in trials
+        for trial in trials_best_first(tuning)
     ]
 
 

@@ -146,3 +146,12 @@ def sample_rows(samples):
         }
         for sample in samples
     ]
+
+
+def mistake_caption(sample):
+    """A recent mistake's caption: its id, true digits, what was read, how sure, by which
+    model version, from where (Markdown: what was read in bold)."""
+    return (
+        f"#{sample.id}: {sample.label} read as **{sample.predicted}** "
+        f"({sample.confidence:.0%}) · {sample.model_version or '?'} · {sample.source}"
+    )

@@ -46,7 +46,7 @@ class ModelFiles:
     @classmethod
     def from_folder(cls, model_file, version, engine="auto"):
         """The files of the model at `model_file` and those beside it that belong to it."""
-        from model.operations.checksums import VERSION_FILES
+        from model.checksums import VERSION_FILES
 
         folder = os.path.dirname(os.fspath(model_file))
         names = [paths.MODEL_FILE, *(n for n in VERSION_FILES if n != paths.MODEL_FILE)]

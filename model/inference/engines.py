@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from model import paths
+from model.checksums import file_checksum
 from model.errors import UsageError
 from model.inference.cascade import run_members
-from model.operations.checksums import file_checksum
 
 KERAS_CHUNK = 2048
 LITERT_BATCH = 256  # batches are run in chunks of this many; the rest one image at a time

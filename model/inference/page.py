@@ -18,10 +18,10 @@ import numpy as np
 
 from model.inference.ink import WORKING_SIZE, Ink, find_ink
 from model.inference.reader import find_digits
+from model.inference.segment import BINARY_LEVEL
 
 SMALL_WRITING = 32  # writing shorter than this (working pixels) on a shrunk sheet...
 LARGEST_SHEET = 2000  # ...is found again at a larger working size, up to this
-BINARY_LEVEL = 0.3  # ink above this is part of a stroke
 NUMBER_GAP = 0.8  # a gap over this times the digits' height may part two numbers...
 SPREAD = 2.0  # ...when it is this many times the line's usual gap between digits
 CHAIN_GAP = 1.5  # characters further apart than this times their height are never one number

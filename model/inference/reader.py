@@ -10,6 +10,7 @@ import numpy as np
 
 from model.inference.preprocess import crop_to_mnist, ink_box, tight_crop
 from model.inference.segment import (
+    BINARY_LEVEL,
     OVERLAP,
     SHORT,
     Region,
@@ -26,7 +27,6 @@ MAX_PIECES = 5
 TYPICAL_ASPECT = 0.7  # a digit's usual width / height, when there are no other digits to compare
 PRIOR_WEIGHT = 0.3  # how much a piece count far from width / usual width costs
 RING_SPAN = 0.6  # a hole this much of the region's width makes it one digit (a wide 0)
-BINARY_LEVEL = 0.3
 
 
 @dataclass

@@ -1,5 +1,7 @@
-"""Running the model in production: the registry of model versions, the feedback store, checksums
-of model files and the LiteRT / SavedModel export.
+"""Running the model in production: the registry of model versions (its files checked by
+`model.checksums`), the feedback store and the LiteRT / SavedModel export.
 
-Import rule: no TensorFlow or Keras at import time (export imports them inside its functions).
+Import rule (checked by tests/test_layout.py): no TensorFlow or Keras at import time (`export`
+imports them inside its functions), no Streamlit, and nothing from `model.training` or
+`model.study`; it may use `model.data` and `model.inference`.
 """

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from model import config, paths
+from model.checksums import sha256_file
 from model.data.mnist import load_mnist
 from model.errors import UsageError
 from model.inference.engines import LiteRTEngine, member_models, source_files
-from model.operations.checksums import sha256_file
 
 FORMATS = ("litert", "savedmodel")
 QUANTIZATIONS = config.LITERT_QUANTIZATIONS

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from model import paths
-from model.errors import RegistryError, TamperedModelError
-from model.operations.checksums import (
+from model.checksums import (
     file_checksum,
     folder_checksums,
 )
+from model.errors import RegistryError, TamperedModelError
 
 try:
     import fcntl

@@ -1,6 +1,7 @@
 """The model study: the comparison of classical models and networks, the hyperparameter search,
-and the robustness and real-world reports.
+the robustness and real-world reports, and the renderer of their figures into the docs
+(`report`, run as `python -m model.study.report`).
 
-Import rule: nothing imports this package but the CLI's study commands; the app's pages read the
-JSON it writes, never its code.
+Import rule: nothing imports this package but the CLI's study commands (and tests); the app's
+pages read the JSON it writes, never its code.
 """

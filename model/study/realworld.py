@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from model import paths
+from model.checksums import sha256_file
 from model.data.pendigits import TEST_WRITERS
 from model.data.realworld import (
     IMAGES,
@@ -43,7 +44,6 @@ from model.errors import InvalidImageError
 from model.inference.calibration import confidence_of, risk_coverage
 from model.inference.naive import naive_mnist, white_ink_gray
 from model.inference.preprocess import MNIST_SIZE, PREPROCESSING_VERSION
-from model.operations.checksums import sha256_file
 from model.study.pages import SHEETS, page_figures
 
 SCHEMA_VERSION = 1

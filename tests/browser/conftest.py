@@ -1,6 +1,7 @@
 """A real `streamlit run` server and a real Chromium (Debian's, never a downloaded one)."""
 
 import contextlib
+import importlib.util
 import shutil
 import time
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 from support import ADMIN_PASSWORD, require
 
-from bench.startup import CHROMIUM_ARGS, start_streamlit, wait_until_healthy
+from bench.servers import CHROMIUM_ARGS, start_streamlit, wait_until_healthy
 
 
 def pytest_collection_modifyitems(items):
@@ -67,8 +68,11 @@ def fresh_app_url(tmp_path):
 def browser():
     executable = shutil.which("chromium")
     require(executable is not None, "Chromium is not installed (apt-get install -y chromium)")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
+    installed = importlib.util.find_spec("playwright") is not None
+    require(installed, "Playwright is not installed (pip install -r requirements-dev.txt)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()

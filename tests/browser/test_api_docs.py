@@ -4,7 +4,7 @@ operations are listed (their scripts come from an installed package, not a CDN),
 
 from urllib.parse import urlsplit
 
-from bench.server import running_server
+from bench.servers import running_server
 
 KEY = "docs-key-42"
 LOOPBACK = ("127.0.0.1", "localhost")

@@ -39,13 +39,10 @@ def test_a_brush_changed_while_the_canvas_still_loads_leaves_a_canvas(page, app_
     held = []
     script = "**/bidi-components/streamlit-drawable-canvas*/**"
     page.route(script, lambda route: held.append(route))
-    page.goto(app_url)
-    page.get_by_text(PROMPT).wait_for()
-    for _ in range(100):  # until the page has asked for the script (route handlers run in waits)
-        if held:
-            break
-        page.wait_for_timeout(100)
-    assert held, "the page never asked for the canvas's script"
+    with page.expect_request(script):  # waits until the page has asked for the script
+        page.goto(app_url)
+    page.get_by_text(PROMPT).wait_for()  # route handlers run while Playwright waits
+    assert held, "the canvas's script was asked for but not held"
     slider = page.get_by_role("slider")
     slider.focus()
     page.keyboard.press("ArrowRight")

@@ -4,10 +4,11 @@ Figures copied into prose by hand go stale; these are written from the files tha
 them: `model/bundled/*.json` (what training, the study and the export wrote) and
 `bench/results.json` (`python -m bench --out bench/results.json`). Each table stands between
 `<!-- results:NAME -->` and `<!-- /results:NAME -->`; the text around the markers is left alone.
-Only reads JSON: imports neither TensorFlow nor the model.
+Only reads JSON: imports neither TensorFlow nor the model. It lives with the study, whose
+results it renders; nothing but tests imports it.
 
-    python -m bench.report           # rewrites the marked blocks of README.md and docs/results.md
-    python -m bench.report --check   # exits 1, naming the stale blocks, when they are not current
+    python -m model.study.report          # rewrites the marked blocks of README.md, docs/results.md
+    python -m model.study.report --check  # exits 1, naming the stale blocks, when not current
 """
 
 import argparse
@@ -16,15 +17,9 @@ import re
 import sys
 from pathlib import Path
 
-from model import paths
-from model.data.hard import HARD_SET_NOTES
-from model.data.phone import PHONE_SET_NOTES
-from model.data.realworld import REAL_SETS
-from model.data.synthetic import SYNTHETIC_SET_NOTES
+from model import paths, results
 
-SET_NOTES = {**SYNTHETIC_SET_NOTES, **HARD_SET_NOTES, **PHONE_SET_NOTES}
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RESULTS_FILE = ROOT / "bench" / "results.json"
 RESPONSIVENESS_FILES = {
     "before": ROOT / "bench" / "responsiveness-before.json",
@@ -111,23 +106,20 @@ def model_block(sources):
     """The README's table of the bundled model: how it was trained, how it scores, its speed."""
     card, metrics, bench = sources["card"], sources["metrics"], sources["bench"]
     data, latency, batch = card["data"], bench["latency"], bench["batch"]
-    members = card.get("members") or [
-        {**card, "name": "cnn", "train": data["train"], "augmentation": card["augmentation"]}
-    ]
-    test_alone = {row["name"]: row["test_accuracy"] for row in metrics.get("members", [])}
+    members = results.ensemble_members(card, metrics)
     rows = [
         (
-            "Network" if len(members) == 1 else "Ensemble",
+            "Network" if len(members) <= 1 else "Ensemble",
             "one CNN"
-            if len(members) == 1
+            if len(members) <= 1
             else f"the mean of {len(members)} CNNs of the same network: "
             + "; ".join(
                 f"**{member['name']}** ({member['train']:,} training images, "
                 f"{member['epochs']} epochs, kept epoch {member['best_epoch']}, "
                 f"validation {_percent(member['val_accuracy'])}"
                 + (
-                    f", test {_percent(test_alone[member['name']])} alone"
-                    if member["name"] in test_alone
+                    f", test {_percent(member['test_accuracy'])} alone"
+                    if member["test_accuracy"] is not None
                     else ""
                 )
                 + f": {member['augmentation']})"
@@ -180,7 +172,6 @@ def _cascade_note(litert):
 def mnist_block(sources):
     """Test accuracy and the errors of every digit (metrics.json, model_card.json)."""
     metrics, card = sources["metrics"], sources["card"]
-    matrix = metrics["confusion_matrix"]
     summary = (
         f"**{_percent(metrics['accuracy'])}** on the {metrics['count']:,} MNIST test images: "
         f"{metrics['errors']} errors, macro F1 {metrics['macro_f1']:.4f}; validation "
@@ -193,10 +184,10 @@ def mnist_block(sources):
             f"{row['precision']:.4f}",
             f"{row['recall']:.4f}",
             f"{row['f1']:.4f}",
-            f"{row['support']:,}",
-            row["support"] - matrix[row["digit"]][row["digit"]],
+            f"{row['test_images']:,}",
+            row["missed"],
         )
-        for row in metrics["per_class"]
+        for row in results.per_digit(metrics)
     ]
     header = ("Digit", "Precision", "Recall", "F1", "Test images", "Missed")
     return summary + "\n\n" + _table(header, rows)
@@ -205,7 +196,7 @@ def mnist_block(sources):
 def comparison_block(sources):
     """The model comparison (comparison.json), most accurate first."""
     comparison = sources["comparison"]
-    models = sorted(comparison["models"], key=lambda row: (-row["accuracy"], -row["macro_f1"]))
+    models = results.by_accuracy(comparison["models"])
     rows = []
     for row in models:
         training = _duration(row["train_seconds"])
@@ -245,7 +236,7 @@ def tuning_block(sources):
     """The CNN's random search (tuning.json): every trial, best first, and the winner's test."""
     tuning = sources["tuning"]
     budget, best = tuning["budget"], tuning["best"]
-    trials = sorted(tuning["trials"], key=lambda trial: -trial["val_accuracy"])
+    trials = results.trials_best_first(tuning)
     rows = []
     for trial in trials:
         name = f"**{trial['trial']}**" if trial["trial"] == best["trial"] else str(trial["trial"])
@@ -283,22 +274,16 @@ def robustness_block(sources):
     robustness, gate = sources["robustness"], sources["gate"]
     calibration = sources["calibration"]
     rows = []
-    for name, figures in robustness["sets"].items():
-        if "exact" in figures:
-            right = f"**{_percent(figures['exact'], 1)}** exactly"
-            right += f" ({_percent(figures['right_length'], 1)} of the right length)"
+    for row in results.redrawn_sets(robustness):
+        if row["exact"] is not None:
+            right = f"**{_percent(row['exact'], 1)}** exactly"
+            right += f" ({_percent(row['right_length'], 1)} of the right length)"
             flagged = "—"
         else:
-            right = f"**{_percent(figures['accuracy'], 1)}**"
-            flagged = _percent(figures["flagged_rate"], 1)
+            right = f"**{_percent(row['accuracy'], 1)}**"
+            flagged = _percent(row["flagged_rate"], 1)
         rows.append(
-            (
-                SET_NOTES.get(name, name),
-                figures["count"],
-                right,
-                flagged,
-                f"{figures['milliseconds_per_picture']:.1f}",
-            )
+            (row["note"] or row["name"], row["count"], right, flagged, f"{row['milliseconds']:.1f}")
         )
     header = ("Test set", "Pictures", "Read right", "Flagged unsure", "ms per picture")
     not_digits = ", ".join(
@@ -332,20 +317,20 @@ def realworld_block(sources):
     """Real handwriting nobody here made (realworld.json), beside the naive resize."""
     report = sources["realworld"]
     rows = []
-    for name, figures in report["sets"].items():
-        count = figures["count"]
-        right = f"**{figures['right']:,}/{count:,}** ({_percent(figures['accuracy'], 1)})"
-        naive = figures.get("naive")
+    for row in results.real_sets(report):
+        count = row["count"]
+        right = f"**{row['right']:,}/{count:,}** ({_percent(row['accuracy'], 1)})"
+        naive = row["naive_accuracy"]
         naive_text = (
-            f"{naive['right']:,}/{count:,} ({_percent(naive['accuracy'], 1)})" if naive else "—"
+            "—" if naive is None else f"{row['naive_right']:,}/{count:,} ({_percent(naive, 1)})"
         )
         rows.append(
             (
-                " — ".join(REAL_SETS.get(name, (name, ""))),
+                f"{row['label']} — {row['what']}",
                 right,
                 naive_text,
-                _percent(figures["unsure_rate"], 1),
-                f"{figures['no_digit']:,}",
+                _percent(row["unsure_rate"], 1),
+                f"{row['no_digit']:,}",
             )
         )
     header = ("Set", "Read right", "Naive resize", "Unsure", "No digit")
@@ -531,7 +516,9 @@ def main(argv=None):
         verb = "is out of date" if arguments.check else "rewritten"
         print(f"{document}: {', '.join(names)} {verb}")
     if arguments.check and stale:
-        print("run `python -m bench.report` to render them from the artifacts", file=sys.stderr)
+        print(
+            "run `python -m model.study.report` to render them from the artifacts", file=sys.stderr
+        )
         return 1
     return 0
 

@@ -1,4 +1,6 @@
-"""A real `python -m model serve` on a free loopback port, for the API benchmark and tests."""
+"""Real servers on free loopback ports: the API (`python -m model serve`) and the app
+(`streamlit run app.py`), and the flags Debian's Chromium is driven with; for the benchmarks
+that measure them and for the tests that drive them."""
 
 import contextlib
 import os
@@ -8,10 +10,21 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from bench.common import ROOT
 
 START_TIMEOUT = 90.0
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port():
@@ -74,3 +87,52 @@ def running_server(env=None, workers=1, predictors=2, log=None, started=None):
             server.wait()
         if log:
             output.close()
+
+
+def start_streamlit(data_dir, log, env=None):
+    """Starts `streamlit run app.py` on a free port, its output going to the open file `log`.
+
+    The server gets its own feedback database and model registry in `data_dir`, so it writes
+    nothing in the repository's data/; `env` adds environment variables of its own.
+
+    Returns:
+        (the server process, its URL).
+    """
+    port = free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    server = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "DIGITS_FEEDBACK_DB": str(Path(data_dir) / "feedback.db"),
+            "DIGITS_REGISTRY": str(Path(data_dir) / "registry"),
+            **(env or {}),
+        },
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def wait_until_healthy(url, server, deadline):
+    """Returns once the server answers its health check.
+
+    Raises:
+        RuntimeError: it exited, or did not answer before `deadline` (time.monotonic()).
+    """
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.05)
+    raise RuntimeError("streamlit did not start")

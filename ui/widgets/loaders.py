@@ -16,7 +16,7 @@ from ui.artifacts import (
     usps_pictures,
 )
 from ui.comparison import read_bench_results
-from ui.versions import active_model_file
+from ui.widgets.versions import active_model_file
 
 
 def load_predictor():

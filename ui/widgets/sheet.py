@@ -4,7 +4,7 @@ import math
 
 import streamlit as st
 
-from ui.views import plain_text, show_why_number
+from ui.widgets.views import plain_text, show_why_number
 
 
 def page_rows(page):

@@ -7,8 +7,8 @@ import streamlit as st
 
 from model.errors import FeedbackError
 from model.operations.feedback import FeedbackStore, crop_png
-from ui.admin import is_admin
-from ui.versions import active_version
+from ui.widgets.admin import is_admin
+from ui.widgets.versions import active_version
 
 # For this long after an answer is stored, the page thanks for it; after, the same picture (drawn
 # or uploaded again) is told it is already stored: it is not stored twice.

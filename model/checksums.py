@@ -1,4 +1,8 @@
-"""File checksums: how exports and model versions tell their files have not changed."""
+"""File checksums: how exports, model versions and the inference engines tell that a model's
+files have not changed.
+
+Import rule: only the standard library and `model.paths`, so every package can use it.
+"""
 
 import hashlib
 import json

@@ -9,8 +9,8 @@ import streamlit as st
 
 from model.errors import RegistryError
 from model.operations.registry import BUNDLED_VERSION, Registry, serving_model
-from ui.admin import is_admin, show_problem
 from ui.artifacts import readable_table
+from ui.widgets.admin import is_admin, show_problem
 
 
 def active_model_file():
@@ -98,7 +98,7 @@ def versions_panel(key, admin):
 
     Args:
         key: a widget key prefix of the page's own.
-        admin: whether this session is an admin's (`ui.admin.is_admin()`).
+        admin: whether this session is an admin's (`ui.widgets.admin.is_admin()`).
     """
     try:
         registry = Registry()
