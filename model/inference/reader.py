@@ -23,7 +23,7 @@ from model.inference.segment import (
 SPLIT_ASPECT = 0.8  # wider than this (width / height) may be several touching digits
 PIECE_ASPECT = 0.4  # the narrowest a digit is assumed to be when counting pieces
 MAX_PIECES = 5
-PIECE_HEIGHT = 0.6  # a piece shorter than this fraction of its region is not a digit
+PIECE_HEIGHT = 0.75  # a piece shorter than this fraction of its region is not a digit
 MAX_SPAN = 7  # a piece spans at most this many segments between cut paths
 MAX_SPAN_WIDTH = 1.8  # ...and is at most this many digit widths wide
 TYPICAL_ASPECT = 0.7  # a digit's usual width / height, when there are no other digits to compare
