@@ -23,7 +23,8 @@ def test_a_cut_path_bends_around_strokes_that_share_columns():
     paths = cut_paths(crop, start_columns(mask, [45]))
     clean = [path for path in paths if not crop[np.arange(100), path].any()]
     assert clean, "no path through the background between the two bars"
-    left, right = between(crop, None, clean[0]), between(crop, clean[0], None)
+    (left, start), (right, middle) = between(crop, None, clean[0]), between(crop, clean[0], None)
+    assert start == 0 and middle == clean[0].min()
     assert left.sum() + right.sum() == crop.sum()
     for piece in (left, right):
         count, _ = cv2.connectedComponents((piece > 0.3).astype(np.uint8))

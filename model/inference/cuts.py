@@ -91,15 +91,18 @@ def cut_paths(crop, starts):
     cost = 1.0 + INK_COST * np.minimum(small / BINARY_LEVEL, 1.0)[:, np.clip(band, 0, columns - 1)]
     cost[:, outside] = np.inf  # (rows, N, B)
     total = cost[0].copy()
-    moves = np.zeros(cost.shape, np.int8)
-    infinite = np.full((len(starts), 1), np.inf)
+    moves = np.zeros(cost.shape, np.int8)  # 0: from the column above, 1: its left, 2: its right
+    from_left, from_right = np.full_like(total, np.inf), np.full_like(total, np.inf)
     for row in range(1, rows):
-        from_left = np.concatenate([infinite, total[:, :-1]], axis=1) + STEP_COST
-        from_right = np.concatenate([total[:, 1:], infinite], axis=1) + STEP_COST
-        stacked = np.stack([total, from_left, from_right])
-        choice = stacked.argmin(axis=0)
-        moves[row] = choice
-        total = np.take_along_axis(stacked, choice[None], axis=0)[0] + cost[row]
+        np.add(total[:, :-1], STEP_COST, out=from_left[:, 1:])
+        np.add(total[:, 1:], STEP_COST, out=from_right[:, :-1])
+        choice = moves[row]
+        choice[from_left < total] = 1
+        best = np.minimum(total, from_left)
+        right_better = from_right < best
+        choice[right_better] = 2
+        np.minimum(best, from_right, out=best)
+        total = best + cost[row]
     position = total.argmin(axis=1)
     path = np.empty((rows, len(starts)), np.int64)
     for row in range(rows - 1, -1, -1):
@@ -107,19 +110,9 @@ def cut_paths(crop, starts):
         step = moves[row, np.arange(len(starts)), position]
         position = position - (step == 1) + (step == 2)
     small_path = np.take_along_axis(band.T, path, axis=0).T.astype(np.float32)  # (N, rows)
-    full = (small_path + 0.5) * width / columns
-    picked = np.clip(
-        np.round(
-            np.stack(
-                [
-                    np.interp(np.arange(height), (np.arange(rows) + 0.5) / scale - 0.5, p)
-                    for p in full
-                ]
-            )
-        ),
-        1,
-        width - 1,
-    ).astype(np.int32)
+    nearest = np.minimum(((np.arange(height) + 0.5) * rows / height).astype(int), rows - 1)
+    full = (small_path[:, nearest] + 0.5) * (width / columns)
+    picked = np.clip(full.astype(np.int32), 1, width - 1)
     picked = picked[np.argsort(picked.mean(axis=1), kind="stable")]
     distinct = [picked[0]]
     for candidate in picked[1:]:
@@ -129,11 +122,18 @@ def cut_paths(crop, starts):
 
 
 def between(crop, left, right):
-    """The ink of `crop` between two paths (None: the region's edge), the rest blanked."""
-    columns = np.arange(crop.shape[1])[None]
-    keep = np.ones(crop.shape, bool)
+    """The ink of `crop` between two paths (None: the region's edge), the rest blanked.
+
+    Returns:
+        (part, offset): the columns of `crop` the piece may reach, from column `offset`.
+    """
+    first = int(left.min()) if left is not None else 0
+    end = int(right.max()) if right is not None else crop.shape[1]
+    part = crop[:, first:end]
+    columns = np.arange(first, end)[None]
+    keep = np.ones(part.shape, bool)
     if left is not None:
         keep &= columns >= left[:, None]
     if right is not None:
         keep &= columns < right[:, None]
-    return np.where(keep, crop, 0.0)
+    return np.where(keep, part, 0.0), first

@@ -51,7 +51,7 @@ class DigitPlan:
 def _piece(crop, left, right):
     """The piece of a region between two cut paths (None: the region's edge), with its box
     in the region, or None when it is not a whole digit (no ink, too short, a dot or dash)."""
-    part = between(crop, left, right)
+    part, offset = between(crop, left, right)
     box = ink_box(part)
     if box is None or box[3] < PIECE_HEIGHT * crop.shape[0]:
         return None
@@ -59,7 +59,7 @@ def _piece(crop, left, right):
     piece = part[y : y + height, x : x + width]
     if shape_problem(piece):
         return None
-    return piece, box
+    return piece, (offset + x, y, width, height)
 
 
 def _one_ring(crop):
