@@ -1,4 +1,5 @@
-"""Reading a whole number: find the digits in a picture, split touching ones, read each.
+"""Reading a whole number: find the digits in a picture, cut touching ones where the pieces
+read best, read each.
 
 The model is passed in as a function (MNIST images -> probabilities), so this module stays
 free of TensorFlow.
@@ -26,9 +27,8 @@ MAX_PIECES = 5
 PIECE_HEIGHT = 0.75  # a piece shorter than this fraction of its region is not a digit
 MAX_SPAN = 7  # a piece spans at most this many segments between cut paths
 MAX_SPAN_WIDTH = 1.8  # ...and is at most this many digit widths wide
-TYPICAL_ASPECT = 0.7  # a digit's usual width / height, when there are no other digits to compare
+TYPICAL_ASPECT = 0.7  # a digit's usual width / height
 PRIOR_WEIGHT = 0.3  # how much a piece count far from width / usual width costs
-HEIGHT_ONLY = True
 RING_SPAN = 0.6  # a hole this much of the region's width makes it one digit (a wide 0)
 BINARY_LEVEL = 0.3
 
@@ -168,13 +168,10 @@ def _readable_regions(values, label_image, kept, left, top):
 
 
 def _digit_width(regions):
-    """The usual width of one digit in this picture: the median width, or from the height."""
-    widths = sorted(region.box[2] for region in regions)
+    """The usual width of one digit in this picture, from the median height: heights vary
+    little from digit to digit, widths a lot (a 1, a run of touching digits)."""
     heights = sorted(region.box[3] for region in regions)
-    height = heights[len(heights) // 2]
-    if len(regions) < 3 or HEIGHT_ONLY:
-        return TYPICAL_ASPECT * height
-    return max(widths[len(widths) // 2], TYPICAL_ASPECT * height)
+    return TYPICAL_ASPECT * heights[len(heights) // 2]
 
 
 def _shifted(box, left, top):
@@ -280,9 +277,11 @@ def choose_digits(plan, probabilities, is_digit):
 def find_digits(ink, infer):
     """The digits in an ink map, left to right.
 
-    Each region is read whole and, when wide, cut into 2..n pieces; two neighbours sharing
-    most of their columns are read apart and as one digit. The reading with the best mean
-    log-confidence wins, after a prior on how many digits that width usually holds.
+    Each region is read whole and, when wide, over-segmented by cut paths that follow the
+    background between strokes (`model.inference.cuts`): every piece between two paths that
+    may be one digit is read, and the chain of pieces across the region with the best mean
+    log-confidence wins, after a prior on how many digits that width usually holds. Two
+    neighbours sharing most of their columns are read apart and as one digit.
 
     Args:
         ink: an `model.inference.ink.Ink` that is not blank.
