@@ -9,6 +9,8 @@ The reader's cut-path search (`model.inference.cuts`) was tuned on the VALIDATIO
         [--pendigits-dir DIR]
 """
 
+import time
+
 import numpy as np
 
 from bench.common import emit, machine, parser
@@ -19,28 +21,43 @@ SEEDS = {"validation": 77, "test": 0}
 def run(writers="validation", count=300, seed=None, pendigits_dir=None):
     """The figures of `count` numbers composed from one set of writers' digits."""
     from model.data import pendigits
-    from model.data.pen_sets import composed_numbers
+    from model.data.pen_sets import GAPS, composed_numbers
     from model.inference.predictor import Predictor
-    from model.study.pen_writers import number_figures
 
     chosen = pendigits.VALIDATION_WRITERS if writers == "validation" else pendigits.TEST_WRITERS
-    digits = pendigits.load_pendigits(pendigits_dir, chosen)
-    numbers = composed_numbers(digits, count, SEEDS[writers] if seed is None else seed)
+    seed = SEEDS[writers] if seed is None else seed
+    numbers = composed_numbers(pendigits.load_pendigits(pendigits_dir, chosen), count, seed)
     predictor = Predictor.load()
     predictor.read(numbers[0]["picture"])  # warm up
-    figures = number_figures(lambda number: predictor.read(number["picture"]), numbers)
-    five = [number for number in numbers if len(number["text"]) == 5]
-    five_ms = number_figures(lambda number: predictor.read(number["picture"]), five)["median_ms"]
+    texts, milliseconds = [], []
+    for number in numbers:
+        started = time.perf_counter()
+        texts.append(predictor.read(number["picture"]).text)
+        milliseconds.append(1000 * (time.perf_counter() - started))
+    right = [text == number["text"] for text, number in zip(texts, numbers, strict=True)]
+    five = [
+        ms for ms, number in zip(milliseconds, numbers, strict=True) if len(number["text"]) == 5
+    ]
     return {
         "writers": list(chosen),
-        "seed": SEEDS[writers] if seed is None else seed,
-        "right": figures["right"],
-        "count": figures["count"],
-        "accuracy": round(figures["accuracy"], 4),
-        "right_length": figures["right_length"],
-        "with_gap": figures["with_gap"],
-        "median_ms": round(figures["median_ms"], 2),
-        "median_ms_5_digits": round(float(np.median(five_ms)), 2) if five else None,
+        "seed": seed,
+        "right": int(sum(right)),
+        "count": len(numbers),
+        "accuracy": round(sum(right) / len(numbers), 4),
+        "right_length": sum(
+            len(text) == len(number["text"]) for text, number in zip(texts, numbers, strict=True)
+        ),
+        "with_gap": {
+            kind: {
+                "count": sum(kind in number["gaps"] for number in numbers),
+                "right": sum(
+                    ok for ok, number in zip(right, numbers, strict=True) if kind in number["gaps"]
+                ),
+            }
+            for kind in GAPS
+        },
+        "median_ms": round(float(np.median(milliseconds)), 2),
+        "median_ms_5_digits": round(float(np.median(five)), 2) if five else None,
         "machine": machine(),
     }
 
