@@ -1,4 +1,5 @@
-"""Reading a whole number: find the digits in a picture, split touching ones, read each.
+"""Reading a whole number: find the digits in a picture, cut touching ones where the pieces
+read best, read each.
 
 The model is passed in as a function (MNIST images -> probabilities), so this module stays
 free of TensorFlow.
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.inference.cuts import between, cut_paths, start_columns
 from model.inference.preprocess import crop_to_mnist, ink_box, tight_crop
 from model.inference.segment import (
     BINARY_LEVEL,
@@ -18,13 +20,15 @@ from model.inference.segment import (
     group_digits,
     hole_boxes,
     shape_problem,
-    split_columns,
 )
 
 SPLIT_ASPECT = 0.8  # wider than this (width / height) may be several touching digits
 PIECE_ASPECT = 0.4  # the narrowest a digit is assumed to be when counting pieces
 MAX_PIECES = 5
-TYPICAL_ASPECT = 0.7  # a digit's usual width / height, when there are no other digits to compare
+PIECE_HEIGHT = 0.75  # a piece shorter than this fraction of its region is not a digit
+MAX_SPAN = 7  # a piece spans at most this many segments between cut paths
+MAX_SPAN_WIDTH = 1.8  # ...and is at most this many digit widths wide
+TYPICAL_ASPECT = 0.7  # a digit's usual width / height
 PRIOR_WEIGHT = 0.3  # how much a piece count far from width / usual width costs
 RING_SPAN = 0.6  # a hole this much of the region's width makes it one digit (a wide 0)
 
@@ -44,21 +48,18 @@ class DigitPlan:
     digit_width: float
 
 
-def _piece_crops(crop, cuts):
-    """The pieces between cuts with their boxes, or None when one is not a whole digit."""
-    edges = [0, *cuts, crop.shape[1]]
-    pieces = []
-    for left, right in zip(edges[:-1], edges[1:], strict=True):
-        piece = crop[:, left:right]
-        box = ink_box(piece)
-        if box is None or box[3] < SHORT * crop.shape[0]:
-            return None
-        x, y, width, height = box
-        piece = piece[y : y + height, x : x + width]
-        if shape_problem(piece):
-            return None
-        pieces.append((piece, (left + x, y, width, height)))
-    return pieces
+def _piece(crop, left, right):
+    """The piece of a region between two cut paths (None: the region's edge), with its box
+    in the region, or None when it is not a whole digit (no ink, too short, a dot or dash)."""
+    part, offset = between(crop, left, right)
+    box = ink_box(part)
+    if box is None or box[3] < PIECE_HEIGHT * crop.shape[0]:
+        return None
+    x, y, width, height = box
+    piece = part[y : y + height, x : x + width]
+    if shape_problem(piece):
+        return None
+    return piece, (offset + x, y, width, height)
 
 
 def _one_ring(crop):
@@ -68,18 +69,39 @@ def _one_ring(crop):
     return any(width >= RING_SPAN * crop.shape[1] for _, _, width, _ in holes)
 
 
-def _candidates(crop):
-    """Ways to read one region: whole, or cut into 2..n touching digits."""
+def _lattice(crop, digit_width):
+    """Ways to read one region: the region whole, or pieces between candidate cut paths.
+
+    Returns:
+        (nodes, pieces): the number of cut positions (its left edge, each cut path, its
+        right edge: node 0 to node nodes - 1), and (first, last, piece, box) for the
+        piece between two of them that may be one digit.
+    """
     height, width = crop.shape
-    whole = [(crop, (0, 0, width, height))]
-    candidates = [whole]
+    last = 1
+    pieces = [(0, 1, crop, (0, 0, width, height))]
     if width > SPLIT_ASPECT * height and not _one_ring(crop):
         most = min(MAX_PIECES, int(width / (PIECE_ASPECT * height)))
-        for pieces in range(2, most + 1):
-            cut = _piece_crops(crop, split_columns(crop, pieces))
-            if cut:
-                candidates.append(cut)
-    return candidates
+        evenly = [
+            width * index / count for count in range(2, most + 1) for index in range(1, count)
+        ]
+        paths = cut_paths(crop, start_columns(crop > BINARY_LEVEL, evenly))
+        last = len(paths) + 1
+        bounds = [None, *paths, None]
+        widest = MAX_SPAN_WIDTH * max(digit_width, PIECE_ASPECT * height)
+        pieces = []
+        for first in range(last):
+            for end in range(first + 1, min(last, first + MAX_SPAN) + 1):
+                if (first, end) == (0, last):
+                    continue
+                left, right = bounds[first], bounds[end]
+                if left is not None and right is not None and (right - left).min() > widest:
+                    break
+                found = _piece(crop, left, right)
+                if found is not None:
+                    pieces.append((first, end, *found))
+        pieces.append((0, last, crop, (0, 0, width, height)))
+    return last + 1, pieces
 
 
 def _overlapping(a, b):
@@ -97,26 +119,31 @@ def _as_piece(crop, offset):
     return piece, (offset[0] + x, offset[1] + y, width, height)
 
 
-def _pair_candidates(a, b, values, label_image):
-    """(region, candidates) for two overlapping neighbours: read as two digits, or as one."""
-    both = Region(
-        (
-            min(a.box[0], b.box[0]),
-            min(a.box[1], b.box[1]),
-            max(a.box[0] + a.box[2], b.box[0] + b.box[2]) - min(a.box[0], b.box[0]),
-            max(a.box[1] + a.box[3], b.box[1] + b.box[3]) - min(a.box[1], b.box[1]),
-        ),
-        a.labels + b.labels,
+def _joined(a, b):
+    """The region of two overlapping neighbours together."""
+    box = (
+        min(a.box[0], b.box[0]),
+        min(a.box[1], b.box[1]),
+        max(a.box[0] + a.box[2], b.box[0] + b.box[2]) - min(a.box[0], b.box[0]),
+        max(a.box[1] + a.box[3], b.box[1] + b.box[3]) - min(a.box[1], b.box[1]),
     )
+    return Region(box, a.labels + b.labels)
+
+
+def _pair_lattice(a, b, values, label_image):
+    """(nodes, pieces) for two overlapping neighbours: read as two digits, or as one."""
+    both = _joined(a, b)
     apart = [
         _as_piece(part.crop(values, label_image), np.subtract(part.box[:2], both.box[:2]))
         for part in (a, b)
     ]
-    return both, [apart, [_as_piece(both.crop(values, label_image), (0, 0))]]
+    whole = _as_piece(both.crop(values, label_image), (0, 0))
+    return 3, [(0, 1, *apart[0]), (1, 2, *apart[1]), (0, 2, *whole)]
 
 
 def _readable_regions(values, label_image, kept, left, top):
-    """(region, candidates) for each group of strokes, and (box, reason) for dots and dashes."""
+    """Each group of strokes, or pair of overlapping neighbours, as (region, pair or None),
+    and (box, reason) for dots and dashes."""
     regions, skipped = [], []
     groups = group_digits(label_image, kept)
     tallest = max((group.box[3] for group in groups), default=0)
@@ -126,32 +153,25 @@ def _readable_regions(values, label_image, kept, left, top):
         if problem:
             skipped.append((_shifted(region.box, left, top), problem))
         else:
-            regions.append((region, _candidates(crop)))
+            regions.append(region)
     paired, index = [], 0
     while index < len(regions):
-        region = regions[index][0]
-        following = regions[index + 1][0] if index + 1 < len(regions) else None
+        region = regions[index]
+        following = regions[index + 1] if index + 1 < len(regions) else None
         if following is not None and _overlapping(region, following):
-            paired.append(_pair_candidates(region, following, values, label_image))
+            paired.append((_joined(region, following), (region, following)))
             index += 2
         else:
-            paired.append(regions[index])
+            paired.append((region, None))
             index += 1
     return paired, skipped
 
 
-def _score(probabilities, is_digit):
-    return float(np.log(np.clip(probabilities.max(axis=1) * is_digit, 1e-9, 1.0)).mean())
-
-
 def _digit_width(regions):
-    """The usual width of one digit in this picture: the median width, or from the height."""
-    widths = sorted(region.box[2] for region in regions)
+    """The usual width of one digit in this picture, from the median height: heights vary
+    little from digit to digit, widths a lot (a 1, a run of touching digits)."""
     heights = sorted(region.box[3] for region in regions)
-    height = heights[len(heights) // 2]
-    if len(regions) < 3:
-        return TYPICAL_ASPECT * height
-    return max(widths[len(widths) // 2], TYPICAL_ASPECT * height)
+    return TYPICAL_ASPECT * heights[len(heights) // 2]
 
 
 def _shifted(box, left, top):
@@ -177,21 +197,57 @@ def plan_digits(ink):
     if not regions:
         return DigitPlan([], [], 0.0), skipped
     digit_width = _digit_width([region for region, _ in regions])
-    images = [
-        crop_to_mnist(piece)
-        for _, candidates in regions
-        for candidate in candidates
-        for piece, _ in candidate
+    lattices = [
+        _pair_lattice(*pair, values, label_image)
+        if pair
+        else _lattice(region.crop(values, label_image), digit_width)
+        for region, pair in regions
     ]
+    images = [crop_to_mnist(piece) for _, pieces in lattices for _, _, piece, _ in pieces]
     layout = [
         (
             _shifted(region.box, left, top),
-            [[box for _, box in candidate] for candidate in candidates],
+            nodes,
+            [(first, last, box) for first, last, _, box in pieces],
             len(region.labels) == 1,  # one stroke: a reading of it in pieces is a cut
         )
-        for region, candidates in regions
+        for (region, _), (nodes, pieces) in zip(regions, lattices, strict=True)
     ]
     return DigitPlan(images, layout, digit_width), skipped
+
+
+def _best_chain(nodes, pieces, scores, expected):
+    """The chain of pieces from the region's left edge to its right edge with the best mean
+    score, after the prior on how many digits the region's width holds.
+
+    Args:
+        nodes: cut positions, 0 to nodes - 1.
+        pieces: (first, last, box) of each candidate piece.
+        scores: each piece's log-confidence.
+        expected: how many digits the region's width usually holds.
+
+    Returns:
+        The indices of the chosen pieces, left to right.
+    """
+    end = nodes - 1
+    total = np.full((nodes, nodes), -np.inf)  # total[count, node]: best sum of `count` pieces
+    came = np.full((nodes, nodes), -1, np.int64)
+    total[0, 0] = 0.0
+    for count in range(1, nodes):
+        for index, (first, last, _) in enumerate(pieces):
+            value = total[count - 1, first] + scores[index]
+            if value > total[count, last]:
+                total[count, last], came[count, last] = value, index
+    counts = np.arange(1, nodes)
+    chosen = total[1:, end] / counts
+    chosen -= PRIOR_WEIGHT * (counts - expected) ** 2 / max(expected, 1.0)
+    count = int(counts[np.argmax(chosen)])
+    chain, node = [], end
+    for step in range(count, 0, -1):
+        index = came[step, node]
+        chain.append(index)
+        node = pieces[index][0]
+    return chain[::-1]
 
 
 def choose_digits(plan, probabilities, is_digit):
@@ -203,30 +259,29 @@ def choose_digits(plan, probabilities, is_digit):
         resolution, cut True for a piece of one stroke cut into several digits.
     """
     digits, start = [], 0
-    for (x, y, width, _), candidates, one_stroke in plan.layout:
+    scores = np.log(np.clip(probabilities.max(axis=1) * is_digit, 1e-9, 1.0))
+    for (x, y, width, _), nodes, pieces, one_stroke in plan.layout:
         expected = width / plan.digit_width
-        best, best_score = None, -np.inf
-        for candidate in candidates:
-            chunk = slice(start, start + len(candidate))
-            score = _score(probabilities[chunk], is_digit[chunk])
-            score -= PRIOR_WEIGHT * (len(candidate) - expected) ** 2 / max(expected, 1.0)
-            if score > best_score:
-                best, best_score = (candidate, start), score
-            start += len(candidate)
-        candidate, first = best
-        cut = one_stroke and len(candidate) > 1
-        for index, (px, py, pw, ph) in enumerate(candidate, start=first):
+        chunk = slice(start, start + len(pieces))
+        chain = _best_chain(nodes, pieces, scores[chunk], expected)
+        cut = one_stroke and len(chain) > 1
+        for index in chain:
+            px, py, pw, ph = pieces[index][2]
             box = (x + px, y + py, pw, ph)
-            digits.append((plan.images[index], probabilities[index], is_digit[index], box, cut))
+            at = start + index
+            digits.append((plan.images[at], probabilities[at], is_digit[at], box, cut))
+        start = chunk.stop
     return digits
 
 
 def find_digits(ink, infer):
     """The digits in an ink map, left to right.
 
-    Each region is read whole and, when wide, cut into 2..n pieces; two neighbours sharing
-    most of their columns are read apart and as one digit. The reading with the best mean
-    log-confidence wins, after a prior on how many digits that width usually holds.
+    Each region is read whole and, when wide, over-segmented by cut paths that follow the
+    background between strokes (`model.inference.cuts`): every piece between two paths that
+    may be one digit is read, and the chain of pieces across the region with the best mean
+    log-confidence wins, after a prior on how many digits that width usually holds. Two
+    neighbours sharing most of their columns are read apart and as one digit.
 
     Args:
         ink: an `model.inference.ink.Ink` that is not blank.

@@ -213,20 +213,3 @@ def shape_problem(crop, loops=True):
     if width >= DASH_ASPECT * height and height <= DOT_EXTENT * width_of_stroke:
         return "a dash, not a digit"
     return None
-
-
-def split_columns(crop, pieces):
-    """Where to cut a run of touching digits into `pieces`: the thinnest columns near even spacing.
-
-    Returns:
-        A list of `pieces - 1` column indices, increasing.
-    """
-    profile = cv2.blur((crop > BINARY_LEVEL).sum(axis=0).astype(np.float32)[None], (3, 1))[0]
-    width = len(profile)
-    cuts = []
-    for index in range(1, pieces):
-        center = index * width / pieces
-        reach = 0.3 * width / pieces
-        low, high = int(max(1, center - reach)), int(min(width - 1, center + reach + 1))
-        cuts.append(low + int(np.argmin(profile[low:high])))
-    return cuts

@@ -1,0 +1,78 @@
+"""Whole numbers of pendigits writers read from their pictures with `Predictor.read`: how many
+are exact, by gap (spaced, touching, overlapping), and how long a read takes.
+
+The reader's cut-path search (`model.inference.cuts`) was tuned on the VALIDATION writers
+(21-24, 300 numbers from seed 77, the default here); the test writers (25-30, seed 0, as
+`python -m model realworld` composes them) only report.
+
+    python -m bench.pen_numbers [--writers validation|test] [--count N] [--seed S]
+        [--pendigits-dir DIR]
+"""
+
+import time
+
+import numpy as np
+
+from bench.common import emit, machine, parser
+
+SEEDS = {"validation": 77, "test": 0}
+
+
+def run(writers="validation", count=300, seed=None, pendigits_dir=None):
+    """The figures of `count` numbers composed from one set of writers' digits."""
+    from model.data import pendigits
+    from model.data.pen_sets import GAPS, composed_numbers
+    from model.inference.predictor import Predictor
+
+    chosen = pendigits.VALIDATION_WRITERS if writers == "validation" else pendigits.TEST_WRITERS
+    seed = SEEDS[writers] if seed is None else seed
+    numbers = composed_numbers(pendigits.load_pendigits(pendigits_dir, chosen), count, seed)
+    predictor = Predictor.load()
+    predictor.read(numbers[0]["picture"])  # warm up
+    texts, milliseconds = [], []
+    for number in numbers:
+        started = time.perf_counter()
+        texts.append(predictor.read(number["picture"]).text)
+        milliseconds.append(1000 * (time.perf_counter() - started))
+    right = [text == number["text"] for text, number in zip(texts, numbers, strict=True)]
+    five = [
+        ms for ms, number in zip(milliseconds, numbers, strict=True) if len(number["text"]) == 5
+    ]
+    return {
+        "writers": list(chosen),
+        "seed": seed,
+        "right": int(sum(right)),
+        "count": len(numbers),
+        "accuracy": round(sum(right) / len(numbers), 4),
+        "right_length": sum(
+            len(text) == len(number["text"]) for text, number in zip(texts, numbers, strict=True)
+        ),
+        "with_gap": {
+            kind: {
+                "count": sum(kind in number["gaps"] for number in numbers),
+                "right": sum(
+                    ok for ok, number in zip(right, numbers, strict=True) if kind in number["gaps"]
+                ),
+            }
+            for kind in GAPS
+        },
+        "median_ms": round(float(np.median(milliseconds)), 2),
+        "median_ms_5_digits": round(float(np.median(five)), 2) if five else None,
+        "machine": machine(),
+    }
+
+
+def main():
+    arguments = parser(__doc__)
+    arguments.add_argument("--writers", choices=sorted(SEEDS), default="validation")
+    arguments.add_argument("--count", type=int, default=300)
+    arguments.add_argument("--seed", type=int)
+    arguments.add_argument("--pendigits-dir", help="pendigits folder (default: $PENDIGITS_DIR)")
+    arguments = arguments.parse_args()
+    if arguments.count < 1:
+        arguments.error("--count must be at least 1")
+    emit(run(arguments.writers, arguments.count, arguments.seed, arguments.pendigits_dir))
+
+
+if __name__ == "__main__":
+    main()
