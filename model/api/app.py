@@ -30,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from model import config, paths
-from model.api import schemas
+from model.api import balance, schemas
 from model.api.predictors import ModelUnavailable, Predictors
 from model.api.uploads import (
     FORMATS,
@@ -96,7 +96,8 @@ def _image_body(description):
 
 class RequestIds:
     """ASGI middleware: gives each request an id (the caller's X-Request-ID if sane) and
-    sends it back in the X-Request-ID header."""
+    sends it back in the X-Request-ID header; closes the connection after the answer when
+    this worker holds more than its share of them (see `model.api.balance`)."""
 
     def __init__(self, app):
         self.app = app
@@ -112,6 +113,8 @@ class RequestIds:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                if balance.shed():
+                    message["headers"].append((b"connection", b"close"))
             await send(message)
 
         return await self.app(scope, receive, send_with_id)
