@@ -3,16 +3,14 @@ worker processes, whichever accepted them first."""
 
 import http.client
 import io
-import os
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from PIL import Image
 from strokes import draw_digit
 
-from bench.server import running_server
+from bench.server import connections_per_worker, running_server
 
 CLIENTS = 8
 ROUNDS = 4  # a burst of 8 connections lands 4/4 about one time in three by itself
@@ -22,39 +20,6 @@ def _png(array):
     buffer = io.BytesIO()
     Image.fromarray(array).save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def _workers(server_pid):
-    """The pids of the server's child processes."""
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == server_pid:
-            children.append(int(stat.parent.name))
-    return children
-
-
-def _connections_per_worker(pids, port):
-    """How many established TCP connections on `port` each process holding any holds, most
-    first (Linux /proc)."""
-    established = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as lines:
-            for line in list(lines)[1:]:
-                fields = line.split()
-                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
-                    established.add(fields[9])  # the socket's inode
-    counts = {}
-    for pid in pids:
-        try:
-            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
-        except OSError:
-            continue
-        counts[pid] = sum(link[8:-1] in established for link in links if link.startswith("sock"))
-    return sorted((count for count in counts.values() if count), reverse=True)
 
 
 def _client(port, png, barrier, stop, errors):
@@ -82,7 +47,6 @@ def test_keep_alive_connections_are_spread_evenly_over_the_workers(tmp_path):
     started = []
     with running_server(env, workers=2, predictors=1, started=started.append) as url:
         port = int(url.rsplit(":", 1)[1])
-        pids = _workers(started[0].pid)
         for _ in range(ROUNDS):
             barrier, stop, errors = threading.Barrier(CLIENTS + 1), threading.Event(), []
 
@@ -94,10 +58,10 @@ def test_keep_alive_connections_are_spread_evenly_over_the_workers(tmp_path):
                 thread.start()
             barrier.wait()
             time.sleep(3)
-            splits = [_connections_per_worker(pids, port)]
+            splits = [connections_per_worker(started[0].pid, port)]
             for _ in range(4):
                 time.sleep(0.25)
-                splits.append(_connections_per_worker(pids, port))
+                splits.append(connections_per_worker(started[0].pid, port))
             stop.set()
             for thread in threads:
                 thread.join()
