@@ -67,6 +67,9 @@ ERRORS = {
         "(then with `Retry-After`)",
     }.items()
 }
+# A worker with one predictor reads a picture up to this size in its event loop: a few ms at
+# most, the event loop's other requests waiting for the one predictor anyway.
+INLINE_PIXELS = 1_000_000
 STROKES_BODY_LIMIT = 2 * 1024 * 1024  # 50,000 points as JSON fit well within it
 AUTH_ERRORS = {401: {"model": schemas.ErrorOut, "description": "a missing or wrong API key"}}
 
@@ -212,6 +215,7 @@ def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_
     # Pictures read at once, one per predictor, first come first served (an asyncio
     # semaphore is fair): a batch waits its turn for each of its pictures.
     readings = asyncio.Semaphore(getattr(predictors, "size", 2))
+    one_reader = getattr(predictors, "size", 2) == 1
 
     async def one_upload(request: Request):
         async with in_flight.slot(request, MAX_ONE_BYTES):
@@ -266,10 +270,15 @@ def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_
             result = predictor.read(data) if read else predictor.predict(data)
         return version, result
 
-    async def answer(request, read, data):
+    async def answer(request, read, upload):
         try:
             async with readings:
-                version, result = await run_in_threadpool(run, read, data)
+                if one_reader and (upload.pixels or INLINE_PIXELS + 1) <= INLINE_PIXELS:
+                    # One reader in this process, a small picture: read here, not in a
+                    # thread (the hand-off cost 0.4 ms of CPU, a sixth of a canvas request).
+                    version, result = run(read, upload.data)
+                else:
+                    version, result = await run_in_threadpool(run, read, upload.data)
         except InvalidImageError as error:
             raise RequestError(_status_of(error), str(error)) from error
         return {**result.to_json(), "model_version": version, "request_id": _request_id(request)}
@@ -344,7 +353,7 @@ def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_
     )
     async def predict(request: Request):
         upload, _ = await one_image(request)
-        return JSONResponse(await answer(request, False, upload.data))
+        return JSONResponse(await answer(request, False, upload))
 
     @app.post(
         "/v1/read",
@@ -357,7 +366,7 @@ def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_
     )
     async def read(request: Request):
         upload, _ = await one_image(request)
-        return JSONResponse(await answer(request, True, upload.data))
+        return JSONResponse(await answer(request, True, upload))
 
     @app.post(
         "/v1/read/strokes",
