@@ -168,22 +168,20 @@ def _check_disagreeing(port, mnist_dir, predictor):
     return different
 
 
-def _cpu_ms(call, inputs, repeats):
-    """The least CPU milliseconds (every thread of this process) per call over `repeats`."""
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.process_time()
-        for item in inputs:
-            call(item)
-        best = min(best, (time.process_time() - started) * 1000 / len(inputs))
-    return round(best, 3)
+def _cpu_ms(call, inputs):
+    """CPU milliseconds (every thread of this process) per call of `call` on `inputs`."""
+    started = time.process_time()
+    for item in inputs:
+        call(item)
+    return (time.process_time() - started) * 1000 / len(inputs)
 
 
-def _predict_steps(predictor, pngs, repeats):
+def _predict_steps(predictor, pngs, rounds):
     """CPU milliseconds per picture of `Predictor.predict` and of its steps on the same PNGs,
     after a first pass: decoding, finding the digit and making its 28x28 image, the model
     (both networks and the gate); the rest of predict is what is left (calibration, the
-    answer)."""
+    answer). Each is the least of `rounds` passes, the steps taking turns (a busy spell of
+    the machine then slows every step, not one)."""
     from model.inference.image_io import load_image_scaled
     from model.inference.preprocess import locate
 
@@ -191,12 +189,17 @@ def _predict_steps(predictor, pngs, repeats):
     images = [image for image in (locate(array)[0] for array in arrays) if image is not None]
     for png in pngs:
         predictor.predict(png)
-    steps = {
-        "predict": _cpu_ms(predictor.predict, pngs, repeats),
-        "decode_png": _cpu_ms(load_image_scaled, pngs, repeats),
-        "find_digit": _cpu_ms(locate, arrays, repeats),
-        "model": _cpu_ms(lambda image: predictor.raw_outputs(image[None]), images, repeats),
+    calls = {
+        "predict": (predictor.predict, pngs),
+        "decode_png": (load_image_scaled, pngs),
+        "find_digit": (locate, arrays),
+        "model": (lambda image: predictor.raw_outputs(image[None]), images),
     }
+    passes = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, (call, inputs) in calls.items():
+            passes[name].append(_cpu_ms(call, inputs))
+    steps = {name: round(min(times), 3) for name, times in passes.items()}
     parts = steps["decode_png"] + steps["find_digit"] + steps["model"]
     steps["rest_of_predict"] = round(max(0.0, steps["predict"] - parts), 3)
     return steps
