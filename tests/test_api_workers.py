@@ -3,6 +3,7 @@ worker processes, whichever accepted them first."""
 
 import http.client
 import io
+import os
 import threading
 import time
 
@@ -11,6 +12,7 @@ from PIL import Image
 from strokes import draw_digit
 
 from bench.server import connections_per_worker, running_server
+from model.api import balance
 
 CLIENTS = 8
 ROUNDS = 4  # a burst of 8 connections lands 4/4 about one time in three by itself
@@ -68,3 +70,22 @@ def test_keep_alive_connections_are_spread_evenly_over_the_workers(tmp_path):
             assert not errors
             # A connection may be being replaced at the moment of a look, not at all of them.
             assert [4, 4] in splits, splits
+
+
+def test_a_worker_over_its_share_sheds_and_a_dead_workers_slot_is_reused():
+    with balance.shared_table(2):
+        workers, path = os.environ[balance.BALANCE_ENV].split(":", 1)
+        table = balance._Table(path, int(workers))
+        assert table.index == 0
+        other = balance._Table(path, 2)  # the second worker (this process again)
+        assert other.index == 1
+        table.count(5)
+        other.count(3)
+        assert table.over_share() and not other.over_share()
+        table.count(4)
+        other.count(4)
+        assert not table.over_share() and not other.over_share()
+        assert balance._Table(path, 2).index is None  # every slot taken: no balancing
+        table.slots["pid"][1] = 2**22 + 12345  # a worker that died (no such pid)
+        assert balance._Table(path, 2).index == 1
+    assert balance.BALANCE_ENV not in os.environ

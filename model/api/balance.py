@@ -33,19 +33,24 @@ class _Table:
         self.index = self._claim()
 
     def _claim(self):
-        """The first slot that is free or whose worker died, under a lock on the file."""
+        """The first slot that is free or whose worker died, under a lock on the file; None
+        when every slot is taken (a worker started while the one it replaces is still
+        exiting): this worker then neither counts nor sheds."""
         with open(self.path, "rb") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             for index, pid in enumerate(self.slots["pid"]):
                 if pid == 0 or not _alive(int(pid)):
                     self.slots[index] = (os.getpid(), 0)
                     return index
-        raise RuntimeError("more workers than slots in the connection table")
+        return None
 
     def count(self, connections):
-        self.slots["connections"][self.index] = connections
+        if self.index is not None:
+            self.slots["connections"][self.index] = connections
 
     def over_share(self):
+        if self.index is None:
+            return False
         counts = self.slots["connections"]
         return counts[self.index] > -(-int(counts.sum()) // self.workers)
 
