@@ -42,6 +42,44 @@ def _ready(url):
         return False
 
 
+def _children(pid):
+    """The pids of a process's children (Linux /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def connections_per_worker(server_pid, port):
+    """How many established TCP connections on `port` each worker process of a server
+    holds, most first, workers holding none left out (Linux /proc; [] elsewhere)."""
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                established.add(fields[9])  # the socket's inode
+    counts = []
+    for pid in [server_pid, *_children(server_pid)]:
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:
+            continue
+        sockets = sum(link[8:-1] in established for link in links if link.startswith("socket:"))
+        if sockets:
+            counts.append(sockets)
+    return sorted(counts, reverse=True)
+
+
 @contextlib.contextmanager
 def running_server(env=None, workers=1, predictors=2, log=None, started=None):
     """Starts the API on 127.0.0.1 and yields its base URL once /readyz answers 200.

@@ -394,19 +394,24 @@ def cmd_serve(args):
 
     if args.predictors < 1 or args.workers < 1:
         raise UsageError("--predictors and --workers must be at least 1")
+    from model.api.balance import shared_table
+
     # Each worker process builds its app from the environment (uvicorn imports it anew).
     os.environ[paths.API_PREDICTORS_ENV] = str(args.predictors)
-    uvicorn.run(
-        "model.api.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        access_log=args.access_log,
-        log_level="info",
-        # A worker busy reading pictures on a loaded machine is slow to answer, not dead.
-        timeout_worker_healthcheck=30,
-    )
+    with shared_table(args.workers):
+        uvicorn.run(
+            "model.api.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            # Several workers count their connections, to keep them evenly spread.
+            http="model.api.balance:BalancedHttpToolsProtocol" if args.workers > 1 else "auto",
+            access_log=args.access_log,
+            log_level="info",
+            # A worker busy reading pictures on a loaded machine is slow to answer, not dead.
+            timeout_worker_healthcheck=30,
+        )
     return 0
 
 

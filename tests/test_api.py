@@ -13,6 +13,7 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
+from strokes import draw_digit
 from support import BREAKS, ROOT, add_bundled_copy, run_cli
 
 from bench.servers import running_server
@@ -112,6 +113,16 @@ def test_predict_and_read_answer_as_the_predictor_does(client, predictor):
     }
     assert reading.json()["text"] == "27"
     assert all(len(digit["box"]) == 4 for digit in reading.json()["digits"])
+
+
+@pytest.mark.slow
+def test_predict_and_read_box_one_digit_alike(client):
+    # A canvas digit that `predict` reads at half size, and a photo read at its own size.
+    for picture in (_png(draw_digit(5)), PEN_4):
+        predicted = client.post("/v1/predict", content=picture).json()
+        read = client.post("/v1/read", content=picture).json()
+        assert read["text"] == str(predicted["digit"])
+        assert read["digits"][0]["box"] == predicted["box"]
 
 
 # MNIST test digits that the bundled ensemble's first network alone reads otherwise (another

@@ -6,7 +6,7 @@ import pytest
 from strokes import draw_digit
 
 from model.inference.ink import _border, _gray, _opaque, _percentiles, find_ink, remove_ruled_lines
-from model.inference.preprocess import INK_HEIGHT, ink_box, locate_digit
+from model.inference.preprocess import ink_box
 from model.inference.segment import _component_stats, components, is_one_of
 
 
@@ -152,27 +152,6 @@ def test_one_sort_percentiles_equal_numpys_and_the_border_is_the_frame():
     gray = np.arange(120 * 60, dtype=np.float32).reshape(120, 60)
     frame = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])  # 1 px below 100 px
     assert np.array_equal(np.sort(_border(gray)), np.sort(frame))
-
-
-@pytest.mark.parametrize("polarity", ["dark ink", "light ink"])
-def test_a_big_digit_is_found_at_a_fraction_of_its_size(polarity):
-    picture = draw_digit(3, canvas_size=560)[:, :, 0]  # ink ~430 px tall: a fifth of it
-    if polarity == "light ink":
-        picture = 255 - picture
-    small, full = find_ink(picture, INK_HEIGHT), find_ink(picture)
-    assert small.scale == pytest.approx(full.scale / 5, abs=0.01)
-    assert small.values.shape == (112, 112)
-    image28, box, reason = locate_digit(picture)
-    assert reason is None
-    full_box = ink_box(full.values)
-    assert np.abs(np.subtract(box, full_box)).max() <= 5  # in the picture's own pixels
-
-
-def test_a_photo_is_not_shrunk():
-    rng = np.random.default_rng(3)
-    paper = np.clip(np.linspace(150, 240, 400)[None, :] + rng.normal(0, 3, (400, 400)), 0, 255)
-    picture = cv2.line(paper.astype(np.uint8), (100, 50), (300, 350), 20, 12)
-    assert find_ink(picture, INK_HEIGHT).values.shape == (400, 400)  # lit unevenly
 
 
 def _png(array, **options):

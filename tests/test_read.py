@@ -73,13 +73,33 @@ def test_no_digit_at_all(predictor, draw, reason):
     assert reading.text == "" and reading.digits == [] and reason in reading.reason
 
 
-def test_read_of_one_digit_matches_predict(predictor):
-    image = draw_digit(5)
+def _png(array):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "picture",
+    [
+        lambda: draw_digit(5),
+        lambda: draw_digit(7, canvas_size=140, width=6),
+        lambda: 255 - draw_digit(2, canvas_size=600, width=40)[:, :, 0],  # light on dark
+        # A PNG decoded at half size (over FULL_PIXELS), then shrunk to the working size.
+        lambda: _png(draw_digit(3, canvas_size=3001, width=60)[:, :, 0]),
+    ],
+    ids=["canvas", "small", "light on dark", "decoded at half size"],
+)
+def test_read_of_one_digit_matches_predict(predictor, picture):
+    image = picture()
     prediction, reading = predictor.predict(image), predictor.read(image)
     assert reading.text == str(prediction.digit)
-    # `predict` finds a single digit's ink at half this canvas's size, `read` at full size.
-    np.testing.assert_allclose(reading.digits[0].probabilities, prediction.probabilities, atol=0.02)
-    assert np.abs(np.subtract(reading.digits[0].box, prediction.box)).max() <= 2
+    # The same digit, probabilities, confidence and box (in the picture's own pixels).
+    assert reading.digits[0].to_json() == prediction.to_json()
 
 
 def test_reading_to_json(predictor):

@@ -77,6 +77,7 @@ class Upload:
     def __init__(self, filename, file):
         self.filename = filename
         self.file = file
+        self.pixels = None  # width x height, as the file's header says (`check_image`)
 
     @property
     def size(self):
@@ -131,6 +132,7 @@ def check_image(upload):
     try:
         with Image.open(upload.file) as image:
             found = image.format
+            upload.pixels = image.size[0] * image.size[1]
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         found = None
     if found not in FORMATS:

@@ -39,7 +39,6 @@ SHEET_SOLIDITY = 0.9  # a sheet's outline fills this much of its convex hull (a 
 FRAME_BAND = 0.03  # a stroke wholly this close to the picture's edge (of its size) is a frame
 FLAT_LINE = 0.05  # a stroke that long, no higher than this fraction of its length, is a line
 RULING_PAST = 0.1  # ...when they run past the writing at both ends by this much of its height
-RUNS_PER_FACTOR = 4  # a picture is shrunk 2x only when its strokes are 8 px wide or more
 WRITING_HEIGHT = 0.3  # the writing is the ink at least this fraction of the tallest ink's height
 
 
@@ -578,7 +577,7 @@ def _noise_level(raw, sample_shape, offset=(0, 0)):
     return median + 6.0 * float(np.median(np.abs(sample - median)))
 
 
-def find_ink(image, ink_height=None, working_size=WORKING_SIZE, ruling=True):
+def find_ink(image, working_size=WORKING_SIZE, ruling=True):
     """Ink intensity of a picture, whatever its polarity, lighting or background.
 
     The background level is the median of the border; pixels are ink by how far they are
@@ -588,14 +587,10 @@ def find_ink(image, ink_height=None, working_size=WORKING_SIZE, ruling=True):
     paper that strokes cross, counts as even. With an even background, only the window
     around the ink is worked on. A light sheet of paper lying on a dark desk is taken as the
     paper, and the writing on it as the ink (not in a picture under MIN_WORKING_SIZE px, where
-    a fat digit's own blob passed for a sheet). On an even background, ink at least twice
-    `ink_height` tall is found in the picture shrunk by a whole factor (a digit ends up
-    20 px high anyway): 2x faster for a canvas drawing.
+    a fat digit's own blob passed for a sheet).
 
     Args:
         image: uint8 (H, W), (H, W, 3) or (H, W, 4).
-        ink_height: see above; None (for numbers, whose touching digits are told apart
-            better at full size) works at full working resolution.
         working_size: larger pictures are shrunk to this (a sheet of many small numbers
             is worked on larger than one number).
         ruling: whether ruled lines are erased here (the page reader erases them itself,
@@ -606,8 +601,6 @@ def find_ink(image, ink_height=None, working_size=WORKING_SIZE, ruling=True):
     """
     source_size = max(np.shape(image)[:2])
     gray = _working_gray(_gray(image), working_size)
-    if ink_height:
-        gray = _at_ink_height(gray, ink_height)
     scale = max(gray.shape) / source_size
     factor = _enlarged_by(scale, source_size)
     ink, light = _ink_of(gray, scale, factor, ruling)
@@ -627,23 +620,6 @@ def _enlarged_by(scale, source_size):
     return round(scale)
 
 
-def _run_width(mask, lines=16):
-    """Median length of the runs of a 0/1 mask along about `lines` evenly spaced rows and as
-    many columns, the shorter way (runs across a slanted or level stroke are longer than
-    it is wide): about its strokes' width (0 when they hold none)."""
-    height, width = mask.shape
-    rows, columns = mask[:: max(1, height // lines)], mask[:, :: max(1, width // lines)].T
-    padded = np.zeros((len(rows) + len(columns), max(height, width) + 1), np.int8)
-    padded[: len(rows), 1 : width + 1] = rows
-    padded[len(rows) :, 1 : height + 1] = columns
-    edges = np.diff(padded.ravel(), append=0)  # each line starts after a 0: runs end by it
-    starts = np.flatnonzero(edges == 1)
-    lengths = np.flatnonzero(edges == -1) - starts
-    across = starts < padded.shape[1] * len(rows)
-    found = [np.sort(part) for part in (lengths[across], lengths[~across]) if len(part)]
-    return min(float(part[len(part) // 2]) for part in found) if found else 0.0
-
-
 def _beyond(gray, level, light, margin=0):
     """0/1 mask of the pixels more than `margin` from the paper's `level`, towards the ink."""
     if gray.dtype == np.uint8:  # a threshold on whole tones: 3x faster than a comparison
@@ -653,26 +629,6 @@ def _beyond(gray, level, light, margin=0):
         return cv2.threshold(gray, math.floor(level + margin), 1, cv2.THRESH_BINARY)[1]
     beyond = (gray < level - margin) if light else (gray > level + margin)
     return beyond.view(np.uint8)
-
-
-def _at_ink_height(gray, height):
-    """A plain picture (one even paper tone) whose ink is at least twice `height` tall,
-    shrunk by a whole factor towards it, at most a quarter of its strokes' width; other
-    pictures as they are."""
-    level, light, even = _paper(gray)
-    if not even:
-        return gray
-    strong = _beyond(gray, level, light, MIN_CONTRAST)  # JPEG ripples stray by less
-    _, top, _, ink_height = cv2.boundingRect(strong)
-    factor = ink_height // height
-    # Strokes keep a core at full strength: a thin pen is never averaged into the paper.
-    if factor >= 2:
-        factor = min(factor, int(_run_width(strong[top : top + ink_height]) // RUNS_PER_FACTOR))
-    if factor < 2:
-        return gray
-    # In float: uint8 averages round, and dark-on-light would differ from light-on-dark.
-    small = gray.astype(np.float32, copy=False)
-    return cv2.resize(small, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
 
 
 def _sheet(values):

@@ -22,7 +22,7 @@ from model.inference.engines import load_engine
 from model.inference.image_io import load_image_scaled
 from model.inference.ink import find_ink
 from model.inference.page import NO_NUMBER, Page, PageNumber, find_numbers, sheet_ink
-from model.inference.preprocess import BLANK, locate_digit, source_box
+from model.inference.preprocess import BLANK, locate, source_box
 from model.inference.reader import choose_digits, plan_digits
 from model.inference.strokes import box_of, drawn, estimated_pen, grouped, run_image, validated
 
@@ -255,10 +255,10 @@ class Predictor:
                 wrong dtype or shape.
         """
         array, decoded_scale = load_image_scaled(image)
-        image28, box, reason = locate_digit(array)
+        image28, box, scale, reason = locate(array)
         if image28 is None:
             return _no_digit(reason)
-        box = source_box(box, decoded_scale, _file_size(array, decoded_scale))
+        box = source_box(box, scale * decoded_scale, _file_size(array, decoded_scale))
         probabilities, is_digit = self._calibrated(image28[None])
         return self._prediction(probabilities[0], is_digit[0], image28, box)
 

@@ -22,7 +22,6 @@ MNIST_STROKE_FRACTION = 0.11
 THIN_STROKE_FRACTION = 0.07
 THICKEN_SIZE = 200  # thin strokes are thickened at this size at most
 BLANK = "blank: no ink found"
-INK_HEIGHT = 80  # a digit this tall twice or more is found at 1/2, 1/3, ... of its size
 
 
 def thicken_thin_strokes(crop):
@@ -116,7 +115,8 @@ def source_box(box, scale, size):
 def locate_digit(image):
     """Finds the one digit in a picture and converts it to MNIST format.
 
-    All the ink except specks is taken as one digit.
+    All the ink except specks is taken as one digit, found as `model.inference.reader`
+    finds the digits of a number: a number of one digit is the same digit, in the same box.
 
     Args:
         image: uint8 (H, W), (H, W, 3) or (H, W, 4); any size, either polarity.
@@ -126,13 +126,24 @@ def locate_digit(image):
         the image's pixels and None; or None, None and a short reason when there is no
         digit to read (a blank image, a dot, a dash).
     """
-    ink = find_ink(image, INK_HEIGHT)
+    image28, box, scale, reason = locate(image)
+    return image28, box and source_box(box, scale, image.shape), reason
+
+
+def locate(image):
+    """`locate_digit` with the box at working resolution, and the working pixels per image
+    pixel: a box is rounded to a picture's pixels once (see `source_box`).
+
+    Returns:
+        (image28, box, scale, reason); or None, None, None and the reason.
+    """
+    ink = find_ink(image)
     if ink.blank:
-        return None, None, BLANK
+        return None, None, None, BLANK
     values, (left, top) = ink.inked
     label_image, kept = components(values)
     if not kept:
-        return None, None, BLANK
+        return None, None, None, BLANK
     labels = [row[0] for row in kept]
     if len(labels) == label_image.max():  # every stroke: the ink above the strokes' level
         _, inked = cv2.threshold(values, BINARY_LEVEL, 0.0, cv2.THRESH_TOZERO)
@@ -142,12 +153,8 @@ def locate_digit(image):
     crop = inked[y : y + height, x : x + width]
     problem = shape_problem(crop)
     if problem:
-        return None, None, problem
-    return (
-        crop_to_mnist(crop),
-        source_box((left + x, top + y, width, height), ink.scale, image.shape),
-        None,
-    )
+        return None, None, None, problem
+    return crop_to_mnist(crop), (left + x, top + y, width, height), ink.scale, None
 
 
 def to_mnist(image):
