@@ -127,9 +127,6 @@ def _no_digit(reason):
     )
 
 
-STROKE_SCORES_FIRST_ONLY = True  # read_strokes scores its candidate digits by one network
-
-
 class Predictor:
     """The digit recognizer: `Predictor.load()` once, then `predict`, `read` or `predict_batch`.
 
@@ -362,7 +359,7 @@ class Predictor:
             if missing:
                 images = np.stack([run_image([strokes[i] for i in run], pen) for run in missing])
                 # Candidates are scored by the first network alone: most are no digit.
-                probabilities, is_digit = self._calibrated(images, STROKE_SCORES_FIRST_ONLY)
+                probabilities, is_digit = self._calibrated(images, first_only=True)
                 for run, image, probs, gate in zip(
                     missing, images, probabilities, is_digit, strict=True
                 ):
@@ -371,20 +368,22 @@ class Predictor:
             return scores, [seen[run][0] for run in runs]
 
         groups, dots = grouped(strokes, pen, score_runs)
+        skipped = [(box_of([strokes[dot]], pen), "a dot or a speck") for dot in dots]
+        if not groups:
+            return Reading("", [], "only dots or specks", skipped)
         keys = [tuple(group) for group in groups]
-        score_runs(keys)
-        images = np.stack([seen[key][0] for key in keys]) if keys else None
-        # The digits chosen are read by the whole ensemble.
-        probabilities, is_digit = self._calibrated(images) if keys else ([], [])
+        # The digits chosen (a dot joined to one is drawn anew) are read by the whole ensemble.
+        images = np.stack(
+            [
+                seen[key][0] if key in seen else run_image([strokes[i] for i in key], pen)
+                for key in keys
+            ]
+        )
+        probabilities, is_digit = self._calibrated(images)
         digits = [
             self._prediction(probs, gate, image, box_of([strokes[i] for i in key], pen))
-            for key, probs, gate, image in zip(
-                keys, probabilities, is_digit, images if keys else [], strict=True
-            )
+            for key, probs, gate, image in zip(keys, probabilities, is_digit, images, strict=True)
         ]
-        skipped = [(box_of([strokes[dot]], pen), "a dot or a speck") for dot in dots]
-        if not digits:
-            return Reading("", [], "only dots or specks", skipped)
         reading = Reading("".join(str(d.digit) for d in digits), digits, None, skipped)
         if reading.uncertain:
             pictured = self._read_drawing(strokes, pen)
