@@ -119,9 +119,9 @@ members = member_rows(card, metrics)
 if members:
     st.caption(
         f"The model is an ensemble: the mean of the probabilities of {len(members)} networks of "
-        "the same design, both shown the pen-written digits of 20 writers: one with MNIST as it is, "
-        "one with the writing styles MNIST lacks (wide and narrow, thin pen or marker, wobble, "
-        "straight strokes, named styles). Each kept its "
+        "the same design, both shown the pen-written digits of 20 writers: one with MNIST as it "
+        "is, one with the writing styles MNIST lacks (wide and narrow, thin pen or marker, "
+        "wobble, straight strokes, named styles). Each kept its "
         "epoch with the best validation accuracy, on "
         f"{card['data']['validation']:,} training images held out from the start."
     )

@@ -51,18 +51,12 @@ def all_samples_panel(store, samples, key="monitor"):
         # The zips are made when a button is clicked, outside the script run (no session state
         # there): the buttons exist only on an admin's page, their file ids only in an admin's
         # session.
-        png_column, idx_column = st.columns(2)
-        png_column.download_button(
-            "Export as PNG + CSV (zip)",
-            lambda: export_bytes(store, "png"),
-            file_name="feedback-png.zip",
-            mime="application/zip",
-            key=f"{key}_export_png",
-        )
-        idx_column.download_button(
-            "Export as IDX, like MNIST (zip)",
-            lambda: export_bytes(store, "idx"),
-            file_name="feedback-idx.zip",
-            mime="application/zip",
-            key=f"{key}_export_idx",
-        )
+        exports = {"png": "Export as PNG + CSV (zip)", "idx": "Export as IDX, like MNIST (zip)"}
+        for column, (form, label) in zip(st.columns(2), exports.items(), strict=True):
+            column.download_button(
+                label,
+                lambda form=form: export_bytes(store, form),
+                file_name=f"feedback-{form}.zip",
+                mime="application/zip",
+                key=f"{key}_export_{form}",
+            )
