@@ -16,6 +16,7 @@ from model.inference.segment import (
     OVERLAP,
     SHORT,
     Region,
+    box_union,
     components,
     group_digits,
     hole_boxes,
@@ -121,13 +122,7 @@ def _as_piece(crop, offset):
 
 def _joined(a, b):
     """The region of two overlapping neighbours together."""
-    box = (
-        min(a.box[0], b.box[0]),
-        min(a.box[1], b.box[1]),
-        max(a.box[0] + a.box[2], b.box[0] + b.box[2]) - min(a.box[0], b.box[0]),
-        max(a.box[1] + a.box[3], b.box[1] + b.box[3]) - min(a.box[1], b.box[1]),
-    )
-    return Region(box, a.labels + b.labels)
+    return Region(box_union(a.box, b.box), a.labels + b.labels)
 
 
 def _pair_lattice(a, b, values, label_image):

@@ -94,7 +94,8 @@ def components(ink):
     return label_image, kept
 
 
-def _union(box_a, box_b):
+def box_union(box_a, box_b):
+    """The smallest (x, y, w, h) box holding both boxes."""
     x, y = min(box_a[0], box_b[0]), min(box_a[1], box_b[1])
     right = max(box_a[0] + box_a[2], box_b[0] + box_b[2])
     bottom = max(box_a[1] + box_a[3], box_b[1] + box_b[3])
@@ -132,7 +133,7 @@ def group_digits(label_image, kept):
                 a, b = regions[i], regions[j]
                 pair_areas = (sum(areas[k] for k in a.labels), sum(areas[k] for k in b.labels))
                 if _belong_together(a, b, pair_areas):
-                    regions[i] = Region(_union(a.box, b.box), a.labels + b.labels)
+                    regions[i] = Region(box_union(a.box, b.box), a.labels + b.labels)
                     del regions[j]
                     merged = True
                     break
@@ -166,7 +167,7 @@ def _attach_short_parts(regions):
         nearest = min(others, key=lambda region: _gap(part.box, region.box))
         if _gap(part.box, nearest.box) > NEAR * tallest or _is_minus(part, nearest):
             continue
-        joined = Region(_union(part.box, nearest.box), nearest.labels + part.labels)
+        joined = Region(box_union(part.box, nearest.box), nearest.labels + part.labels)
         regions = [joined if region is nearest else region for region in others]
     return sorted(regions, key=lambda region: region.box[0])
 
