@@ -117,9 +117,14 @@ def draw_on_canvas(page, digit, box=(0.25, 0.15, 0.5, 0.7), finger=False):
     from strokes import STROKES
 
     canvas = page.locator("canvas.upper-canvas")
-    canvas.wait_for()
-    canvas.scroll_into_view_if_needed()
-    bounds = canvas.bounding_box()
+    bounds = None
+    for _ in range(20):  # a rerun can replace the canvas between the wait and the measure
+        canvas.wait_for(state="visible")
+        canvas.scroll_into_view_if_needed()
+        bounds = canvas.bounding_box()
+        if bounds:
+            break
+    assert bounds, "the canvas never stayed on the page long enough to draw on"
     left, top, width, height = box
     for stroke in STROKES[digit]:
         points = [
