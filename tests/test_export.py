@@ -103,6 +103,18 @@ def test_savedmodel_export_round_trip(model_copy, mnist_dir, tmp_path):
     np.testing.assert_allclose(outputs["is_digit"].numpy(), expected["is_digit"], atol=1e-5)
 
 
+def test_a_cascade_first_member_may_change_only_digits_the_others_are_asked_about():
+    reference = {"probabilities": np.array([[0.52, 0.48], [0.9995, 0.0005]], np.float32)}
+    undecided_flip = {"probabilities": np.array([[0.48, 0.52], [0.9995, 0.0005]], np.float32)}
+    check = compare_outputs(reference, undecided_flip, 0.05, undecided_below=0.999)
+    assert check["undecided_changed"] == 1 and check["argmax_identical"]
+    with pytest.raises(ExportMismatchError, match="1 images with another digit"):
+        compare_outputs(reference, undecided_flip, 0.05)  # no cascade: every digit counts
+    decided_flip = {"probabilities": np.array([[0.52, 0.48], [0.4995, 0.5005]], np.float32)}
+    with pytest.raises(ExportMismatchError, match="1 images with another digit"):
+        compare_outputs(reference, decided_flip, 1.0, undecided_below=0.999)
+
+
 @pytest.mark.slow
 def test_an_export_that_differs_from_keras_is_refused_and_removed(
     model_copy, mnist_dir, monkeypatch
