@@ -1,5 +1,7 @@
 """Shared fixtures: the real MNIST, USPS and real-handwriting folders and the bundled predictor."""
 
+import sys
+
 import pytest
 from support import MNIST_DIR, PENDIGITS_DIR, REALWORLD_DIR, USPS_DIR, require
 
@@ -38,6 +40,15 @@ def predictor():
     from model import Predictor
 
     return Predictor.load()
+
+
+@pytest.fixture(autouse=True)
+def real_main_module():
+    """Puts back pytest's `__main__` after each test: Streamlit's AppTest leaves the page it
+    ran there, and a process spawned later (a Dask worker) would run that page first."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture(autouse=True)

@@ -412,29 +412,17 @@ def dask_cluster():
     """A real Dask cluster on loopback: a scheduler and 2 worker processes."""
     import logging
 
-    import dask
     from distributed import LocalCluster
 
-    # On a loaded CI machine a worker process can take long to start: give it time, and one
-    # more try if it still did not join (the test is about the job, not about a cold start).
-    with dask.config.set({"distributed.comm.timeouts.connect": "120s"}):
-        for attempt in range(2):
-            try:
-                cluster = LocalCluster(
-                    n_workers=2,
-                    threads_per_worker=1,
-                    processes=True,
-                    host="127.0.0.1",
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                    death_timeout=180,
-                )
-                break
-            except RuntimeError:
-                if attempt:
-                    raise
-        with cluster:
-            yield cluster
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        yield cluster
 
 
 @pytest.mark.slow
