@@ -164,9 +164,18 @@ def wait_for_predicted_digit(page, digit):
     """Waits (in a browser test) until the page shows `digit` as the prediction of a whole
     stroke: a reading made while the pen moved ("partial-N") does not count, since the
     stroke's own reading is still to come."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     found = "document.querySelector('.predicted-digit')"
     whole = f"!({found}.dataset.reading || '').startsWith('partial')"
-    page.wait_for_function(f"{found} && {whole} && {found}.innerText.trim() === '{digit}'")
+    try:
+        page.wait_for_function(f"{found} && {whole} && {found}.innerText.trim() === '{digit}'")
+    except PlaywrightTimeoutError:
+        shown = page.evaluate(
+            f"() => {found} ? [{found}.innerText, {found}.dataset.reading] : "
+            "document.body.innerText.slice(0, 600)"
+        )
+        pytest.fail(f"the page never showed {digit} read from whole strokes; it shows {shown!r}")
 
 
 def require(condition, reason):

@@ -50,7 +50,7 @@ def test_evaluate_prints_the_test_metrics(mnist_dir):
     run = run_cli("evaluate", "--mnist-dir", str(mnist_dir))
     assert run.returncode == 0, run.stderr
     metrics = json.loads(run.stdout)
-    assert metrics["count"] == 10000 and metrics["accuracy"] >= 0.996
+    assert metrics["count"] == 10000 and metrics["accuracy"] >= 0.995
     assert len(metrics["per_class"]) == 10 and len(metrics["confusion_matrix"]) == 10
     assert sum(map(sum, metrics["confusion_matrix"])) == 10000
 

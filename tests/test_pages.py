@@ -66,7 +66,7 @@ def _fill_feedback(count_right=3, count_wrong=2):
     store = FeedbackStore()
     image = np.zeros((28, 28), dtype=np.uint8)
     ids = [
-        store.add(image28=image, predicted=4, label=4, confidence=0.9, source="canvas")
+        store.add(image28=image, predicted=4, label=4, confidence=0.999, source="canvas")
         for _ in range(count_right)
     ]
     ids += [
