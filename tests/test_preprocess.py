@@ -182,3 +182,6 @@ def test_strokes_take_in_the_faint_ink_within_their_reach():
     assert kept[0][5] == 4 * 30
     plain, plain_kept = components(ink)
     assert plain[5:35, 14:16].max() == 0 and plain_kept[0][1:5] == (10, 5, 4, 30)
+    ink[2:4, 30] = 0.0  # one stroke alone (a quicker path): the same
+    label_image, kept = components(ink, reach=2)
+    assert (label_image[5:35, 14:16] == 1).all() and kept == [(1, 10, 5, 6, 30, 4 * 30)]

@@ -76,7 +76,7 @@ def components(ink, reach=0):
         reach: pixels by which each stroke takes in the fainter ink around it (below
             BINARY_LEVEL): a tiny picture's enlargement factor, one source pixel. A small
             scan's 1-2 px strokes are mostly grey edge; cut at the strokes' level, they
-            came out a third thinner than the picture shows them.
+            came out thinner than the picture shows them.
 
     Returns:
         (label_image, stats): int32 labels of the whole `ink` array, and rows of
@@ -88,10 +88,11 @@ def components(ink, reach=0):
         mask, 8, cv2.CV_32S, cv2.CCL_SPAGHETTI
     )
     if count == 2:  # one stroke (label 0 is the background): its box is the mask's
+        area = cv2.countNonZero(mask)
         if reach:
             label_image = _with_edges(label_image, ink, reach)
             mask = (label_image > 0).view(np.uint8)
-        return label_image, [(1, *cv2.boundingRect(mask), cv2.countNonZero(mask))]
+        return label_image, [(1, *cv2.boundingRect(mask), area)]
     rows = _component_stats(mask, label_image)
     if not rows:
         return label_image, []
