@@ -3,9 +3,10 @@
 A development set for the preprocessing of tiny grey pictures (USPS-like 16x16 scans, UCI-like
 8x8): MNIST validation digits (the split the model is not trained on) and the pen-written
 digits of pendigits' validation writers (21-24), each cropped to its ink and stretched to fill
-a square box (8, 16 and 20 px) with area interpolation, as a small scanner does, in both
-polarities. Both readers are measured in the same run, on the same pictures. USPS and the
-real sets are never used here: they only evaluate (`python -m model realworld`).
+a square box (8, 16 and 20 px) with area interpolation, as a small scanner does, or made as
+UCI's 8x8 digits were (4x4 blocks of a 32x32 bitmap counted), in both polarities. Both readers
+are measured in the same run, on the same pictures. USPS and the real sets are never used
+here: they only evaluate (`python -m model realworld`).
 
     python -m bench.tiny [--quick] [--mnist-dir DIR] [--pendigits-dir DIR] [--out FILE]
 """
@@ -31,6 +32,19 @@ def stretched(ink, side):
     crop = ink[y : y + height, x : x + width]
     small = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
     return np.clip(np.rint(small / max(float(small.max()), 1e-6) * 255), 0, 255).astype(np.uint8)
+
+
+def counted_blocks(ink):
+    """White-on-black uint8 (8, 8) made as UCI's 8x8 digits were: the ink, cropped, as a 32x32
+    bitmap, each 4x4 block's count of inked pixels (0-16) scaled to 0-255."""
+    ink = np.asarray(ink, np.float32)
+    if ink.max() > 1.0:
+        ink = ink / 255.0
+    x, y, width, height = cv2.boundingRect((ink > 0.5).astype(np.uint8))
+    crop = ink[y : y + height, x : x + width]
+    bitmap = cv2.resize(crop, (32, 32), interpolation=cv2.INTER_AREA) > 0.5
+    counts = bitmap.reshape(8, 4, 8, 4).sum(axis=(1, 3))
+    return np.rint(counts * (255 / 16)).astype(np.uint8)
 
 
 def mnist_inks(mnist_dir, count):
@@ -82,9 +96,11 @@ def run(mnist_dir=None, pendigits_dir=None, quick=False):
     results = {}
     totals = {"count": 0, "naive": 0, "white_ink": 0, "dark_ink": 0}
     for name, (inks, labels) in sources.items():
-        for side in SIDES:
-            figures = _reads(predictor, [stretched(ink, side) for ink in inks], labels)
-            results[f"{name}_{side}"] = figures
+        shapes = {str(side): lambda ink, side=side: stretched(ink, side) for side in SIDES}
+        shapes["8_counted"] = counted_blocks
+        for shape, make in shapes.items():
+            figures = _reads(predictor, [make(ink) for ink in inks], labels)
+            results[f"{name}_{shape}"] = figures
             for key in totals:
                 totals[key] += figures[key]
     drawings = canvases(mnist_dir, 50 if quick else 300)

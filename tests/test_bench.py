@@ -160,14 +160,22 @@ def test_a_stretched_scan_fills_its_square_with_grey_edges():
     assert picture[0].any() and picture[-1].any() and picture[:, 0].any() and picture[:, -1].any()
 
 
+def test_a_counted_block_picture_is_eight_by_eight_counts():
+    ink = np.zeros((28, 28), np.uint8)
+    ink[4:24, 4:24] = 255  # a solid square: every block full
+    assert (tiny.counted_blocks(ink) == 255).all() and tiny.counted_blocks(ink).shape == (8, 8)
+    ink[4:24, 14:24] = 0  # its left half: 4 blocks full, 4 empty in each row
+    assert (tiny.counted_blocks(ink) == np.repeat([[255] * 4 + [0] * 4], 8, axis=0)).all()
+
+
 def test_tiny_benchmark_counts_what_predict_reads(mnist_dir, pendigits_dir, monkeypatch):
     from model.inference.predictor import Predictor, _no_digit
 
     result = tiny.run(str(mnist_dir), str(pendigits_dir), quick=True)
     sets = result["sets"]
-    assert sorted(sets) == sorted(
-        f"{name}_{side}" for name in ("mnist_validation", "pen_validation") for side in tiny.SIDES
-    )
+    shapes = [*map(str, tiny.SIDES), "8_counted"]
+    names = ("mnist_validation", "pen_validation")
+    assert sorted(sets) == sorted(f"{name}_{shape}" for name in names for shape in shapes)
     for figures in sets.values():
         for polarity in ("white_ink", "dark_ink"):
             assert figures["naive"] - figures[f"{polarity}_loses_to_naive"] <= figures[polarity]
