@@ -7,10 +7,11 @@ the whole run from above; the memory of a bare Python process and of the Keras e
 
 import time
 
+import numpy as np
 import pytest
 from support import run_python
 
-from bench import api, batch, latency, memory, photos
+from bench import api, batch, latency, memory, photos, tiny
 
 pytestmark = pytest.mark.slow
 
@@ -149,3 +150,42 @@ def test_batch_job_benchmark(mnist_dir):
         seconds
     )
     assert result["meets_target"] is None
+
+
+def test_a_stretched_scan_fills_its_square_with_grey_edges():
+    ink = np.zeros((28, 28), np.uint8)
+    ink[6:22, 12:15] = 255  # a 1, 16 px tall and 3 px wide
+    picture = tiny.stretched(ink, 16)
+    assert picture.shape == (16, 16) and picture.max() == 255
+    assert picture[0].any() and picture[-1].any() and picture[:, 0].any() and picture[:, -1].any()
+
+
+def test_a_counted_block_picture_is_eight_by_eight_counts():
+    ink = np.zeros((28, 28), np.uint8)
+    ink[4:24, 4:24] = 255  # a solid square: every block full
+    assert (tiny.counted_blocks(ink) == 255).all() and tiny.counted_blocks(ink).shape == (8, 8)
+    ink[9:19, 9:19] = 0  # a hole in the middle half: blocks 2-5 both ways empty
+    expected = np.full((8, 8), 255)
+    expected[2:6, 2:6] = 0
+    np.testing.assert_array_equal(tiny.counted_blocks(ink), expected)
+
+
+def test_tiny_benchmark_counts_what_predict_reads(mnist_dir, pendigits_dir, monkeypatch):
+    from model.inference.predictor import Predictor, _no_digit
+
+    result = tiny.run(str(mnist_dir), str(pendigits_dir), quick=True)
+    sets = result["sets"]
+    shapes = [*map(str, tiny.SIDES), "8_counted"]
+    names = ("mnist_validation", "pen_validation")
+    assert sorted(sets) == sorted(f"{name}_{shape}" for name in names for shape in shapes)
+    for figures in sets.values():
+        for polarity in ("white_ink", "dark_ink"):
+            assert figures["naive"] - figures[f"{polarity}_loses_to_naive"] <= figures[polarity]
+    assert result["total"]["count"] == sum(figures["count"] for figures in sets.values())
+    assert result["canvas_predict"]["calls"] == 50
+    # A predict that never finds a digit reads none, and loses every one the naive resize reads.
+    monkeypatch.setattr(Predictor, "predict", lambda self, image: _no_digit("blank"))
+    blind = tiny.run(str(mnist_dir), str(pendigits_dir), quick=True)["sets"]
+    for name, figures in blind.items():
+        assert figures["white_ink"] == figures["dark_ink"] == 0
+        assert figures["white_ink_loses_to_naive"] == figures["naive"] == sets[name]["naive"]

@@ -139,3 +139,49 @@ def test_a_box_in_source_pixels_covers_what_it_touches_within_the_picture():
     assert source_box((1, 1, 2, 2), 4.0, (10, 10)) == (0, 0, 1, 1)
     assert source_box((5, 5, 10, 10), 0.5, (12, 12)) == (10, 10, 2, 2)
     assert source_box((38, 0, 8, 8), 4.0, (5, 10)) == (9, 0, 1, 2)
+
+
+def test_a_tiny_scans_faint_stroke_edges_stay_ink():
+    # A 16-px scan: a 2-px stroke with a grey edge at 8% of its ink (under INK_FLOOR), enlarged
+    # 4x to be worked on. The edge is the stroke's, not background: it stays ink.
+    picture = np.zeros((16, 16), np.uint8)
+    picture[2:14, 7:9] = 255
+    picture[2:14, 6] = picture[2:14, 9] = 20
+    ink = find_ink(picture)
+    assert ink.values[20:40, 24:26].min() > 0  # working columns of source column 6
+    assert ink.enlarged == 4
+
+
+def test_a_tiny_scans_grey_edges_thicken_its_mnist_digit():
+    import cv2
+
+    # A 0 of 1-px strokes with a 1-px grey edge (24% of the ink: below the strokes' level),
+    # as area interpolation makes a small scan: the edges reach the 28x28 image.
+    bare = np.zeros((16, 16), np.uint8)
+    cv2.ellipse(bare, (8, 8), (5, 6), 0, 0, 360, 255, 1)
+    edged = np.maximum(bare, (cv2.dilate(bare, np.ones((3, 3), np.uint8)) > 0) * np.uint8(60))
+    with_edges, without = (to_mnist(p)[0].astype(float) for p in (edged, bare))
+    assert with_edges.sum() > 1.05 * without.sum()
+    assert np.count_nonzero(with_edges) > 1.2 * np.count_nonzero(without)
+
+
+def test_strokes_take_in_the_faint_ink_within_their_reach():
+    from model.inference.segment import components
+
+    ink = np.zeros((40, 40), np.float32)
+    ink[5:35, 10:14] = 1.0  # a stroke...
+    ink[5:35, 14:16] = 0.2  # ...its faint edge, 2 px
+    ink[5:35, 20] = 0.2  # faint ink 6 px away: not the stroke's
+    ink[2, 30] = 1.0  # a speck...
+    ink[3, 30] = 0.2  # ...whose faint edge stays unlabelled with it
+    label_image, kept = components(ink, reach=2)
+    assert [row[0] for row in kept] == [label_image[20, 12]]
+    assert (label_image[5:35, 14:16] == label_image[20, 12]).all()
+    assert label_image[5:35, 20].max() == 0 and label_image[3, 30] == 0
+    assert kept[0][1:5] == (10, 5, 6, 30)  # the box holds the edge; the area is the stroke's
+    assert kept[0][5] == 4 * 30
+    plain, plain_kept = components(ink)
+    assert plain[5:35, 14:16].max() == 0 and plain_kept[0][1:5] == (10, 5, 4, 30)
+    ink[2:4, 30] = 0.0  # one stroke alone (a quicker path): the same
+    label_image, kept = components(ink, reach=2)
+    assert (label_image[5:35, 14:16] == 1).all() and kept == [(1, 10, 5, 6, 30, 4 * 30)]

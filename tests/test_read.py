@@ -83,6 +83,15 @@ def _png(array):
     return buffer.getvalue()
 
 
+def _stretched_scan(gray, side):
+    """A dark-on-white drawing cropped to its ink and stretched into a side x side square
+    (area interpolation: grey edges), like a small postal scan."""
+    x, y, width, height = cv2.boundingRect((gray < 128).astype(np.uint8))
+    return cv2.resize(
+        gray[y : y + height, x : x + width], (side, side), interpolation=cv2.INTER_AREA
+    )
+
+
 @pytest.mark.parametrize(
     "picture",
     [
@@ -91,8 +100,9 @@ def _png(array):
         lambda: 255 - draw_digit(2, canvas_size=600, width=40)[:, :, 0],  # light on dark
         # A PNG decoded at half size (over FULL_PIXELS), then shrunk to the working size.
         lambda: _png(draw_digit(3, canvas_size=3001, width=60)[:, :, 0]),
+        lambda: _stretched_scan(draw_digit(5, width=32)[:, :, 0], 16),  # faint edges kept
     ],
-    ids=["canvas", "small", "light on dark", "decoded at half size"],
+    ids=["canvas", "small", "light on dark", "decoded at half size", "tiny scan"],
 )
 def test_read_of_one_digit_matches_predict(predictor, picture):
     image = picture()

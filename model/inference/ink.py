@@ -18,7 +18,10 @@ WORKING_SIZE = 1000  # larger images are shrunk to this before any other work
 # less than 2x): a 16-px digit's 1-2 px strokes would otherwise be worn away by 3x3 steps.
 MIN_WORKING_SIZE = 64
 MIN_CONTRAST = 40  # ink must differ from the background by this much (of 255)
-INK_FLOOR = 0.1  # ink weaker than this fraction of the strongest ink is background
+# Ink weaker than this fraction of the strongest ink is background; not in a picture under
+# MIN_WORKING_SIZE px, whose strokes are 1-2 source pixels of grey levels (a small scan's):
+# there only the noise floor holds, and the faint edges keep the strokes' weight.
+INK_FLOOR = 0.1
 # The noise floor is never above this fraction of the strongest ink: a tight crop filled by a
 # thick stroke's graded edges has no paper to measure noise on (a USPS 5 came back blank).
 NOISE_CAP = 0.5
@@ -50,12 +53,15 @@ class Ink:
     contrast: the strongest ink's distance from the background, 0-255.
     scale: working pixels per source pixel (1.0, or less when the picture was shrunk).
     window: (x, y, w, h) holding every nonzero value; None means the whole image.
+    enlarged: the whole factor a tiny picture was enlarged by (working pixels per source
+        pixel, see `_enlarged_by`), else 1.
     """
 
     values: np.ndarray
     contrast: float
     scale: float
     window: tuple | None = None
+    enlarged: int = 1
 
     @property
     def inked(self):
@@ -64,6 +70,12 @@ class Ink:
             return self.values, (0, 0)
         x, y, width, height = self.window
         return self.values[y : y + height, x : x + width], (x, y)
+
+    @property
+    def edge_reach(self):
+        """Pixels by which strokes take in their faint edges (`segment.components`): one
+        source pixel of an enlarged tiny picture, else none."""
+        return self.enlarged if self.enlarged > 1 else 0
 
     @property
     def blank(self):
@@ -608,6 +620,7 @@ def find_ink(image, working_size=WORKING_SIZE, ruling=True):
         sheet = _sheet(ink.values)
         if sheet is not None:
             return _ink_on_sheet(gray, scale, *sheet, ruling) or ink
+    ink.enlarged = factor
     return ink
 
 
@@ -760,7 +773,7 @@ def _ink_of(gray, scale, factor=1, ruling=True):
     if contrast <= 0:
         return Ink(np.zeros(gray.shape, np.float32), 0.0, scale), light
     noise = _noise_level(raw, gray.shape, window[:2] if window else (0, 0))
-    floor = max(INK_FLOOR * contrast, min(noise, NOISE_CAP * contrast))
+    floor = max(INK_FLOOR * contrast if factor == 1 else 0.0, min(noise, NOISE_CAP * contrast))
     _, ink = cv2.threshold(raw, floor, 0.0, cv2.THRESH_TOZERO)
     ink = np.minimum(np.multiply(ink, 1.0 / contrast, out=ink), 1.0, out=ink)
     values = ink if window is None else _pasted(ink, gray.shape, x, y)

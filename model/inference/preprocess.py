@@ -141,12 +141,16 @@ def locate(image):
     if ink.blank:
         return None, None, None, BLANK
     values, (left, top) = ink.inked
-    label_image, kept = components(values)
+    # A tiny picture's strokes keep their faint edges, one source pixel (see `components`).
+    label_image, kept = components(values, ink.edge_reach)
     if not kept:
         return None, None, None, BLANK
     labels = [row[0] for row in kept]
     if len(labels) == label_image.max():  # every stroke: the ink above the strokes' level
-        _, inked = cv2.threshold(values, BINARY_LEVEL, 0.0, cv2.THRESH_TOZERO)
+        if ink.edge_reach:
+            inked = np.where(label_image > 0, values, 0.0).astype(np.float32)
+        else:
+            _, inked = cv2.threshold(values, BINARY_LEVEL, 0.0, cv2.THRESH_TOZERO)
     else:
         inked = np.where(is_one_of(label_image, labels), values, 0.0)
     x, y, width, height = ink_box(inked)

@@ -187,7 +187,7 @@ def plan_digits(ink):
         and (box, reason) for dots and dashes.
     """
     values, (left, top) = ink.inked
-    label_image, kept = components(values)
+    label_image, kept = components(values, ink.edge_reach)
     regions, skipped = _readable_regions(values, label_image, kept, left, top)
     if not regions:
         return DigitPlan([], [], 0.0), skipped
