@@ -39,6 +39,7 @@ SHEET_SOLIDITY = 0.9  # a sheet's outline fills this much of its convex hull (a 
 FRAME_BAND = 0.03  # a stroke wholly this close to the picture's edge (of its size) is a frame
 FLAT_LINE = 0.05  # a stroke that long, no higher than this fraction of its length, is a line
 RULING_PAST = 0.1  # ...when they run past the writing at both ends by this much of its height
+RESTING_GAP = 0.6  # a piece's two contacts with a line this close (of its height) join
 WRITING_HEIGHT = 0.3  # the writing is the ink at least this fraction of the tallest ink's height
 
 
@@ -380,9 +381,136 @@ def _erase_ruled_lines(ink):
     kept = mask & (1 - lines)
     reach = int(lines.sum(axis=0).max()) + 2
     bridge = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, np.ones((reach, 1), np.uint8))
+    erased = lines & (1 - bridge)
+    erased &= 1 - resting_on_lines(lines, kept | (lines & bridge), thickest)
     cleaned = ink.copy()
-    cleaned[lines.astype(bool) & ~bridge.astype(bool)] = 0.0
+    cleaned[erased.astype(bool)] = 0.0
     return cleaned
+
+
+def resting_on_lines(lines, writing, reach):
+    """The pixels of near-horizontal lines that writing rests on or runs along.
+
+    Writing touches a line from one side: the bottom of a 0, 3 or 6 sitting on it, the foot of
+    a 2 or the bar of a 7 lying along it. Each place a piece of writing touches a line, the
+    line under it stays, and so does a stretch where the line is much thicker than elsewhere
+    (a stroke along it, inside its band) beside such a place; and so does the line between two such places of one piece on the same
+    side, close together (a loop's bottom, whose two sides meet the line apart) with no other
+    piece touching between them (pieces closer than `reach` are one). A stroke crossing the line touches it from both sides and is
+    left to the caller's bridging: a line through a loop is not kept inside it. Only pieces
+    taller than twice `reach` count, so specks (a photo's texture under a line) keep nothing,
+    and the line kept lies under one piece only, gluing no neighbours together.
+
+    Args:
+        lines: 0/1 uint8 (H, W), the line pixels to be erased.
+        writing: 0/1 uint8 (H, W), the ink that stays (crossing strokes already bridged).
+        reach: about how thick the lines are, in pixels.
+
+    Returns:
+        0/1 uint8 (H, W): the line pixels to keep.
+    """
+    # A pen's small gaps (a 0 not quite closed at the top) leave one piece of writing.
+    near = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach | 1, reach | 1))
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(
+        cv2.dilate(writing, near), connectivity=8
+    )
+    pieces[writing == 0] = 0
+    tall = stats[:, cv2.CC_STAT_HEIGHT] >= 2 * reach
+    tall[0] = False
+    keep = np.zeros_like(lines)
+    if not tall.any():
+        return keep
+    found, line_labels, line_stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    rows = lines.shape[0]
+    for label in range(1, found):
+        x, y, width, height = (int(value) for value in line_stats[label, :4])
+        part = line_labels[y : y + height, x : x + width] == label
+        columns = np.flatnonzero(part.any(axis=0))
+        top = y + part[:, columns].argmax(axis=0)
+        bottom = y + height - 1 - part[::-1, columns].argmax(axis=0)
+        xs = x + columns
+        above = np.where(top > 0, pieces[np.maximum(top - 1, 0), xs], 0)
+        below = np.where(bottom < rows - 1, pieces[np.minimum(bottom + 1, rows - 1), xs], 0)
+        above[~tall[above]] = 0
+        below[~tall[below]] = 0
+        contacts = _contacts(xs, above, below, reach)
+        runs = bottom - top + 1
+        spans = _resting_spans(contacts, stats, xs, runs) + _thick_stretches(
+            xs, runs, contacts, reach
+        )
+        for start, end in spans:
+            keep[y : y + height, start : end + 1] |= part[:, start - x : end - x + 1]
+    return keep
+
+
+def _thick_stretches(xs, runs, contacts, reach):
+    """(first, last) columns where a line is clearly thicker than it is along most of its
+    length (`runs`: its thickness in each column `xs`), beside a contact: a stroke lying on
+    it, inside its band."""
+    usual = float(np.median(runs))
+    thick = xs[runs >= usual + max(2.0, usual / 2)]
+    if not len(thick) or not contacts:
+        return []
+    breaks = np.flatnonzero(np.diff(thick) >= reach)
+    starts = thick[np.concatenate([[0], breaks + 1])]
+    ends = thick[np.concatenate([breaks, [len(thick) - 1]])]
+    return [
+        (int(start), int(end))
+        for start, end in zip(starts, ends, strict=True)
+        if any(first - reach <= end and start <= last + reach for _, first, last, _ in contacts)
+    ]
+
+
+def _contacts(xs, above, below, reach):
+    """[(piece, first column, last column, sides)] where pieces touch a line, left to
+    right: a piece's touching columns less than `reach` apart are one contact, and so are its
+    contacts above and below within twice that (a slanting stroke crossing); sides is a set of
+    'above' and 'below'."""
+    contacts = []
+    for side, touching in (("above", above), ("below", below)):
+        for piece in np.unique(touching[touching > 0]):
+            columns = xs[touching == piece]
+            breaks = np.flatnonzero(np.diff(columns) >= reach)
+            starts = np.concatenate([[0], breaks + 1])
+            ends = np.concatenate([breaks, [len(columns) - 1]])
+            for start, end in zip(starts, ends, strict=True):
+                contacts.append([int(piece), int(columns[start]), int(columns[end]), {side}])
+    contacts.sort(key=lambda contact: contact[1])
+    merged = []
+    for contact in contacts:  # a crossing: one piece's contacts above and below overlapping
+        last = merged[-1] if merged else None
+        if last and last[0] == contact[0] and contact[1] <= last[2] + 2 * reach:
+            last[2] = max(last[2], contact[2])
+            last[3] |= contact[3]
+        else:
+            merged.append(contact)
+    return merged
+
+
+def _resting_spans(contacts, stats, xs, runs):
+    """(first, last) columns of the line to keep: each one-sided contact, and the stretch
+    between two neighbouring one-sided contacts of one piece, on the same side, closer than
+    RESTING_GAP of the piece's height, where the line is thicker than along most of its length
+    (`runs`: its thickness in each column `xs`) in half the columns at least: a loop's bottom
+    lying on it. Between two touching digits, each resting on it, the line is bare."""
+    usual = float(np.median(runs))
+    spans = []
+    for index, (piece, start, end, sides) in enumerate(contacts):
+        if len(sides) > 1:
+            continue  # a crossing
+        spans.append((start, end))
+        if index + 1 < len(contacts):
+            following, next_start, _, next_sides = contacts[index + 1]
+            gap = next_start - end
+            between = runs[(xs > end) & (xs < next_start)]
+            if (
+                following == piece
+                and next_sides == sides
+                and gap <= RESTING_GAP * stats[piece, cv2.CC_STAT_HEIGHT]
+                and 2 * np.count_nonzero(between >= usual + 1) >= len(between)
+            ):
+                spans.append((end, next_start))
+    return spans
 
 
 def _ruling(bands, mask, thickness):
