@@ -420,6 +420,7 @@ def resting_on_lines(lines, writing, reach):
     keep = np.zeros_like(lines)
     if not tall.any():
         return keep
+    ink = writing | lines
     found, line_labels, line_stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
     rows = lines.shape[0]
     for label in range(1, found):
@@ -434,7 +435,8 @@ def resting_on_lines(lines, writing, reach):
         above[~tall[above]] = 0
         below[~tall[below]] = 0
         contacts = _contacts(xs, above, below, reach)
-        runs = bottom - top + 1
+        runs = bottom - top + 1 + _ink_beyond(ink, xs, top, -1, reach)
+        runs += _ink_beyond(ink, xs, bottom, 1, reach)
         spans = _resting_spans(contacts, stats, xs, runs) + _thick_stretches(
             xs, runs, contacts, reach
         )
@@ -443,12 +445,26 @@ def resting_on_lines(lines, writing, reach):
     return keep
 
 
+def _ink_beyond(ink, xs, edge, step, reach):
+    """How many pixels of ink go on from each column's `edge` row of a line, up (`step` -1)
+    or down (1), up to `reach`."""
+    count = np.zeros(len(xs), np.int64)
+    going = np.ones(len(xs), bool)
+    for distance in range(1, reach + 1):
+        rows = edge + step * distance
+        inside = (rows >= 0) & (rows < ink.shape[0])
+        going &= inside
+        going[inside] &= ink[rows[inside], xs[inside]] > 0
+        count += going
+    return count
+
+
 def _thick_stretches(xs, runs, contacts, reach):
     """(first, last) columns where a line is clearly thicker than it is along most of its
     length (`runs`: its thickness in each column `xs`), beside a contact: a stroke lying on
     it, inside its band."""
     usual = float(np.median(runs))
-    thick = xs[runs >= usual + max(2.0, usual / 2)]
+    thick = xs[runs >= usual + 2]
     if not len(thick) or not contacts:
         return []
     breaks = np.flatnonzero(np.diff(thick) >= reach)
