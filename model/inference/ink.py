@@ -39,6 +39,7 @@ SHEET_SOLIDITY = 0.9  # a sheet's outline fills this much of its convex hull (a 
 FRAME_BAND = 0.03  # a stroke wholly this close to the picture's edge (of its size) is a frame
 FLAT_LINE = 0.05  # a stroke that long, no higher than this fraction of its length, is a line
 RULING_PAST = 0.1  # ...when they run past the writing at both ends by this much of its height
+LINE_TONE_GAP = 0.25  # lines lighter than the writing by this (of the strongest ink) differ
 RESTING_GAP = 0.6  # a piece's two contacts with a line this close (of its height) join
 WRITING_HEIGHT = 0.3  # the writing is the ink at least this fraction of the tallest ink's height
 
@@ -383,9 +384,25 @@ def _erase_ruled_lines(ink):
     bridge = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, np.ones((reach, 1), np.uint8))
     erased = lines & (1 - bridge)
     erased &= 1 - resting_on_lines(lines, kept | (lines & bridge), thickest)
+    erased &= 1 - _darker_than_lines(ink, lines, kept)
     cleaned = ink.copy()
     cleaned[erased.astype(bool)] = 0.0
     return cleaned
+
+
+def _darker_than_lines(ink, lines, kept):
+    """0/1 mask of the line pixels clearly darker than the lines are, joined to the writing:
+    on grey or coloured ruling, the writing lying on a line shows through it. Nothing when
+    the lines are about as dark as the writing."""
+    line_level = float(np.median(ink[lines > 0]))
+    writing_level = float(np.median(ink[kept > 0])) if kept.any() else 0.0
+    if writing_level - line_level < LINE_TONE_GAP:
+        return np.zeros_like(lines)
+    darker = lines & (ink > (line_level + writing_level) / 2).view(np.uint8)
+    count, labels = cv2.connectedComponents(kept | darker, connectivity=8)
+    joined = np.bincount(labels[kept > 0], minlength=count) > 0
+    joined[0] = False
+    return darker & joined[labels].view(np.uint8)
 
 
 def resting_on_lines(lines, writing, reach):
