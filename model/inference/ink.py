@@ -409,14 +409,15 @@ def resting_on_lines(lines, writing, reach):
     """The pixels of near-horizontal lines that writing rests on or runs along.
 
     Writing touches a line from one side: the bottom of a 0, 3 or 6 sitting on it, the foot of
-    a 2 or the bar of a 7 lying along it. Each place a piece of writing touches a line, the
-    line under it stays, and so does a stretch where the line is much thicker than elsewhere
-    (a stroke along it, inside its band) beside such a place; and so does the line between two such places of one piece on the same
-    side, close together (a loop's bottom, whose two sides meet the line apart) with no other
-    piece touching between them (pieces closer than `reach` are one). A stroke crossing the line touches it from both sides and is
-    left to the caller's bridging: a line through a loop is not kept inside it. Only pieces
-    taller than twice `reach` count, so specks (a photo's texture under a line) keep nothing,
-    and the line kept lies under one piece only, gluing no neighbours together.
+    a 2 or the bar of a 7 lying along it. Where a piece of writing touches a line, the line
+    under it stays; so does a stretch where the line is 2 px thicker than along most of its
+    length (a stroke lying in its band) beside such a place; and so does the line between
+    two such places of one piece on the same side, close together, where it is thickened (a
+    loop's bottom, whose sides meet the line apart) with no other piece touching between
+    them. Pieces closer than `reach` are one (a pen's small gaps). A stroke crossing the
+    line touches it from both sides and is left to the caller's bridging, so a line through
+    a loop is not kept inside it. Only pieces at least twice `reach` tall count: specks (a
+    photo's texture under a line) keep nothing.
 
     Args:
         lines: 0/1 uint8 (H, W), the line pixels to be erased.
@@ -439,21 +440,18 @@ def resting_on_lines(lines, writing, reach):
         return keep
     ink = writing | lines
     found, line_labels, line_stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
-    rows = lines.shape[0]
     for label in range(1, found):
         x, y, width, height = (int(value) for value in line_stats[label, :4])
         part = line_labels[y : y + height, x : x + width] == label
         columns = np.flatnonzero(part.any(axis=0))
-        top = y + part[:, columns].argmax(axis=0)
-        bottom = y + height - 1 - part[::-1, columns].argmax(axis=0)
         xs = x + columns
-        above = np.where(top > 0, pieces[np.maximum(top - 1, 0), xs], 0)
-        below = np.where(bottom < rows - 1, pieces[np.minimum(bottom + 1, rows - 1), xs], 0)
+        top, bottom, thickness = _line_rows(part[:, columns], y)
+        above, up = _ink_from(ink, pieces, xs, top, -1, reach)
+        below, down = _ink_from(ink, pieces, xs, bottom, 1, reach)
         above[~tall[above]] = 0
         below[~tall[below]] = 0
         contacts = _contacts(xs, above, below, reach)
-        runs = bottom - top + 1 + _ink_beyond(ink, xs, top, -1, reach)
-        runs += _ink_beyond(ink, xs, bottom, 1, reach)
+        runs = thickness + up + down
         spans = _resting_spans(contacts, stats, xs, runs) + _thick_stretches(
             xs, runs, contacts, reach
         )
@@ -462,18 +460,39 @@ def resting_on_lines(lines, writing, reach):
     return keep
 
 
-def _ink_beyond(ink, xs, edge, step, reach):
-    """How many pixels of ink go on from each column's `edge` row of a line, up (`step` -1)
-    or down (1), up to `reach`."""
-    count = np.zeros(len(xs), np.int64)
+def _line_rows(part, y):
+    """(top, bottom, thickness) of a line in each of its columns (`part`: its pixels, whose
+    top row is `y`): its usual thickness about a centre followed from the columns where it
+    lies alone (writing on it thickens it, or its band holds some writing beside it)."""
+    height = part.shape[0]
+    first = part.argmax(axis=0)
+    last = height - 1 - part[::-1].argmax(axis=0)
+    count = part.sum(axis=0)
+    thickness = max(1, int(np.median(count)))
+    alone = np.flatnonzero((count == last - first + 1) & (np.abs(count - thickness) <= 1))
+    if not len(alone):
+        return y + first, y + last, thickness
+    centre = np.interp(np.arange(len(count)), alone, (first[alone] + last[alone]) / 2)
+    top = y + np.rint(centre - (thickness - 1) / 2).astype(np.int64)
+    return top, top + thickness - 1, thickness
+
+
+def _ink_from(ink, pieces, xs, edge, step, reach):
+    """(piece, length) in each column `xs` of the ink going on from a line's `edge` row, up
+    (`step` -1) or down (1), up to `reach`: the first piece of writing it meets (0: none) and
+    how far it goes."""
+    length = np.zeros(len(xs), np.int64)
+    piece = np.zeros(len(xs), pieces.dtype)
     going = np.ones(len(xs), bool)
     for distance in range(1, reach + 1):
         rows = edge + step * distance
         inside = (rows >= 0) & (rows < ink.shape[0])
         going &= inside
         going[inside] &= ink[rows[inside], xs[inside]] > 0
-        count += going
-    return count
+        length += going
+        meets = going & (piece == 0)
+        piece[meets] = pieces[rows[meets], xs[meets]]
+    return piece, length
 
 
 def _thick_stretches(xs, runs, contacts, reach):
