@@ -384,13 +384,13 @@ def _erase_ruled_lines(ink):
     bridge = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, np.ones((reach, 1), np.uint8))
     erased = lines & (1 - bridge)
     erased &= 1 - resting_on_lines(lines, kept | (lines & bridge), thickest)
-    erased &= 1 - _darker_than_lines(ink, lines, kept)
+    erased &= 1 - darker_than_lines(ink, lines, kept)
     cleaned = ink.copy()
     cleaned[erased.astype(bool)] = 0.0
     return cleaned
 
 
-def _darker_than_lines(ink, lines, kept):
+def darker_than_lines(ink, lines, kept):
     """0/1 mask of the line pixels clearly darker than the lines are, joined to the writing:
     on grey or coloured ruling, the writing lying on a line shows through it. Nothing when
     the lines are about as dark as the writing."""
