@@ -94,3 +94,27 @@ def test_a_page_of_plain_ruled_lines_is_blank(predictor):
     ink = find_ink(page)
     assert ink.blank or ink.values.max() == 0
     assert predictor.read(page).text == ""
+
+
+def test_the_ruled_benchmark_puts_the_writing_on_its_lines(pendigits_dir):
+    from bench import ruled
+
+    numbers = ruled.ruled_numbers(count=12, pendigits_dir=str(pendigits_dir))
+    assert {number["place"] for number in numbers} == set(ruled.PLACES)
+    for number in numbers:
+        dark = number["picture"].min(axis=2) < 200
+        full_rows = np.flatnonzero(dark.mean(axis=1) > 0.99)  # the ruled lines
+        assert len(full_rows) >= 2
+        writing = dark & ~np.isin(np.arange(dark.shape[0]), full_rows)[:, None]
+        rows = np.flatnonzero(writing.any(axis=1))
+        top, bottom = rows[0], rows[-1]
+        touched = full_rows[(full_rows >= top) & (full_rows <= bottom + 1)]
+        assert len(touched), "a line lies on or through the writing"
+
+
+def test_the_ruled_benchmark_runs(pendigits_dir):
+    from bench import ruled
+
+    result = ruled.run(count=3, pendigits_dir=str(pendigits_dir))
+    assert result["count"] == 3 and 0 <= result["right"] <= 3
+    assert sum(place["count"] for place in result["by_place"].values()) == 3
