@@ -1,7 +1,8 @@
 """Finding the ink in any picture: canvas drawings, paint-program images and photos of paper.
 
 Polarity comes from the image (the border is background), uneven lighting is flattened with a
-morphological opening, and ruled lines are removed. Pure numpy/OpenCV.
+morphological opening, and ruled lines are removed (not the writing on them). Pure
+numpy/OpenCV.
 """
 
 import math
@@ -345,7 +346,8 @@ def _may_hold_ruling(ink, width, scale=1.0):
 def remove_ruled_lines(ink):
     """Erases near-horizontal lines spanning most of the width (ruled paper, an underline).
 
-    Strokes crossing a line keep their pixels on it.
+    Strokes crossing a line keep their pixels on it, and so does writing resting on a line or
+    running along it (see `resting_on_lines`, and `darker_than_lines` for lighter lines).
     """
     return _erase_ruled_lines(ink) if _may_hold_ruling(ink, ink.shape[1]) else ink
 
@@ -383,8 +385,11 @@ def _erase_ruled_lines(ink):
     reach = int(lines.sum(axis=0).max()) + 2
     bridge = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, np.ones((reach, 1), np.uint8))
     erased = lines & (1 - bridge)
-    erased &= 1 - resting_on_lines(lines, kept | (lines & bridge), thickest)
-    erased &= 1 - darker_than_lines(ink, lines, kept)
+    # Writing on lines lighter than it shows through them; on lines as dark, where it rests.
+    writing = darker_than_lines(ink, lines, kept)
+    if writing is None:
+        writing = resting_on_lines(lines, kept | (lines & bridge), thickest)
+    erased &= 1 - writing
     cleaned = ink.copy()
     cleaned[erased.astype(bool)] = 0.0
     return cleaned
@@ -392,12 +397,14 @@ def _erase_ruled_lines(ink):
 
 def darker_than_lines(ink, lines, kept):
     """0/1 mask of the line pixels clearly darker than the lines are, joined to the writing:
-    on grey or coloured ruling, the writing lying on a line shows through it. Nothing when
-    the lines are about as dark as the writing."""
+    on grey or coloured ruling, the writing lying on a line shows through it. None when the
+    lines are about as dark as the writing."""
+    if not lines.any():
+        return None
     line_level = float(np.median(ink[lines > 0]))
     writing_level = float(np.median(ink[kept > 0])) if kept.any() else 0.0
     if writing_level - line_level < LINE_TONE_GAP:
-        return np.zeros_like(lines)
+        return None
     darker = lines & (ink > (line_level + writing_level) / 2).view(np.uint8)
     count, labels = cv2.connectedComponents(kept | darker, connectivity=8)
     joined = np.bincount(labels[kept > 0], minlength=count) > 0

@@ -248,7 +248,9 @@ def erase_lines(values):
     # Writing resting on a line or running along it keeps the line under it.
     band = int(np.ceil(_thickness(horizontal))) + 2 if horizontal.any() else 0
     resting = resting_on_lines(horizontal, kept | (horizontal & across_rows), band)
-    resting |= darker_than_lines(values, horizontal, kept)
+    darker = darker_than_lines(values, horizontal, kept)
+    if darker is not None:
+        resting |= darker
     erased = (horizontal & (1 - across_rows) & (1 - resting)) | (vertical & (1 - across_columns))
     cleaned = values.copy()
     cleaned[erased.astype(bool)] = 0.0
