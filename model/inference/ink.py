@@ -347,7 +347,7 @@ def remove_ruled_lines(ink):
     """Erases near-horizontal lines spanning most of the width (ruled paper, an underline).
 
     Strokes crossing a line keep their pixels on it, and so does writing resting on a line or
-    running along it (see `resting_on_lines`, and `darker_than_lines` for lighter lines).
+    running along it (see `_resting_on_lines`, and `_darker_than_lines` for lighter lines).
     """
     return _erase_ruled_lines(ink) if _may_hold_ruling(ink, ink.shape[1]) else ink
 
@@ -386,16 +386,16 @@ def _erase_ruled_lines(ink):
     bridge = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, np.ones((reach, 1), np.uint8))
     erased = lines & (1 - bridge)
     # Writing on lines lighter than it shows through them; on lines as dark, where it rests.
-    writing = darker_than_lines(ink, lines, kept)
+    writing = _darker_than_lines(ink, lines, kept)
     if writing is None:
-        writing = resting_on_lines(lines, kept | (lines & bridge), thickest)
+        writing = _resting_on_lines(lines, kept | (lines & bridge), thickest)
     erased &= 1 - writing
     cleaned = ink.copy()
     cleaned[erased.astype(bool)] = 0.0
     return cleaned
 
 
-def darker_than_lines(ink, lines, kept):
+def _darker_than_lines(ink, lines, kept):
     """0/1 mask of the line pixels clearly darker than the lines are, joined to the writing:
     on grey or coloured ruling, the writing lying on a line shows through it. None when the
     lines are about as dark as the writing."""
@@ -412,7 +412,7 @@ def darker_than_lines(ink, lines, kept):
     return darker & joined[labels].view(np.uint8)
 
 
-def resting_on_lines(lines, writing, reach):
+def _resting_on_lines(lines, writing, reach):
     """The pixels of near-horizontal lines that writing rests on or runs along.
 
     Writing touches a line from one side: the bottom of a 0, 3 or 6 sitting on it, the foot of

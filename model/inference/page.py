@@ -16,13 +16,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from model.inference.ink import (
-    WORKING_SIZE,
-    Ink,
-    darker_than_lines,
-    find_ink,
-    resting_on_lines,
-)
+from model.inference.ink import WORKING_SIZE, Ink, find_ink
 from model.inference.reader import find_digits
 from model.inference.segment import BINARY_LEVEL
 
@@ -245,13 +239,7 @@ def erase_lines(values):
     reach = 2 * int(np.ceil(_thickness(lines))) + 3
     across_rows = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, np.ones((reach, 1), np.uint8))
     across_columns = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, np.ones((1, reach), np.uint8))
-    # Writing resting on a line or running along it keeps the line under it.
-    band = int(np.ceil(_thickness(horizontal))) + 2 if horizontal.any() else 0
-    resting = resting_on_lines(horizontal, kept | (horizontal & across_rows), band)
-    darker = darker_than_lines(values, horizontal, kept)
-    if darker is not None:
-        resting |= darker
-    erased = (horizontal & (1 - across_rows) & (1 - resting)) | (vertical & (1 - across_columns))
+    erased = (horizontal & (1 - across_rows)) | (vertical & (1 - across_columns))
     cleaned = values.copy()
     cleaned[erased.astype(bool)] = 0.0
     return _without_remnants(cleaned, cv2.dilate(level_runs | upright_runs, grown))
