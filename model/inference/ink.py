@@ -460,7 +460,7 @@ def _resting_on_lines(lines, writing, reach):
         contacts = _contacts(xs, above, below, reach)
         runs = thickness + up + down
         spans = _resting_spans(contacts, stats, xs, runs) + _thick_stretches(
-            xs, runs, contacts, reach
+            xs, runs, contacts, stats, reach
         )
         for start, end in spans:
             keep[y : y + height, start : end + 1] |= part[:, start - x : end - x + 1]
@@ -502,10 +502,11 @@ def _ink_from(ink, pieces, xs, edge, step, reach):
     return piece, length
 
 
-def _thick_stretches(xs, runs, contacts, reach):
+def _thick_stretches(xs, runs, contacts, stats, reach):
     """(first, last) columns where a line is clearly thicker than it is along most of its
     length (`runs`: its thickness in each column `xs`), beside a contact: a stroke lying on
-    it, inside its band."""
+    it, inside its band. Each stays within the columns of a piece it touches (`stats`: the
+    pieces'), so a thick stretch joins no neighbours."""
     usual = float(np.median(runs))
     thick = xs[runs >= usual + 2]
     if not len(thick) or not contacts:
@@ -513,11 +514,19 @@ def _thick_stretches(xs, runs, contacts, reach):
     breaks = np.flatnonzero(np.diff(thick) >= reach)
     starts = thick[np.concatenate([[0], breaks + 1])]
     ends = thick[np.concatenate([breaks, [len(thick) - 1]])]
-    return [
-        (int(start), int(end))
-        for start, end in zip(starts, ends, strict=True)
-        if any(first - reach <= end and start <= last + reach for _, first, last, _ in contacts)
-    ]
+    stretches = []
+    for start, end in zip(starts, ends, strict=True):
+        touching = {
+            piece
+            for piece, first, last, _ in contacts
+            if first - reach <= end and start <= last + reach
+        }
+        for piece in touching:
+            left = stats[piece, cv2.CC_STAT_LEFT]
+            right = left + stats[piece, cv2.CC_STAT_WIDTH] - 1
+            if max(start, left) <= min(end, right):
+                stretches.append((int(max(start, left)), int(min(end, right))))
+    return stretches
 
 
 def _contacts(xs, above, below, reach):
