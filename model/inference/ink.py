@@ -1,7 +1,8 @@
 """Finding the ink in any picture: canvas drawings, paint-program images and photos of paper.
 
 Polarity comes from the image (the border is background), uneven lighting is flattened with a
-morphological opening, and ruled lines are removed. Pure numpy/OpenCV.
+morphological opening, and ruled lines are removed (not the writing on them). Pure
+numpy/OpenCV.
 """
 
 import math
@@ -42,6 +43,8 @@ SHEET_SOLIDITY = 0.9  # a sheet's outline fills this much of its convex hull (a 
 FRAME_BAND = 0.03  # a stroke wholly this close to the picture's edge (of its size) is a frame
 FLAT_LINE = 0.05  # a stroke that long, no higher than this fraction of its length, is a line
 RULING_PAST = 0.1  # ...when they run past the writing at both ends by this much of its height
+LINE_TONE_GAP = 0.25  # lines lighter than the writing by this (of the strongest ink) differ
+RESTING_GAP = 0.6  # a piece's two contacts with a line this close (of its height) join
 WRITING_HEIGHT = 0.3  # the writing is the ink at least this fraction of the tallest ink's height
 
 
@@ -355,7 +358,8 @@ def _may_hold_ruling(ink, width, scale=1.0):
 def remove_ruled_lines(ink):
     """Erases near-horizontal lines spanning most of the width (ruled paper, an underline).
 
-    Strokes crossing a line keep their pixels on it.
+    Strokes crossing a line keep their pixels on it, and so does writing resting on a line or
+    running along it (see `_resting_on_lines`, and `_darker_than_lines` for lighter lines).
     """
     return _erase_ruled_lines(ink) if _may_hold_ruling(ink, ink.shape[1]) else ink
 
@@ -392,9 +396,201 @@ def _erase_ruled_lines(ink):
     kept = mask & (1 - lines)
     reach = int(lines.sum(axis=0).max()) + 2
     bridge = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, np.ones((reach, 1), np.uint8))
+    erased = lines & (1 - bridge)
+    # Writing on lines lighter than it shows through them; on lines as dark, where it rests.
+    writing = _darker_than_lines(ink, lines, kept)
+    if writing is None:
+        writing = _resting_on_lines(lines, kept | (lines & bridge), thickest)
+    erased &= 1 - writing
     cleaned = ink.copy()
-    cleaned[lines.astype(bool) & ~bridge.astype(bool)] = 0.0
+    cleaned[erased.astype(bool)] = 0.0
     return cleaned
+
+
+def _darker_than_lines(ink, lines, kept):
+    """0/1 mask of the line pixels clearly darker than the lines are, joined to the writing:
+    on grey or coloured ruling, the writing lying on a line shows through it. None when the
+    lines are about as dark as the writing."""
+    if not lines.any():
+        return None
+    line_level = float(np.median(ink[lines > 0]))
+    writing_level = float(np.median(ink[kept > 0])) if kept.any() else 0.0
+    if writing_level - line_level < LINE_TONE_GAP:
+        return None
+    darker = lines & (ink > (line_level + writing_level) / 2).view(np.uint8)
+    count, labels = cv2.connectedComponents(kept | darker, connectivity=8)
+    joined = np.bincount(labels[kept > 0], minlength=count) > 0
+    joined[0] = False
+    return darker & joined[labels].view(np.uint8)
+
+
+def _resting_on_lines(lines, writing, reach):
+    """The pixels of near-horizontal lines that writing rests on or runs along.
+
+    Writing touches a line from one side: the bottom of a 0, 3 or 6 sitting on it, the foot of
+    a 2 or the bar of a 7 lying along it. Where a piece of writing touches a line, the line
+    under it stays; so does a stretch where the line is 2 px thicker than along most of its
+    length (a stroke lying in its band) beside such a place; and so does the line between
+    two such places of one piece on the same side, close together, where it is thickened (a
+    loop's bottom, whose sides meet the line apart) with no other piece touching between
+    them. Pieces closer than `reach` are one (a pen's small gaps). A stroke crossing the
+    line touches it from both sides and is left to the caller's bridging, so a line through
+    a loop is not kept inside it. Only pieces at least twice `reach` tall count: specks (a
+    photo's texture under a line) keep nothing.
+
+    Args:
+        lines: 0/1 uint8 (H, W), the line pixels to be erased.
+        writing: 0/1 uint8 (H, W), the ink that stays (crossing strokes already bridged).
+        reach: about how thick the lines are, in pixels.
+
+    Returns:
+        0/1 uint8 (H, W): the line pixels to keep.
+    """
+    # A pen's small gaps (a 0 not quite closed at the top) leave one piece of writing.
+    near = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach | 1, reach | 1))
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(
+        cv2.dilate(writing, near), connectivity=8
+    )
+    pieces[writing == 0] = 0
+    tall = stats[:, cv2.CC_STAT_HEIGHT] >= 2 * reach
+    tall[0] = False
+    keep = np.zeros_like(lines)
+    if not tall.any():
+        return keep
+    ink = writing | lines
+    found, line_labels, line_stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    for label in range(1, found):
+        x, y, width, height = (int(value) for value in line_stats[label, :4])
+        part = line_labels[y : y + height, x : x + width] == label
+        columns = np.flatnonzero(part.any(axis=0))
+        xs = x + columns
+        top, bottom, thickness = _line_rows(part[:, columns], y)
+        above, up = _ink_from(ink, pieces, xs, top, -1, reach)
+        below, down = _ink_from(ink, pieces, xs, bottom, 1, reach)
+        above[~tall[above]] = 0
+        below[~tall[below]] = 0
+        contacts = _contacts(xs, above, below, reach)
+        runs = thickness + up + down
+        spans = _resting_spans(contacts, stats, xs, runs) + _thick_stretches(
+            xs, runs, contacts, stats, reach
+        )
+        for start, end in spans:
+            keep[y : y + height, start : end + 1] |= part[:, start - x : end - x + 1]
+    return keep
+
+
+def _line_rows(part, y):
+    """(top, bottom, thickness) of a line in each of its columns (`part`: its pixels, whose
+    top row is `y`): its usual thickness about a centre followed from the columns where it
+    lies alone (writing on it thickens it, or its band holds some writing beside it)."""
+    height = part.shape[0]
+    first = part.argmax(axis=0)
+    last = height - 1 - part[::-1].argmax(axis=0)
+    count = part.sum(axis=0)
+    thickness = max(1, int(np.median(count)))
+    alone = np.flatnonzero((count == last - first + 1) & (np.abs(count - thickness) <= 1))
+    if not len(alone):
+        return y + first, y + last, thickness
+    centre = np.interp(np.arange(len(count)), alone, (first[alone] + last[alone]) / 2)
+    top = y + np.rint(centre - (thickness - 1) / 2).astype(np.int64)
+    return top, top + thickness - 1, thickness
+
+
+def _ink_from(ink, pieces, xs, edge, step, reach):
+    """(piece, length) in each column `xs` of the ink going on from a line's `edge` row, up
+    (`step` -1) or down (1), up to `reach`: the first piece of writing it meets (0: none) and
+    how far it goes."""
+    length = np.zeros(len(xs), np.int64)
+    piece = np.zeros(len(xs), pieces.dtype)
+    going = np.ones(len(xs), bool)
+    for distance in range(1, reach + 1):
+        rows = edge + step * distance
+        inside = (rows >= 0) & (rows < ink.shape[0])
+        going &= inside
+        going[inside] &= ink[rows[inside], xs[inside]] > 0
+        length += going
+        meets = going & (piece == 0)
+        piece[meets] = pieces[rows[meets], xs[meets]]
+    return piece, length
+
+
+def _thick_stretches(xs, runs, contacts, stats, reach):
+    """(first, last) columns where a line is clearly thicker than it is along most of its
+    length (`runs`: its thickness in each column `xs`), beside a contact: a stroke lying on
+    it, inside its band. Each stays within the columns of a piece it touches (`stats`: the
+    pieces'), so a thick stretch joins no neighbours."""
+    usual = float(np.median(runs))
+    thick = xs[runs >= usual + 2]
+    if not len(thick) or not contacts:
+        return []
+    breaks = np.flatnonzero(np.diff(thick) >= reach)
+    starts = thick[np.concatenate([[0], breaks + 1])]
+    ends = thick[np.concatenate([breaks, [len(thick) - 1]])]
+    stretches = []
+    for start, end in zip(starts, ends, strict=True):
+        touching = {
+            piece
+            for piece, first, last, _ in contacts
+            if first - reach <= end and start <= last + reach
+        }
+        for piece in touching:
+            left = stats[piece, cv2.CC_STAT_LEFT]
+            right = left + stats[piece, cv2.CC_STAT_WIDTH] - 1
+            if max(start, left) <= min(end, right):
+                stretches.append((int(max(start, left)), int(min(end, right))))
+    return stretches
+
+
+def _contacts(xs, above, below, reach):
+    """[(piece, first column, last column, sides)] where pieces touch a line, left to
+    right: a piece's touching columns less than `reach` apart are one contact, and so are its
+    contacts above and below within twice that (a slanting stroke crossing); sides is a set of
+    'above' and 'below'."""
+    contacts = []
+    for side, touching in (("above", above), ("below", below)):
+        for piece in np.unique(touching[touching > 0]):
+            columns = xs[touching == piece]
+            breaks = np.flatnonzero(np.diff(columns) >= reach)
+            starts = np.concatenate([[0], breaks + 1])
+            ends = np.concatenate([breaks, [len(columns) - 1]])
+            for start, end in zip(starts, ends, strict=True):
+                contacts.append([int(piece), int(columns[start]), int(columns[end]), {side}])
+    contacts.sort(key=lambda contact: contact[1])
+    merged = []
+    for contact in contacts:  # a crossing: one piece's contacts above and below overlapping
+        last = merged[-1] if merged else None
+        if last and last[0] == contact[0] and contact[1] <= last[2] + 2 * reach:
+            last[2] = max(last[2], contact[2])
+            last[3] |= contact[3]
+        else:
+            merged.append(contact)
+    return merged
+
+
+def _resting_spans(contacts, stats, xs, runs):
+    """(first, last) columns of the line to keep: each one-sided contact, and the stretch
+    between two neighbouring one-sided contacts of one piece, on the same side, closer than
+    RESTING_GAP of the piece's height, where the line is thicker than along most of its length
+    (`runs`: its thickness in each column `xs`) in half the columns at least: a loop's bottom
+    lying on it. Between two touching digits, each resting on it, the line is bare."""
+    usual = float(np.median(runs))
+    spans = []
+    for index, (piece, start, end, sides) in enumerate(contacts):
+        if len(sides) > 1:
+            continue  # a crossing
+        spans.append((start, end))
+        if index + 1 < len(contacts):
+            following, next_start, _, next_sides = contacts[index + 1]
+            gap = next_start - end
+            between = runs[(xs > end) & (xs < next_start)]
+            if (
+                following == piece
+                and next_sides == sides
+                and gap <= RESTING_GAP * stats[piece, cv2.CC_STAT_HEIGHT]
+                and 2 * np.count_nonzero(between >= usual + 1) >= len(between)
+            ):
+                spans.append((end, next_start))
+    return spans
 
 
 def _ruling(bands, mask, thickness):
