@@ -30,8 +30,11 @@ def test_the_fit_recovers_the_gate_doubt_that_ranks_errors_first():
     rows = {row["gate_doubt"]: row for row in rule["candidates"]}
     # The legacy cut flags the doubted right readings first; lower cuts pass non-digits.
     assert rows[0.5]["risk_area"] > rows[0.1]["risk_area"]
-    assert rows[0.1]["non_digits_sure"] == 0.0 < config.UNSURE_MAX_NON_DIGITS
-    assert rows[0.05]["non_digits_sure"] > config.UNSURE_MAX_NON_DIGITS
+    assert rows[0.1]["non_digits_sure"] == rows[0.5]["non_digits_sure"] == 0.0
+    assert rows[0.05]["non_digits_sure"] > 0.0
+    assert fit_gate_doubt({"digits": validation}, non_digits, max_non_digits=1.0)[
+        "gate_doubt"
+    ] == pytest.approx(0.01 if rows[0.01]["risk_area"] < rows[0.1]["risk_area"] else 0.1)
     # The threshold keeps errors among sure readings under 0.3%, flagging at most 5%.
     top, is_digit, correct = validation
     sure = confidence_of(top, is_digit, 0.1) >= rule["threshold"]
@@ -78,7 +81,9 @@ def test_the_bundled_rule_flags_what_it_says(predictor):
             assert reading.uncertain == (confidence < calibration["threshold"])
             assert reading.scores.max() == pytest.approx(reading.confidence, rel=1e-6)
             assert (reading.reason is not None) == reading.uncertain
-    # A sure digit the gate mildly doubts (pen-written ones) is no longer flagged for it.
+    # A sure digit the gate doubts is flagged for it exactly under the fitted gate_doubt.
     probabilities = np.full(10, 1e-5 / 9, np.float32)
     probabilities[1] = 1 - 1e-5
-    assert not predictor._prediction(probabilities, np.float32(0.3), image28).uncertain
+    for is_digit in (0.05, 0.15, 0.25, 0.4, 0.6):
+        reading = predictor._prediction(probabilities, np.float32(is_digit), image28)
+        assert reading.uncertain == (is_digit < calibration["gate_doubt"])

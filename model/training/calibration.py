@@ -146,12 +146,7 @@ def unsure_threshold(confident):
     return max(DEFAULT_THRESHOLD, min(wanted, budget)), wanted
 
 
-def fit_gate_doubt(
-    validation,
-    non_digits,
-    candidates=config.GATE_DOUBTS,
-    max_non_digits=config.UNSURE_MAX_NON_DIGITS,
-):
+def fit_gate_doubt(validation, non_digits, candidates=config.GATE_DOUBTS, max_non_digits=None):
     """The gate's doubt that lowers the confidence, and the unsure threshold that goes with it.
 
     For each candidate, the threshold is `unsure_threshold`'s; the candidate kept is the one
@@ -163,7 +158,9 @@ def fit_gate_doubt(
             probability, the gate's probability and whether the reading was right.
         non_digits: (top, is_digit) of pictures that are no digit: any sure reading is wrong.
         candidates: the gate doubts tried; ties go to the earlier one.
-        max_non_digits: the largest share of non-digits allowed to pass as sure.
+        max_non_digits: the largest share of non-digits allowed to pass as sure; None: the
+            share the first candidate passes (a milder doubt may not let more non-digits
+            through: hand-drawn letters get the gate's mild doubts too, `bench.letters`).
 
     Returns:
         {"gate_doubt", "threshold", "threshold_for_the_error_target", "candidates": [...]},
@@ -187,6 +184,8 @@ def fit_gate_doubt(
                 "non_digits_sure": passed,
             }
         )
+    if max_non_digits is None:
+        max_non_digits = table[0]["non_digits_sure"]
     allowed = [row for row in table if row["non_digits_sure"] <= max_non_digits] or table[:1]
     best = min(allowed, key=lambda row: row["risk_area"])
     return {**best, "candidates": table}
@@ -262,8 +261,8 @@ def calibrate(predictor, mnist_dir=None, out_dir=paths.BUNDLED_DIR, seed=SEED):
         "gate_doubt_rule": "the gate's probability under which it lowers the confidence: of "
         f"{list(config.GATE_DOUBTS)}, the one ranking the validation errors first best (least "
         "risk_area: the errors among sure readings summed over flagging 2% to 6.5%) among those "
-        f"passing at most {config.UNSURE_MAX_NON_DIGITS:.1%} of {len(data.x_val)} non-digits "
-        "(made from the validation digits) as sure",
+        f"passing no more of {len(data.x_val)} non-digits (made from the validation digits) "
+        "as sure than the first does",
         "threshold_for_the_error_target": rule["threshold_for_the_error_target"],
         "gate_doubt_candidates": rule["candidates"],
         "risk_coverage": {
