@@ -107,7 +107,7 @@ def _mnist(predictor, mnist_dir, quick):
     if quick:
         images, labels = images[:QUICK_DIGITS], labels[:QUICK_DIGITS]
     probabilities, is_digit = predictor._calibrated(images)
-    confidence = confidence_of(probabilities.max(axis=1), is_digit)
+    confidence = confidence_of(probabilities.max(axis=1), is_digit, predictor.gate_doubt)
     return {
         "count": int(len(images)),
         "flagged_rate": round(float((confidence < predictor.threshold).mean()), 4),

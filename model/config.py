@@ -73,6 +73,10 @@ FEEDBACK_SHARE = 0.1  # the part of each epoch's images that are feedback (less 
 UNSURE_THRESHOLD = 0.5
 UNSURE_MAX_ERROR = 0.003
 UNSURE_MAX_FLAGGED = 0.05  # ... unless that flags more than this: then the 5% least sure
+# The gate's doubt lowers the confidence under a fitted `gate_doubt` (one of these), the one
+# that ranks validation errors lowest while letting no more validation non-digits through as
+# sure readings than the first (the gate's own 0.5) does.
+GATE_DOUBTS = (0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01)
 
 # Uploads: the app's limit (server.maxUploadSize in .streamlit/config.toml), also the API's.
 MAX_UPLOAD_MB = 10

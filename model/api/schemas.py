@@ -8,7 +8,10 @@ PROBABILITIES = [0.0, 0.0, 0.000012, 0.99, 0.0, 0.0, 0.0, 0.009988, 0.0, 0.0]
 
 class DigitOut(BaseModel):
     digit: int | None = Field(description="0-9; null when there is no digit (see reason)")
-    confidence: float = Field(description="calibrated probability of the digit times is_digit")
+    confidence: float = Field(
+        description="calibrated probability of the digit, times is_digit where the gate doubts a "
+        "digit (under the calibrated gate_doubt)"
+    )
     uncertain: bool = Field(description="confidence is below the model's threshold")
     is_digit: float = Field(description="the gate's probability that this is a digit at all")
     probabilities: list[float] = Field(description="ten calibrated probabilities, 0-9")

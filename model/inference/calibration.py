@@ -8,16 +8,19 @@ import numpy as np
 from model import config
 
 DEFAULT_THRESHOLD = config.UNSURE_THRESHOLD
-GATE_DOUBT = 0.5  # under this, the gate takes a picture for no digit at all
+# Under this, the gate takes a picture for no digit at all: the default of a calibration
+# without its own fitted `gate_doubt` (`model.training.calibration.fit_gate_doubt`).
+GATE_DOUBT = 0.5
 
 
-def confidence_of(top_probability, is_digit):
+def confidence_of(top_probability, is_digit, gate_doubt=GATE_DOUBT):
     """A reading's confidence: its calibrated top probability, times the gate's probability
-    only where the gate doubts there is a digit at all (under GATE_DOUBT). The gate's milder
+    only where the gate doubts there is a digit at all (under `gate_doubt`). The gate's milder
     doubts about real digits (pen-written ones above all) caught no errors on the validation
-    writers, and flagged right readings (`python -m model calibrate` reports both rules)."""
+    writers and flagged right readings, so `python -m model calibrate` fits how strong a doubt
+    must be to count (`gate_doubt` in calibration.json)."""
     top, gate = np.asarray(top_probability, np.float64), np.asarray(is_digit, np.float64)
-    return np.where(gate >= GATE_DOUBT, top, top * gate)
+    return np.where(gate >= gate_doubt, top, top * gate)
 
 
 def apply_temperature(probabilities, temperature):

@@ -39,8 +39,9 @@ class Prediction:
 
     digit: 0-9, the most likely digit; None when there is no digit at all (a blank image,
         a dot, a dash; `reason` says why).
-    confidence: how sure the reading is: the calibrated probability of `digit` times
-        `is_digit` (0.0 when digit is None).
+    confidence: how sure the reading is: the calibrated probability of `digit`, times
+        `is_digit` where the gate doubts there is a digit (under `gate_doubt`; 0.0 when digit
+        is None).
     probabilities: float (10,) calibrated probabilities of the ten digits, supposing the
         picture is a digit; they sum to 1 (uniform when digit is None).
     image28: uint8 (28, 28), the MNIST-format image the model saw (white on black).
@@ -49,6 +50,7 @@ class Prediction:
         not be a digit (a scribble, a letter) or may be badly written; do not trust `digit`.
     box: (x, y, width, height) of the digit's ink in the source image's pixels.
     is_digit: the digit gate's probability that the picture is one digit at all.
+    gate_doubt: the calibrated `is_digit` under which the gate's doubt lowers `confidence`.
     """
 
     digit: int | None
@@ -59,13 +61,14 @@ class Prediction:
     uncertain: bool = False
     box: tuple | None = None
     is_digit: float = 1.0
+    gate_doubt: float = GATE_DOUBT
 
     @property
     def scores(self):
         """float (10,): each digit's probability, times `is_digit` where the gate takes the
         picture for no digit (what is left to 1 is then the chance that it is no digit); the
         largest is `confidence`. What to show beside the confidence."""
-        return confidence_of(self.probabilities, self.is_digit).astype(np.float32)
+        return confidence_of(self.probabilities, self.is_digit, self.gate_doubt).astype(np.float32)
 
     def to_json(self):
         return {
@@ -130,7 +133,9 @@ def _no_digit(reason):
 class Predictor:
     """The digit recognizer: `Predictor.load()` once, then `predict`, `read` or `predict_batch`.
 
-    `threshold`: calibrated confidence below which a reading is flagged `uncertain`.
+    `threshold`: calibrated confidence below which a reading is flagged `uncertain`;
+    `gate_doubt`: the gate's `is_digit` under which it lowers the confidence (both fitted by
+    `python -m model calibrate`, in calibration.json).
     """
 
     def __init__(self, engine, card=None, calibration=None):
@@ -139,6 +144,7 @@ class Predictor:
         self.calibration = calibration or {}
         self.temperature = float(self.calibration.get("temperature", 1.0))
         self.threshold = float(self.calibration.get("threshold", DEFAULT_THRESHOLD))
+        self.gate_doubt = float(self.calibration.get("gate_doubt", GATE_DOUBT))
 
     @classmethod
     def load(cls, path=None, engine="auto", threads=None):
@@ -213,10 +219,10 @@ class Predictor:
         sure only at CUT_CONFIDENCE (halves of a letter, an A's "1" and "4", are digits
         that the gate half believes)."""
         digit = int(probabilities.argmax())
-        confidence = float(confidence_of(probabilities[digit], is_digit))
+        confidence = float(confidence_of(probabilities[digit], is_digit, self.gate_doubt))
         threshold = max(self.threshold, CUT_CONFIDENCE) if cut else self.threshold
         uncertain = confidence < threshold
-        if is_digit < GATE_DOUBT:
+        if is_digit < self.gate_doubt:
             reason = "this does not look like a digit (a scribble, a letter?)"
         elif cut:
             reason = (
@@ -234,6 +240,7 @@ class Predictor:
             uncertain,
             box,
             float(is_digit),
+            self.gate_doubt,
         )
 
     def predict(self, image):

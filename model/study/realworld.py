@@ -248,7 +248,7 @@ def _mnist_test_risk(predictor, mnist_dir):
     except (FileNotFoundError, ValueError):
         return None
     probabilities, is_digit = predictor._calibrated(data.x_test)
-    confidence = confidence_of(probabilities.max(axis=1), is_digit)
+    confidence = confidence_of(probabilities.max(axis=1), is_digit, predictor.gate_doubt)
     right = probabilities.argmax(axis=1) == data.y_test
     sure = confidence >= predictor.threshold
     return {
@@ -272,6 +272,7 @@ def _model_info(predictor, model_file):
         "preprocessing_version": PREPROCESSING_VERSION,
         "temperature": predictor.temperature,
         "threshold": predictor.threshold,
+        "gate_doubt": predictor.gate_doubt,
     }
 
 

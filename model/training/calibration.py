@@ -1,5 +1,7 @@
 """Fitting the confidence calibration: the temperature that makes confidence match accuracy,
-fitted on the validation split (plain and re-drawn), and its report.
+fitted on the validation split (plain and re-drawn), the unsure rule (how strong a doubt of
+the gate lowers the confidence, and the threshold under which a reading is flagged), and
+their report.
 
 Never fitted on the test set, USPS or the real pictures: those stay honest measures.
 """
@@ -11,6 +13,7 @@ import numpy as np
 from model import config, paths
 from model.data import pendigits
 from model.data.mnist import load_mnist
+from model.data.negatives import negatives
 from model.data.synthetic import realistic_sets
 from model.inference.calibration import (
     DEFAULT_THRESHOLD,
@@ -110,6 +113,84 @@ def fit_threshold(confidence, correct, max_error=config.UNSURE_MAX_ERROR):
     return float(ranked[good[-1]])
 
 
+RISK_BUDGETS = np.arange(0.02, 0.0651, 0.005)  # flagged shares at which the risk is summed
+
+
+def risk_area(confidence, correct, budgets=RISK_BUDGETS):
+    """How well a confidence ranks the errors first: the share of errors among the readings
+    kept, summed over flagging the `budgets` least confident shares (lower is better)."""
+    confidence, correct = np.asarray(confidence, np.float64), np.asarray(correct)
+    total = 0.0
+    for budget in budgets:
+        sure = confidence >= np.quantile(confidence, budget)
+        total += float((~correct[sure]).mean()) if sure.any() else 0.0
+    return total
+
+
+def unsure_threshold(confident):
+    """The unsure threshold: the lowest confidence (at least DEFAULT_THRESHOLD) keeping errors
+    among sure readings under UNSURE_MAX_ERROR on every set, but flagging at most
+    UNSURE_MAX_FLAGGED of any (an unsure flag on most readings sends everything to a person).
+
+    Args:
+        confident: {name: (confidence, correct)} of the validation sets.
+
+    Returns:
+        (threshold, the threshold the error target alone would need).
+    """
+    wanted = max(DEFAULT_THRESHOLD, *(fit_threshold(*pair) for pair in confident.values()))
+    budget = min(
+        float(np.quantile(confidence, config.UNSURE_MAX_FLAGGED))
+        for confidence, _ in confident.values()
+    )
+    return max(DEFAULT_THRESHOLD, min(wanted, budget)), wanted
+
+
+def fit_gate_doubt(validation, non_digits, candidates=config.GATE_DOUBTS, max_non_digits=None):
+    """The gate's doubt that lowers the confidence, and the unsure threshold that goes with it.
+
+    For each candidate, the threshold is `unsure_threshold`'s; the candidate kept is the one
+    whose confidence ranks the validation errors first best (least `risk_area`, summed over
+    the sets) among those letting at most `max_non_digits` of the non-digits through as sure.
+
+    Args:
+        validation: {name: (top, is_digit, correct)}: each reading's calibrated top
+            probability, the gate's probability and whether the reading was right.
+        non_digits: (top, is_digit) of pictures that are no digit: any sure reading is wrong.
+        candidates: the gate doubts tried; ties go to the earlier one.
+        max_non_digits: the largest share of non-digits allowed to pass as sure; None: the
+            share the first candidate passes (a milder doubt may not let more non-digits
+            through: hand-drawn letters get the gate's mild doubts too, `bench.letters`).
+
+    Returns:
+        {"gate_doubt", "threshold", "threshold_for_the_error_target", "candidates": [...]},
+        each candidate with its threshold, risk area and share of non-digits passed; when
+        none passes few enough non-digits, the first candidate.
+    """
+    table = []
+    for gate_doubt in candidates:
+        confident = {
+            name: (confidence_of(top, is_digit, gate_doubt), correct)
+            for name, (top, is_digit, correct) in validation.items()
+        }
+        threshold, wanted = unsure_threshold(confident)
+        passed = float((confidence_of(*non_digits, gate_doubt) >= threshold).mean())
+        table.append(
+            {
+                "gate_doubt": gate_doubt,
+                "threshold": threshold,
+                "threshold_for_the_error_target": wanted,
+                "risk_area": sum(risk_area(*pair) for pair in confident.values()),
+                "non_digits_sure": passed,
+            }
+        )
+    if max_non_digits is None:
+        max_non_digits = table[0]["non_digits_sure"]
+    allowed = [row for row in table if row["non_digits_sure"] <= max_non_digits] or table[:1]
+    best = min(allowed, key=lambda row: row["risk_area"])
+    return {**best, "candidates": table}
+
+
 def _pen_validation_items(seed):
     """The validation writers' digits as the Draw page sends them (never the test writers)."""
     digits = pendigits.load_pendigits(None, pendigits.VALIDATION_WRITERS)
@@ -147,34 +228,43 @@ def calibrate(predictor, mnist_dir=None, out_dir=paths.BUNDLED_DIR, seed=SEED):
     everything = np.concatenate(list(outputs.values()))
     labels = np.concatenate([labels for _, labels in parts.values()])
     temperature = fit_temperature(everything, labels)
-    # The unsure rule: the confidence (calibrated probability times the gate's is_digit) under
-    # which a reading is flagged, the lowest that keeps errors among sure readings under
-    # UNSURE_MAX_ERROR on the MNIST validation digits and on the validation writers alike.
-    confident = {}
+    # The unsure rule, fitted on the MNIST validation digits and the validation writers, and
+    # on non-digits of the gate's kinds made from the validation digits.
+    validation = {}
     for name in ("mnist", "pen_validation"):
         probabilities, is_digit = raw[name]
         calibrated = apply_temperature(probabilities, temperature)
-        confident[name] = (
-            confidence_of(calibrated.max(axis=1), is_digit),
+        validation[name] = (
+            calibrated.max(axis=1),
+            is_digit,
             calibrated.argmax(axis=1) == parts[name][1],
         )
-    # ... but never flagging more than UNSURE_MAX_FLAGGED of either: an unsure flag on most
-    # readings sends everything to a person.
-    wanted = max(DEFAULT_THRESHOLD, *(fit_threshold(*confident[name]) for name in confident))
-    budget = min(
-        float(np.quantile(confident[name][0], config.UNSURE_MAX_FLAGGED)) for name in confident
+    probabilities, is_digit = predictor.raw_outputs(negatives(len(data.x_val), seed, data.x_val))
+    rule = fit_gate_doubt(
+        validation, (apply_temperature(probabilities, temperature).max(axis=1), is_digit)
     )
-    threshold = max(DEFAULT_THRESHOLD, min(wanted, budget))
+    threshold, gate_doubt = rule["threshold"], rule["gate_doubt"]
+    confident = {
+        name: (confidence_of(top, gate, gate_doubt), correct)
+        for name, (top, gate, correct) in validation.items()
+    }
     calibration = {
         "temperature": temperature,
         "threshold": threshold,
+        "gate_doubt": gate_doubt,
         "fitted_on": "MNIST validation split, plain and re-drawn (canvas, pixel art, photo), "
         f"and the pendigits validation writers {list(pendigits.VALIDATION_WRITERS)}",
         "threshold_rule": f"the lowest confidence (at least {DEFAULT_THRESHOLD}) keeping errors "
         f"among sure readings at most {config.UNSURE_MAX_ERROR:.1%} on the MNIST validation "
         "digits and on the validation writers, but flagging at most "
         f"{config.UNSURE_MAX_FLAGGED:.0%} of either",
-        "threshold_for_the_error_target": wanted,
+        "gate_doubt_rule": "the gate's probability under which it lowers the confidence: of "
+        f"{list(config.GATE_DOUBTS)}, the one ranking the validation errors first best (least "
+        "risk_area: the errors among sure readings summed over flagging 2% to 6.5%) among those "
+        f"passing no more of {len(data.x_val)} non-digits (made from the validation digits) "
+        "as sure than the first does",
+        "threshold_for_the_error_target": rule["threshold_for_the_error_target"],
+        "gate_doubt_candidates": rule["candidates"],
         "risk_coverage": {
             name: {
                 **risk_coverage(*confident[name]),
