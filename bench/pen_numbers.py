@@ -18,22 +18,38 @@ from bench.common import emit, machine, parser
 SEEDS = {"validation": 77, "test": 0}
 
 
-def run(writers="validation", count=300, seed=None, pendigits_dir=None):
-    """The figures of `count` numbers composed from one set of writers' digits."""
+def composed(writers, count, seed, pendigits_dir, seeds):
+    """(writers, seed, numbers): `count` numbers composed from the validation or test writers'
+    digits, from `seed` or else `seeds[writers]`."""
     from model.data import pendigits
-    from model.data.pen_sets import GAPS, composed_numbers
-    from model.inference.predictor import Predictor
+    from model.data.pen_sets import composed_numbers
 
     chosen = pendigits.VALIDATION_WRITERS if writers == "validation" else pendigits.TEST_WRITERS
-    seed = SEEDS[writers] if seed is None else seed
-    numbers = composed_numbers(pendigits.load_pendigits(pendigits_dir, chosen), count, seed)
+    seed = seeds[writers] if seed is None else seed
+    digits = pendigits.load_pendigits(pendigits_dir, chosen)
+    return chosen, seed, composed_numbers(digits, count, seed)
+
+
+def timed_reads(pictures):
+    """(texts, milliseconds) of `Predictor.read` on each picture, after one read to warm up."""
+    from model.inference.predictor import Predictor
+
     predictor = Predictor.load()
-    predictor.read(numbers[0]["picture"])  # warm up
+    predictor.read(pictures[0])  # warm up
     texts, milliseconds = [], []
-    for number in numbers:
+    for picture in pictures:
         started = time.perf_counter()
-        texts.append(predictor.read(number["picture"]).text)
+        texts.append(predictor.read(picture).text)
         milliseconds.append(1000 * (time.perf_counter() - started))
+    return texts, milliseconds
+
+
+def run(writers="validation", count=300, seed=None, pendigits_dir=None):
+    """The figures of `count` numbers composed from one set of writers' digits."""
+    from model.data.pen_sets import GAPS
+
+    chosen, seed, numbers = composed(writers, count, seed, pendigits_dir, SEEDS)
+    texts, milliseconds = timed_reads([number["picture"] for number in numbers])
     right = [text == number["text"] for text, number in zip(texts, numbers, strict=True)]
     five = [
         ms for ms, number in zip(milliseconds, numbers, strict=True) if len(number["text"]) == 5
@@ -62,9 +78,10 @@ def run(writers="validation", count=300, seed=None, pendigits_dir=None):
     }
 
 
-def main():
-    arguments = parser(__doc__)
-    arguments.add_argument("--writers", choices=sorted(SEEDS), default="validation")
+def main(run=run, seeds=SEEDS, description=__doc__):
+    """The command line of a benchmark on composed numbers of the validation or test writers."""
+    arguments = parser(description)
+    arguments.add_argument("--writers", choices=sorted(seeds), default="validation")
     arguments.add_argument("--count", type=int, default=300)
     arguments.add_argument("--seed", type=int)
     arguments.add_argument("--pendigits-dir", help="pendigits folder (default: $PENDIGITS_DIR)")

@@ -11,12 +11,11 @@ developed on the VALIDATION writers (21-24, seed 78, the default); the test writ
         [--pendigits-dir DIR]
 """
 
-import time
-
 import cv2
 import numpy as np
 
-from bench.common import emit, machine, parser
+from bench.common import machine
+from bench.pen_numbers import composed, main, timed_reads
 
 SEEDS = {"validation": 78, "test": 1}
 PLACES = ("on", "through")
@@ -91,42 +90,33 @@ def ruled_number(number, rng):
 
 def ruled_numbers(writers="validation", count=300, seed=None, pendigits_dir=None):
     """`count` numbers of the chosen writers on ruled paper (see `ruled_number`)."""
-    from model.data import pendigits
-    from model.data.pen_sets import composed_numbers
+    return _ruled(writers, count, seed, pendigits_dir)[2]
 
-    chosen = pendigits.VALIDATION_WRITERS if writers == "validation" else pendigits.TEST_WRITERS
-    seed = SEEDS[writers] if seed is None else seed
-    numbers = composed_numbers(pendigits.load_pendigits(pendigits_dir, chosen), count, seed)
+
+def _ruled(writers, count, seed, pendigits_dir):
+    chosen, seed, numbers = composed(writers, count, seed, pendigits_dir, SEEDS)
     rng = np.random.default_rng([seed, 2502])
-    return [ruled_number(number, rng) for number in numbers]
+    return chosen, seed, [ruled_number(number, rng) for number in numbers]
 
 
 def run(writers="validation", count=300, seed=None, pendigits_dir=None):
     """The figures of `count` ruled numbers of one set of writers."""
-    from model.data import pendigits
-    from model.inference.predictor import Predictor
-
-    numbers = ruled_numbers(writers, count, seed, pendigits_dir)
-    predictor = Predictor.load()
-    predictor.read(numbers[0]["picture"])  # warm up
-    right, milliseconds, wrong = [], [], []
-    for number in numbers:
-        started = time.perf_counter()
-        text = predictor.read(number["picture"]).text
-        milliseconds.append(1000 * (time.perf_counter() - started))
-        right.append(text == number["text"])
-        if text != number["text"] and len(wrong) < 20:
-            wrong.append({"text": number["text"], "read": text, "place": number["place"]})
+    chosen, seed, numbers = _ruled(writers, count, seed, pendigits_dir)
+    texts, milliseconds = timed_reads([number["picture"] for number in numbers])
+    right = [text == number["text"] for text, number in zip(texts, numbers, strict=True)]
+    wrong = [
+        {"text": number["text"], "read": text, "place": number["place"]}
+        for text, number in zip(texts, numbers, strict=True)
+        if text != number["text"]
+    ][:20]
 
     def share(key, value):
-        chosen = [ok for ok, number in zip(right, numbers, strict=True) if number[key] == value]
-        return {"count": len(chosen), "right": int(sum(chosen))}
+        picked = [ok for ok, number in zip(right, numbers, strict=True) if number[key] == value]
+        return {"count": len(picked), "right": int(sum(picked))}
 
     return {
-        "writers": list(
-            pendigits.VALIDATION_WRITERS if writers == "validation" else pendigits.TEST_WRITERS
-        ),
-        "seed": SEEDS[writers] if seed is None else seed,
+        "writers": list(chosen),
+        "seed": seed,
         "right": int(sum(right)),
         "count": len(numbers),
         "accuracy": round(sum(right) / len(numbers), 4),
@@ -139,17 +129,5 @@ def run(writers="validation", count=300, seed=None, pendigits_dir=None):
     }
 
 
-def main():
-    arguments = parser(__doc__)
-    arguments.add_argument("--writers", choices=sorted(SEEDS), default="validation")
-    arguments.add_argument("--count", type=int, default=300)
-    arguments.add_argument("--seed", type=int)
-    arguments.add_argument("--pendigits-dir", help="pendigits folder (default: $PENDIGITS_DIR)")
-    arguments = arguments.parse_args()
-    if arguments.count < 1:
-        arguments.error("--count must be at least 1")
-    emit(run(arguments.writers, arguments.count, arguments.seed, arguments.pendigits_dir))
-
-
 if __name__ == "__main__":
-    main()
+    main(run, SEEDS, __doc__)
