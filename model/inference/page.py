@@ -18,7 +18,7 @@ import numpy as np
 
 from model.inference.ink import WORKING_SIZE, Ink, find_ink
 from model.inference.reader import find_digits
-from model.inference.segment import BINARY_LEVEL
+from model.inference.segment import BINARY_LEVEL, box_union, overlap
 
 SMALL_WRITING = 32  # writing shorter than this (working pixels) on a shrunk sheet...
 LARGEST_SHEET = 2000  # ...is found again at a larger working size, up to this
@@ -122,18 +122,6 @@ class Page:
 
 
 NO_NUMBER = "no handwritten number found"
-
-
-def _union(boxes):
-    x0 = min(box[0] for box in boxes)
-    y0 = min(box[1] for box in boxes)
-    x1 = max(box[0] + box[2] for box in boxes)
-    y1 = max(box[1] + box[3] for box in boxes)
-    return (x0, y0, x1 - x0, y1 - y0)
-
-
-def _overlap(start_a, size_a, start_b, size_b):
-    return max(0, min(start_a + size_a, start_b + size_b) - max(start_a, start_b))
 
 
 def _gap(start_a, size_a, start_b, size_b):
@@ -282,7 +270,7 @@ def _strokes(values):
 def _joined(items, linked):
     """Groups of `items` (lists of rows) that `linked(box_a, box_b)` chains together; each
     item's box is the union of its rows' boxes."""
-    boxes = [_union([row[1:5] for row in item]) for item in items]
+    boxes = [box_union(*(row[1:5] for row in item)) for item in items]
     parent = list(range(len(items)))
 
     def root(index):
@@ -312,8 +300,8 @@ def _parts_of_one(a, b, height):
     part right beside a stroke (a 5's flag)."""
     (ax, ay, aw, ah), (bx, by, bw, bh) = a, b
     short, tall = sorted((ah, bh))
-    rows = _overlap(ay, ah, by, bh)
-    together = _union([a, b])[3]
+    rows = overlap(ay, ah, by, bh)
+    together = box_union(a, b)[3]
     if (
         rows < SAME_ROW * short
         and together <= ONE_CHARACTER * height
@@ -322,7 +310,7 @@ def _parts_of_one(a, b, height):
     ):
         return True
     reach = PART_GAP * tall
-    if _overlap(ax, aw, bx, bw) >= STACKED * min(aw, bw) and _gap(ay, ah, by, bh) <= reach:
+    if overlap(ax, aw, bx, bw) >= STACKED * min(aw, bw) and _gap(ay, ah, by, bh) <= reach:
         return True
     return short < UNLIKE * tall and rows >= SAME_ROW * short and _gap(ax, aw, bx, bw) <= reach
 
@@ -333,7 +321,7 @@ def _on_one_line(a, b):
     when they differ much in size: a small label beside a large number)."""
     (ax, ay, aw, ah), (bx, by, bw, bh) = a, b
     short, tall = sorted((ah, bh))
-    if _overlap(ay, ah, by, bh) < SAME_ROW * short:
+    if overlap(ay, ah, by, bh) < SAME_ROW * short:
         return False
     reach = NUMBER_GAP * short if short < UNLIKE * tall else CHAIN_GAP * tall
     return _gap(ax, aw, bx, bw) <= reach
@@ -344,7 +332,7 @@ def _split_chain(chain):
     NUMBER_GAP times the shorter neighbour and SPREAD times the chain's usual gap (its lower
     quartile: digits
     spaced evenly, however widely, stay one number)."""
-    boxes = [_union([row[1:5] for row in item]) for item in chain]
+    boxes = [box_union(*(row[1:5] for row in item)) for item in chain]
     order = sorted(range(len(chain)), key=lambda index: boxes[index][0])
     gaps, right = [], boxes[order[0]][0] + boxes[order[0]][2]
     for index in order[1:]:
@@ -391,7 +379,7 @@ def in_reading_order(boxes):
         x, y, w, h = boxes[index]
         for line in lines:
             if any(
-                _overlap(y, h, boxes[other][1], boxes[other][3])
+                overlap(y, h, boxes[other][1], boxes[other][3])
                 >= SAME_ROW * min(h, boxes[other][3])
                 for other in line
             ):
@@ -405,7 +393,7 @@ def in_reading_order(boxes):
 
 def _field_ink(values, label_image, group, contrast, scale):
     """An `Ink` holding only a field's strokes, and the field's box."""
-    box = _union([row[1:5] for row in group])
+    box = box_union(*(row[1:5] for row in group))
     x, y, w, h = box
     labels = [row[0] for row in group]
     window = label_image[y : y + h, x : x + w]
@@ -487,7 +475,7 @@ def find_numbers(ink, infer):
             (image, probabilities, gate, shifted(box), cut)
             for image, probabilities, gate, box, cut in digits
         ]
-        fields.append(Field(_union([digit[3] for digit in digits]), digits, skipped))
+        fields.append(Field(box_union(*(digit[3] for digit in digits)), digits, skipped))
     tallest = max((found.box[3] for found in fields), default=0)
     specks = [found for found in fields if found.box[3] < TINY * tallest]
     ignored += [(found.box, "a speck, much smaller than the writing") for found in specks]

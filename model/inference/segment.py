@@ -130,25 +130,26 @@ def _grown_box(label_image, label, box, reach):
     return left + x, top + y, width, height
 
 
-def box_union(box_a, box_b):
-    """The smallest (x, y, w, h) box holding both boxes."""
-    x, y = min(box_a[0], box_b[0]), min(box_a[1], box_b[1])
-    right = max(box_a[0] + box_a[2], box_b[0] + box_b[2])
-    bottom = max(box_a[1] + box_a[3], box_b[1] + box_b[3])
+def box_union(*boxes):
+    """The smallest (x, y, w, h) box holding every box (x, y, w, h) given."""
+    x, y = min(box[0] for box in boxes), min(box[1] for box in boxes)
+    right = max(box[0] + box[2] for box in boxes)
+    bottom = max(box[1] + box[3] for box in boxes)
     return (x, y, right - x, bottom - y)
 
 
-def _overlap(start_a, size_a, start_b, size_b):
+def overlap(start_a, size_a, start_b, size_b):
+    """How far two spans (start, size) overlap; 0 when they do not."""
     return max(0, min(start_a + size_a, start_b + size_b) - max(start_a, start_b))
 
 
 def _belong_together(a, b, areas):
     """Whether two groups are parts of one digit (a 5's flag, a 4 in two strokes)."""
     (ax, ay, aw, ah), (bx, by, bw, bh) = a.box, b.box
-    columns = _overlap(ax, aw, bx, bw) / min(aw, bw)
+    columns = overlap(ax, aw, bx, bw) / min(aw, bw)
     if columns >= CONTAINED:
         return True
-    rows = _overlap(ay, ah, by, bh) / min(ah, bh)
+    rows = overlap(ay, ah, by, bh) / min(ah, bh)
     small = min(areas) < 0.4 * max(areas)
     return columns >= OVERLAP and (small or rows < 0.5)
 
