@@ -639,3 +639,17 @@ def test_strokes_are_read_as_the_predictor_reads_them(client, predictor):
     assert (
         client.post("/v1/read/strokes", json=body, headers={"Authorization": ""}).status_code == 401
     )
+
+
+def test_each_predictor_leaves_opencv_one_thread(tmp_path):
+    """Requests are the parallelism of the API: a process that serves them gives OpenCV one
+    thread (two cost twice the CPU for the same time)."""
+    import cv2
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    try:
+        Predictors(2, registry_folder=tmp_path / "registry", interpreter_threads=1)
+        assert cv2.getNumThreads() == 1
+    finally:
+        cv2.setNumThreads(before)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from model import paths
 from model.errors import RegistryError
+from model.inference.engines import limit_opencv_threads
 from model.inference.predictor import Predictor
 from model.operations.registry import Registry, default_folder, serving_model, verify_bundled
 
@@ -64,6 +65,8 @@ class Predictors:
             raise ValueError(f"size must be at least 1, not {size}")
         self.size = size
         self.interpreter_threads = interpreter_threads
+        # Requests are the parallelism here: OpenCV's threads within one would only cost CPU.
+        limit_opencv_threads(interpreter_threads)
         self.registry_folder = registry_folder
         self._pool = None
         self._error = None

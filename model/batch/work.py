@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from model import paths
 from model.batch.sources import read_source
 from model.errors import InvalidImageError, UsageError
+from model.inference.engines import limit_opencv_threads
 
 # The predictors this process has loaded, by the model's key.
 _LOADED = {}
@@ -75,7 +76,10 @@ class ModelFiles:
 
 
 def install(model, threads=None, predictor=None):
-    """Loads `model` in this process, once (or keeps `predictor`, already loaded from it)."""
+    """Loads `model` in this process, once (or keeps `predictor`, already loaded from it);
+    `threads`: the threads one reading may use here (LiteRT's and OpenCV's)."""
+    if threads:
+        limit_opencv_threads(threads)
     if model.key not in _LOADED:
         _LOADED[model.key] = predictor or model.load(threads)
     return _LOADED[model.key]

@@ -78,13 +78,34 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, app_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+# What Streamlit's page logs when it drops its connection to the server; the page then comes
+# back blank (the canvas empty, what was drawn lost), so no test may see it.
+LOST_CONNECTION = "Websocket connection encountered fatal error"
+
+
+@contextlib.contextmanager
+def _browser_page(browser, **options):
+    """A page in a context of its own (`options`), failing the test if the app's connection
+    broke while it ran."""
+    context = browser.new_context(**options)
     page = context.new_page()
     page.set_default_timeout(60_000)
-    yield page
-    context.close()
+    logged = []
+    page.on("console", lambda message: logged.append(message.text))
+    try:
+        yield page
+        broken = [text for text in logged if LOST_CONNECTION in text]
+        assert not broken, f"the app's connection broke: {broken[0][:300]}"
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    with _browser_page(browser, **DESKTOP) as page:
+        yield page
 
 
 # A 390x844 touch screen, as Playwright's "iPhone 13", in Chromium.
@@ -99,26 +120,19 @@ PHONE = {
         "(KHTML, like Gecko) Version/15.0 Mobile/15E148 Safari/604.1"
     ),
 }
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 
 @pytest.fixture
 def phone(browser, app_url):
     """A page on a 390x844 touch screen."""
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page
-    context.close()
+    with _browser_page(browser, **PHONE) as page:
+        yield page
 
 
 @pytest.fixture(params=["desktop", "phone"])
 def visitor(request, browser, app_url):
     """A page on a 1280x900 desktop with a mouse, then on a 390x844 touch phone: the test
     runs once for each (`visitor.finger` says which)."""
-    context = browser.new_context(**(PHONE if request.param == "phone" else DESKTOP))
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.finger = request.param == "phone"
-    yield page
-    context.close()
+    with _browser_page(browser, **(PHONE if request.param == "phone" else DESKTOP)) as page:
+        page.finger = request.param == "phone"
+        yield page
