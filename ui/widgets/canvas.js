@@ -80,6 +80,9 @@ function follow(parentElement, mount) {
     // After the canvas's own handlers (pointerup, then mouseup or touchend) have stored
     // the stroke.
     setTimeout(() => {
+      // A next stroke begun already (input comes before timers on a busy page) keeps the
+      // update pending: applied now, it would drop that stroke's points. Its end sends all.
+      if (state.drawing) return;
       if (state.pending) {
         const pending = state.pending;
         state.pending = null;
