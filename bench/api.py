@@ -182,8 +182,11 @@ def _predict_steps(predictor, pngs, rounds):
     (both networks and the gate); the rest of predict is what is left (calibration, the
     answer). Each is the least of `rounds` passes, the steps taking turns (a busy spell of
     the machine then slows every step, not one)."""
+    from model.inference.engines import limit_opencv_threads
     from model.inference.image_io import load_image_scaled
     from model.inference.preprocess import locate
+
+    limit_opencv_threads(1)  # as in the server's predictors (OpenCV's second thread only spins)
 
     arrays = [load_image_scaled(png)[0] for png in pngs]
     images = [image for image in (locate(array)[0] for array in arrays) if image is not None]

@@ -342,8 +342,10 @@ def test_a_job_killed_half_way_resumes_with_no_row_lost_or_doubled(tmp_path, eng
 
 @pytest.mark.slow
 def test_ctrl_c_stops_after_writing_what_was_read(tmp_path, model):
+    # Enough pictures that the job is still reading (at ~600 a second) when the signal comes.
+    count = 3000
     folder = tmp_path / "archive"
-    _canvas_folder(folder, 600)
+    _canvas_folder(folder, count)
     out = tmp_path / "results.jsonl"
     command = [sys.executable, "-m", "model", "batch", str(folder), "--out", str(out)]
     job = subprocess.Popen(
@@ -354,7 +356,7 @@ def test_ctrl_c_stops_after_writing_what_was_read(tmp_path, model):
         text=True,
     )
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not (out.is_file() and out.stat().st_size > 20000):
+    while time.monotonic() < deadline and not (out.is_file() and out.stat().st_size > 0):
         time.sleep(0.05)
     job.send_signal(signal.SIGINT)
     stdout, stderr = job.communicate(timeout=120)
@@ -362,9 +364,9 @@ def test_ctrl_c_stops_after_writing_what_was_read(tmp_path, model):
     assert "interrupted" in stderr and "run the same command again" in stderr
     assert "Traceback" not in stderr
     first = _by_path(_rows(out))
-    assert json.loads(stdout.splitlines()[-1])["read"] == len(first) < 600
+    assert json.loads(stdout.splitlines()[-1])["read"] == len(first) < count
     resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    assert resumed.returncode == 0 and len(_by_path(_rows(out))) == 600
+    assert resumed.returncode == 0 and len(_by_path(_rows(out))) == count
 
 
 def _kill_a_worker(command, out, at_least):

@@ -92,7 +92,7 @@ def _browser_page(browser, **options):
     context = browser.new_context(**options)
     page = context.new_page()
     page.set_default_timeout(60_000)
-    logged = []
+    logged = page.console_messages = []  # shown when a wait fails (`support`)
     page.on("console", lambda message: logged.append(message.text))
     try:
         yield page

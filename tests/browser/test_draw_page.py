@@ -22,6 +22,7 @@ def test_a_number_drawn_side_by_side_then_cleared(page, app_url):
     draw_on_canvas(page, 4, box=(0.08, 0.2, 0.25, 0.6))
     wait_for_predicted_digit(page, 4)
     draw_on_canvas(page, 7, box=(0.4, 0.2, 0.25, 0.6))
+    wait_for_predicted_digit(page, 47)
     draw_on_canvas(page, 1, box=(0.72, 0.2, 0.2, 0.6))
     wait_for_predicted_digit(page, 471)
     page.get_by_text("Confidence (whole number)").wait_for()
