@@ -354,6 +354,9 @@ def test_ctrl_c_stops_after_writing_what_was_read(tmp_path, model):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As from a terminal: a test run started in the background (`nohup ... &`) ignores
+        # SIGINT, and its children would inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not (out.is_file() and out.stat().st_size > 0):
