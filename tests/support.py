@@ -175,7 +175,7 @@ def wait_for_predicted_digit(page, digit):
             f"() => {found} ? [{found}.innerText, {found}.dataset.reading] : "
             "document.body.innerText.slice(0, 600)"
         )
-        logged = getattr(page, "console_messages", [])[-5:]
+        logged = [message.text for message in page.console_messages()[-5:]]
         pytest.fail(
             f"the page never showed {digit} read from whole strokes; it shows {shown!r}; "
             f"the browser's last console messages: {logged!r}"

@@ -92,7 +92,7 @@ def _browser_page(browser, **options):
     context = browser.new_context(**options)
     page = context.new_page()
     page.set_default_timeout(60_000)
-    logged = page.console_messages = []  # shown when a wait fails (`support`)
+    logged = []  # every message: Playwright's own `console_messages()` keeps the last 200
     page.on("console", lambda message: logged.append(message.text))
     try:
         yield page
