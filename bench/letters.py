@@ -42,22 +42,29 @@ LETTERS = {
 }
 
 
-def draw_letter(letter, canvas_size=280, height=0.6, width=18, slant=0.0, aspect=0.8):
-    """A letter drawn with a round pen, dark on an opaque white RGBA canvas.
+def letter_strokes(letter, canvas_size=280, height=0.6, slant=0.0, aspect=0.8):
+    """A letter's strokes in canvas pixels, as the Draw page records them.
 
     Args:
         letter: a key of LETTERS.
         canvas_size: the square canvas's side in pixels.
         height: the letter's height over the canvas's.
-        width: pen width in pixels.
         slant: x shift per unit of height going up (0.2: leaning right).
         aspect: the letter's width over its height.
     """
-    canvas = np.full((canvas_size, canvas_size, 4), 255, np.uint8)
     size = height * canvas_size
     left, top = (canvas_size - aspect * size) / 2, (canvas_size - size) / 2
-    for stroke in LETTERS[letter]:
-        points = [(left + (x * aspect + slant * (1 - y)) * size, top + y * size) for x, y in stroke]
+    return [
+        [(left + (x * aspect + slant * (1 - y)) * size, top + y * size) for x, y in stroke]
+        for stroke in LETTERS[letter]
+    ]
+
+
+def draw_letter(letter, canvas_size=280, height=0.6, width=18, slant=0.0, aspect=0.8):
+    """A letter drawn with a round pen (`width` pixels), dark on an opaque white RGBA canvas;
+    the other arguments as for `letter_strokes`."""
+    canvas = np.full((canvas_size, canvas_size, 4), 255, np.uint8)
+    for points in letter_strokes(letter, canvas_size, height, slant, aspect):
         cv2.polylines(
             canvas,
             [np.round(np.asarray(points) * 16).astype(np.int32)],
@@ -81,11 +88,19 @@ def _flagged(reading):
     return reading.uncertain or not reading.digits
 
 
-def _letters(predictor):
+def _letters(predictor, strokes=False):
+    """Each letter in every pen width, slant and height, read from its picture (`read`) or,
+    as the Draw page reads it, from its strokes (`read_strokes`)."""
+
+    def reading(letter, width, slant, height):
+        if strokes:
+            return predictor.read_strokes(letter_strokes(letter, slant=slant, height=height), width)
+        return predictor.read(draw_letter(letter, width=width, slant=slant, height=height))
+
     rows = {}
     for letter in LETTERS:
         readings = [
-            predictor.read(draw_letter(letter, width=width, slant=slant, height=height))
+            reading(letter, width, slant, height)
             for width, slant, height in itertools.product(WIDTHS, SLANTS, HEIGHTS)
         ]
         rows[letter] = {
@@ -144,6 +159,7 @@ def run(mnist_dir=None, pendigits_dir=None, quick=False):
     return {
         "benchmark": "letters",
         "letters": _letters(predictor),
+        "letters_as_strokes": _letters(predictor, strokes=True),
         "mnist_test": _mnist(predictor, mnist_dir, quick),
         "pendigits": _pendigits(predictor, folder, quick),
         "machine": machine(),

@@ -169,3 +169,17 @@ def test_a_sure_number_has_no_reason_and_scores_top_at_the_confidence(predictor)
     for digit in reading.digits:
         assert digit.scores.max() == pytest.approx(digit.confidence, abs=1e-6)
         assert digit.scores.argmax() == digit.digit
+
+
+def test_a_digit_written_into_a_0_leaves_the_0_open_to_cutting():
+    # A wide 0 is one ring; a 3 or 7 written into a 0's side makes the ink wider than the
+    # 0's hole by far more than its rims, and the region is then cut like any other.
+    from model.inference.reader import _one_ring
+
+    ring = np.zeros((100, 160), np.float32)
+    cv2.ellipse(ring, (80, 50), (75, 45), 0, 0, 360, 1.0, 8)
+    assert _one_ring(ring)
+    written_into = np.zeros((100, 220), np.float32)
+    cv2.ellipse(written_into, (140, 50), (75, 45), 0, 0, 360, 1.0, 8)
+    cv2.polylines(written_into, [np.array([[5, 5], [80, 5], [40, 95]])], False, 1.0, 8)
+    assert not _one_ring(written_into)

@@ -260,6 +260,9 @@ def test_report_end_to_end_through_the_cli_in_a_subprocess(tmp_path):
         "pen_numbers_strokes",
     ]
     assert sets["pen_numbers_strokes"]["count"] == sets["pen_numbers_picture"]["count"] == 10
+    # Strokes grouped as written read at least as well as the reader's own grouping, nearly.
+    grouped = sets["pen_numbers_strokes"]["right_if_grouped_as_written"]
+    assert sets["pen_numbers_strokes"]["right"] - 1 <= grouped <= 10
     assert sets["pen_digits"]["count"] == report["data"]["pen_writers"]["digits"] > 1000
     pages = report["pages"]  # composed sheets read with read_page (tests/test_page.py)
     assert pages["sheets"] == summary["pages"]["sheets"] == 3 and pages["numbers"] >= 3

@@ -32,7 +32,8 @@ def composed_number(writer_digits, rng):
 
     Returns:
         {"text", "strokes" (lists of [x, y] in canvas pixels, in writing order), "pen",
-        "gaps" (the kind of each gap), "picture" (uint8 RGBA, black ink on white)}
+        "gaps" (the kind of each gap), "digit_strokes" (each digit's number of strokes),
+        "picture" (uint8 RGBA, black ink on white)}
     """
     length = int(rng.integers(LENGTHS[0], LENGTHS[1] + 1))
     chosen = [writer_digits[i] for i in rng.integers(0, len(writer_digits), size=length)]
@@ -40,7 +41,7 @@ def composed_number(writer_digits, rng):
     pen = float(rng.uniform(0.05, 0.12) * height)
     slant = float(rng.normal(0, 0.1))
     margin = 20.0 + pen
-    strokes, gaps, right = [], [], margin
+    strokes, gaps, right, sizes = [], [], margin, []
     for position, digit in enumerate(chosen):
         size = height * float(rng.uniform(0.9, 1.1))
         top = margin + (height - size) / 2 + float(rng.normal(0, 0.05)) * height
@@ -57,6 +58,7 @@ def composed_number(writer_digits, rng):
                 left = right + pen - float(rng.uniform(0.0, 1.0)) * pen
             else:
                 left = right + pen - float(rng.uniform(0.1, 0.3)) * max(width, 0.3 * height)
+        sizes.append(len(placed))
         for stroke in placed:
             strokes.append(stroke + np.array([left, 0.0], np.float32))
         right = max(right, left + width)
@@ -69,6 +71,7 @@ def composed_number(writer_digits, rng):
         "strokes": [stroke.tolist() for stroke in strokes],
         "pen": pen,
         "gaps": gaps,
+        "digit_strokes": sizes,
         "picture": pendigits.as_canvas_rgba(coverage),
     }
 

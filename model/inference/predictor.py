@@ -343,7 +343,7 @@ class Predictor:
         The strokes, in the order written, are grouped into digits where the groups read best
         (see `model.inference.strokes`); each group is read drawn alone, so digits that touch
         or overlap stay apart. When a digit is unsure, the drawing is also read as a picture
-        (`read`) and the surer of the two readings is kept.
+        (`read`), and that reading is kept if it is sure.
 
         Args:
             strokes: a list of strokes, each a list of (x, y) points in pixels, y down.
@@ -393,8 +393,10 @@ class Predictor:
         ]
         reading = Reading("".join(str(d.digit) for d in digits), digits, None, skipped)
         if reading.uncertain:
+            # The picture helps where the strokes do not group (a digit drawn in many strokes,
+            # or in an odd order); a picture merges touching digits, so only a sure one wins.
             pictured = self._read_drawing(strokes, pen)
-            if _mean_confidence(pictured) > _mean_confidence(reading):
+            if pictured.text and not pictured.uncertain:
                 return pictured
         return reading
 
@@ -476,14 +478,6 @@ def _doubt(digits):
     which = ", ".join(str(position) for position in unsure)
     word = "digit" if len(unsure) == 1 else "digits"
     return f"{word} {which} of {len(digits)} (from the left): {first}"
-
-
-def _mean_confidence(reading):
-    """The geometric mean of a reading's digit confidences (0 for no digit)."""
-    if not reading.digits:
-        return 0.0
-    confidences = np.array([digit.confidence for digit in reading.digits], dtype=np.float64)
-    return float(np.exp(np.log(np.maximum(confidences, 1e-9)).mean()))
 
 
 def _planned_reading(image):

@@ -21,6 +21,7 @@ from model.inference.segment import (
     group_digits,
     hole_boxes,
     shape_problem,
+    stroke_width,
 )
 
 SPLIT_ASPECT = 0.8  # wider than this (width / height) may be several touching digits
@@ -31,7 +32,8 @@ MAX_SPAN = 7  # a piece spans at most this many segments between cut paths
 MAX_SPAN_WIDTH = 1.8  # ...and is at most this many digit widths wide
 TYPICAL_ASPECT = 0.7  # a digit's usual width / height
 PRIOR_WEIGHT = 0.3  # how much a piece count far from width / usual width costs
-RING_SPAN = 0.6  # a hole this much of the region's width makes it one digit (a wide 0)
+RING_SPAN = 0.6  # a hole this much of the region's width makes it one digit (a wide 0)...
+RING_RIMS = 4  # ...when the rest of the width is at most this many stroke widths
 
 
 @dataclass
@@ -65,9 +67,14 @@ def _piece(crop, left, right):
 
 def _one_ring(crop):
     """True when a hole in the ink spans most of its width: one wide loop, a flat 0, never
-    several digits side by side (their holes are each at most about half the width)."""
-    holes = hole_boxes(crop > BINARY_LEVEL)
-    return any(width >= RING_SPAN * crop.shape[1] for _, _, width, _ in holes)
+    several digits side by side (their holes are each at most about half the width), nor a
+    digit written into a 0 (ink beyond the hole, on either side, wider than the 0's rims)."""
+    mask = crop > BINARY_LEVEL
+    rims = RING_RIMS * stroke_width(mask)
+    return any(
+        width >= RING_SPAN * crop.shape[1] and width >= crop.shape[1] - rims
+        for _, _, width, _ in hole_boxes(mask)
+    )
 
 
 def _lattice(crop, digit_width):

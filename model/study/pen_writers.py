@@ -19,6 +19,7 @@ from model.data.pen_sets import (
     test_digits,
 )
 from model.inference.naive import naive_mnist, white_ink_gray
+from model.inference.strokes import run_image
 from model.study.realworld import _digit_set
 
 MISREAD_CAP = 40
@@ -93,6 +94,24 @@ def number_figures(read, numbers):
     }
 
 
+def grouped_as_written(predictor, numbers):
+    """How many numbers would read exactly if their strokes were grouped into digits as they
+    were written: what the reader's grouping costs, beside what its digit network costs."""
+    right = 0
+    for number in numbers:
+        strokes = [np.asarray(stroke, np.float32) for stroke in number["strokes"]]
+        bounds = np.cumsum([0, *number["digit_strokes"]])
+        images = np.stack(
+            [
+                run_image(strokes[start:end], number["pen"])
+                for start, end in zip(bounds[:-1], bounds[1:], strict=True)
+            ]
+        )
+        text = "".join(str(int(row.argmax())) for row in predictor.predict_batch(images))
+        right += text == number["text"]
+    return right
+
+
 def pen_writer_sets(predictor, pendigits_dir=None, number_count=NUMBER_COUNT, seed=0, limit=None):
     """The held-out writers' sets: {"pen_digits", "pen_numbers_picture", "pen_numbers_strokes"}."""
     digits = test_digits(pendigits_dir)[:limit]
@@ -102,7 +121,10 @@ def pen_writer_sets(predictor, pendigits_dir=None, number_count=NUMBER_COUNT, se
         "pen_numbers_picture": number_figures(
             lambda number: predictor.read(number["picture"]), numbers
         ),
-        "pen_numbers_strokes": number_figures(
-            lambda number: predictor.read_strokes(number["strokes"], number["pen"]), numbers
-        ),
+        "pen_numbers_strokes": {
+            **number_figures(
+                lambda number: predictor.read_strokes(number["strokes"], number["pen"]), numbers
+            ),
+            "right_if_grouped_as_written": grouped_as_written(predictor, numbers),
+        },
     }
