@@ -1,5 +1,6 @@
 """Whole numbers of pendigits writers read from their pictures with `Predictor.read`: how many
-are exact, by gap (spaced, touching, overlapping), and how long a read takes.
+are exact, by gap (spaced, touching, overlapping), and how long a read takes; and the same
+numbers read from their strokes (`strokes`: `Predictor.read_strokes`).
 
 The reader's cut-path search (`model.inference.cuts`) was tuned on the VALIDATION writers
 (21-24, 300 numbers from seed 77, the default here); the test writers (25-30, seed 0, as
@@ -30,18 +31,35 @@ def composed(writers, count, seed, pendigits_dir, seeds):
     return chosen, seed, composed_numbers(digits, count, seed)
 
 
-def timed_reads(pictures):
-    """(texts, milliseconds) of `Predictor.read` on each picture, after one read to warm up."""
+def timed_reads(pictures, read=None):
+    """(texts, milliseconds) of `read` (default: `Predictor.read`) on each input, after one
+    read to warm up."""
     from model.inference.predictor import Predictor
 
-    predictor = Predictor.load()
-    predictor.read(pictures[0])  # warm up
+    read = read or Predictor.load().read
+    read(pictures[0])  # warm up
     texts, milliseconds = [], []
     for picture in pictures:
         started = time.perf_counter()
-        texts.append(predictor.read(picture).text)
+        texts.append(read(picture).text)
         milliseconds.append(1000 * (time.perf_counter() - started))
     return texts, milliseconds
+
+
+def _strokes(numbers):
+    """The same numbers read from their strokes (`read_strokes`, as the Draw page reads)."""
+    from model.inference.predictor import Predictor
+
+    predictor = Predictor.load()
+    texts, milliseconds = timed_reads(
+        numbers, lambda number: predictor.read_strokes(number["strokes"], number["pen"])
+    )
+    five = [ms for ms, n in zip(milliseconds, numbers, strict=True) if len(n["text"]) == 5]
+    return {
+        "right": sum(text == n["text"] for text, n in zip(texts, numbers, strict=True)),
+        "count": len(numbers),
+        "median_ms_5_digits": round(float(np.median(five)), 2) if five else None,
+    }
 
 
 def run(writers="validation", count=300, seed=None, pendigits_dir=None):
@@ -74,6 +92,7 @@ def run(writers="validation", count=300, seed=None, pendigits_dir=None):
         },
         "median_ms": round(float(np.median(milliseconds)), 2),
         "median_ms_5_digits": round(float(np.median(five)), 2) if five else None,
+        "strokes": _strokes(numbers),
         "machine": machine(),
     }
 

@@ -154,3 +154,14 @@ def test_the_best_cut_weighs_the_cost_of_each_cut():
     scores = {(0, 1): -0.1, (1, 2): -0.1, (0, 2): -0.5}
     assert best_cut(scores, 2) == [(0, 1), (1, 2)]
     assert best_cut(scores, 2, lambda left, right: -1.0) == [(0, 2)]
+
+
+def test_each_digit_read_from_strokes_is_the_whole_ensembles_reading(predictor, pendigits_dir):
+    # Groups the first network is sure of keep its answer without a second read: the
+    # ensemble's answer is that network's there (its cascade), so nothing may differ.
+    from model.data.pen_sets import composed_numbers, test_digits
+
+    for number in composed_numbers(test_digits(pendigits_dir), count=20, seed=6):
+        for digit in predictor.read_strokes(number["strokes"], number["pen"]).digits:
+            (probabilities,) = predictor.predict_batch(digit.image28[None])
+            np.testing.assert_allclose(digit.probabilities, probabilities, atol=1e-6)

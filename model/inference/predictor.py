@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model import paths
+from model import config, paths
 from model.errors import InvalidImageError
 from model.inference.calibration import (
     DEFAULT_THRESHOLD,
@@ -189,9 +189,13 @@ class Predictor:
 
     def _calibrated(self, images, first_only=False):
         probabilities, is_digit = self.raw_outputs(images, first_only)
+        return self._tempered(probabilities), is_digit
+
+    def _tempered(self, probabilities):
+        """The network's softmax, calibrated by the fitted temperature."""
         if self.temperature == 1.0:
-            return probabilities / probabilities.sum(axis=1, keepdims=True), is_digit
-        return apply_temperature(probabilities, self.temperature), is_digit
+            return probabilities / probabilities.sum(axis=1, keepdims=True)
+        return apply_temperature(probabilities, self.temperature)
 
     def predict_batch(self, images):
         """Calibrated probabilities for MNIST-format images.
@@ -343,7 +347,7 @@ class Predictor:
         The strokes, in the order written, are grouped into digits where the groups read best
         (see `model.inference.strokes`); each group is read drawn alone, so digits that touch
         or overlap stay apart. When a digit is unsure, the drawing is also read as a picture
-        (`read`), and that reading is kept if it is sure.
+        (`read`), and that reading is kept if it is sure and of as many digits.
 
         Args:
             strokes: a list of strokes, each a list of (x, y) points in pixels, y down.
@@ -359,46 +363,68 @@ class Predictor:
         if not strokes:
             return Reading("", [], BLANK)
         pen = float(pen_width or estimated_pen(strokes))
-        seen = {}
+        seen = {}  # run: (image, the first network's raw softmax, the gate's is_digit)
 
         def score_runs(runs):
+            if not runs:
+                return [], []
             missing = [run for run in runs if run not in seen]
             if missing:
                 images = np.stack([run_image([strokes[i] for i in run], pen) for run in missing])
                 # Candidates are scored by the first network alone: most are no digit.
-                probabilities, is_digit = self._calibrated(images, first_only=True)
-                for run, image, probs, gate in zip(
-                    missing, images, probabilities, is_digit, strict=True
-                ):
+                raw, is_digit = self.raw_outputs(images, first_only=True)
+                for run, image, probs, gate in zip(missing, images, raw, is_digit, strict=True):
                     seen[run] = (image, probs, float(gate))
-            scores = [np.log(seen[run][1].max() * seen[run][2] + 1e-4) for run in runs]
+            tempered = self._tempered(np.stack([seen[run][1] for run in runs]))
+            scores = [
+                np.log(probs.max() * seen[run][2] + 1e-4)
+                for run, probs in zip(runs, tempered, strict=True)
+            ]
             return scores, [seen[run][0] for run in runs]
 
         groups, dots = grouped(strokes, pen, score_runs)
         skipped = [(box_of([strokes[dot]], pen), "a dot or a speck") for dot in dots]
         if not groups:
             return Reading("", [], "only dots or specks", skipped)
-        keys = [tuple(group) for group in groups]
-        # The digits chosen (a dot joined to one is drawn anew) are read by the whole ensemble.
-        images = np.stack(
-            [
-                seen[key][0] if key in seen else run_image([strokes[i] for i in key], pen)
-                for key in keys
-            ]
-        )
-        probabilities, is_digit = self._calibrated(images)
-        digits = [
-            self._prediction(probs, gate, image, box_of([strokes[i] for i in key], pen))
-            for key, probs, gate, image in zip(keys, probabilities, is_digit, images, strict=True)
-        ]
+        digits = self._stroke_digits([tuple(group) for group in groups], strokes, pen, seen)
         reading = Reading("".join(str(d.digit) for d in digits), digits, None, skipped)
         if reading.uncertain:
-            # The picture helps where the strokes do not group (a digit drawn in many strokes,
-            # or in an odd order); a picture merges touching digits, so only a sure one wins.
+            # The picture helps where the strokes do not group well (a digit drawn in many
+            # strokes, or in an odd order). It merges touching digits and cuts a letter's one
+            # stroke into digits, so only a sure picture reading of as many digits wins.
             pictured = self._read_drawing(strokes, pen)
-            if pictured.text and not pictured.uncertain:
+            same_length = len(pictured.text) == len(reading.text)
+            if pictured.text and same_length and not pictured.uncertain:
                 return pictured
         return reading
+
+    def _stroke_digits(self, keys, strokes, pen, seen):
+        """The `Prediction` of each group of strokes (`keys`), as the whole ensemble reads
+        it: where the first network was sure (its softmax in `seen` reaches the ensemble's
+        cascade confidence) the ensemble's answer is that network's, so only the others
+        (and groups not yet read: a dot joined to a digit) are read again."""
+        images = [
+            seen[key][0] if key in seen else run_image([strokes[i] for i in key], pen)
+            for key in keys
+        ]
+        again = [
+            index
+            for index, key in enumerate(keys)
+            if key not in seen or seen[key][1].max() < config.CASCADE_CONFIDENCE
+        ]
+        outputs = {}
+        if again:
+            probabilities, is_digit = self._calibrated(np.stack([images[i] for i in again]))
+            outputs = dict(zip(again, zip(probabilities, is_digit, strict=True), strict=True))
+        sure = [index for index in range(len(keys)) if index not in outputs]
+        if sure:
+            tempered = self._tempered(np.stack([seen[keys[i]][1] for i in sure]))
+            for index, probs in zip(sure, tempered, strict=True):
+                outputs[index] = (probs, seen[keys[index]][2])
+        return [
+            self._prediction(*outputs[index], images[index], box_of([strokes[i] for i in key], pen))
+            for index, key in enumerate(keys)
+        ]
 
     def _read_drawing(self, strokes, pen):
         """`read` on the strokes drawn as black ink on white, boxes in the strokes' pixels."""
