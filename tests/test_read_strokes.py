@@ -165,3 +165,19 @@ def test_each_digit_read_from_strokes_is_the_whole_ensembles_reading(predictor, 
         for digit in predictor.read_strokes(number["strokes"], number["pen"]).digits:
             (probabilities,) = predictor.predict_batch(digit.image28[None])
             np.testing.assert_allclose(digit.probabilities, probabilities, atol=1e-6)
+
+
+def test_the_layout_study_measures_every_cut_between_and_inside_digits(pendigits_dir):
+    from model.data import pendigits
+    from model.data.pen_sets import composed_numbers
+    from model.study.stroke_layout import layouts, run
+
+    digits = pendigits.load_pendigits(pendigits_dir, pendigits.TRAINING_WRITERS)
+    numbers = composed_numbers(digits, count=30, seed=1)
+    between, inside = layouts(numbers)
+    assert len(between) == sum(len(number["text"]) - 1 for number in numbers)
+    assert len(inside) == sum(sum(n - 1 for n in number["digit_strokes"]) for number in numbers)
+    # Side by side, digits are about as tall as each other; a digit's parts are not.
+    assert np.median(between[:, 1]) > 0.85 > np.median(inside[:, 1])
+    figures = run(30, pendigits_dir, seed=1)
+    assert figures["between_digits"]["cuts"] == len(between) and figures["writers"][0] == 1
