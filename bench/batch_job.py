@@ -138,11 +138,8 @@ def _run(folder, out, options):
                     peaks[process.pid] = max(peaks.get(process.pid, 0), process.memory_info().rss)
                     times = process.cpu_times()
                     cpu[process.pid] = times.user + times.system
-                    # Each sample: a process just forked shows its parent's command line, and
-                    # an exiting one none; once seen as a worker, it stays one.
-                    role = _role(" ".join(process.cmdline()))
-                    if roles.get(process.pid) != "worker":
-                        roles[process.pid] = role
+                    # Each sample: a process just forked shows its parent's command line.
+                    roles[process.pid] = _role(" ".join(process.cmdline()))
             except psutil.Error:
                 pass
         samples.append((time.perf_counter(), _rows_written(out), sum(cpu.values())))

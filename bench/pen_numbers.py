@@ -46,32 +46,33 @@ def timed_reads(pictures, read=None):
     return texts, milliseconds
 
 
-def _strokes(numbers):
-    """The same numbers read from their strokes (`read_strokes`, as the Draw page reads)."""
-    from model.inference.predictor import Predictor
+def _median_5_digits(milliseconds, numbers):
+    """The median time of the 5-digit numbers' reads (None when there is none)."""
+    five = [ms for ms, n in zip(milliseconds, numbers, strict=True) if len(n["text"]) == 5]
+    return round(float(np.median(five)), 2) if five else None
 
-    predictor = Predictor.load()
+
+def _strokes(predictor, numbers):
+    """The same numbers read from their strokes (`read_strokes`, as the Draw page reads)."""
     texts, milliseconds = timed_reads(
         numbers, lambda number: predictor.read_strokes(number["strokes"], number["pen"])
     )
-    five = [ms for ms, n in zip(milliseconds, numbers, strict=True) if len(n["text"]) == 5]
     return {
         "right": sum(text == n["text"] for text, n in zip(texts, numbers, strict=True)),
         "count": len(numbers),
-        "median_ms_5_digits": round(float(np.median(five)), 2) if five else None,
+        "median_ms_5_digits": _median_5_digits(milliseconds, numbers),
     }
 
 
 def run(writers="validation", count=300, seed=None, pendigits_dir=None):
     """The figures of `count` numbers composed from one set of writers' digits."""
     from model.data.pen_sets import GAPS
+    from model.inference.predictor import Predictor
 
     chosen, seed, numbers = composed(writers, count, seed, pendigits_dir, SEEDS)
-    texts, milliseconds = timed_reads([number["picture"] for number in numbers])
+    predictor = Predictor.load()
+    texts, milliseconds = timed_reads([number["picture"] for number in numbers], predictor.read)
     right = [text == number["text"] for text, number in zip(texts, numbers, strict=True)]
-    five = [
-        ms for ms, number in zip(milliseconds, numbers, strict=True) if len(number["text"]) == 5
-    ]
     return {
         "writers": list(chosen),
         "seed": seed,
@@ -91,8 +92,8 @@ def run(writers="validation", count=300, seed=None, pendigits_dir=None):
             for kind in GAPS
         },
         "median_ms": round(float(np.median(milliseconds)), 2),
-        "median_ms_5_digits": round(float(np.median(five)), 2) if five else None,
-        "strokes": _strokes(numbers),
+        "median_ms_5_digits": _median_5_digits(milliseconds, numbers),
+        "strokes": _strokes(predictor, numbers),
         "machine": machine(),
     }
 

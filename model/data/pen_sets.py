@@ -76,6 +76,14 @@ def composed_number(writer_digits, rng):
     }
 
 
+def written_digits(number):
+    """A composed number's strokes, as float32 (N, 2) arrays, grouped into its digits as they
+    were written."""
+    strokes = [np.asarray(stroke, np.float32) for stroke in number["strokes"]]
+    bounds = np.cumsum([0, *number["digit_strokes"]])
+    return [strokes[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
 def composed_numbers(digits, count=NUMBER_COUNT, seed=0):
     """`count` numbers, each from one writer's digits, writers in turn."""
     rng = np.random.default_rng([seed, 2501])

@@ -10,6 +10,11 @@ import numpy as np
 from model import config
 
 
+def first_is_final(probabilities, confidence=config.CASCADE_CONFIDENCE):
+    """(N,) bool: where the first member's softmax (N, 10) is the ensemble's answer."""
+    return probabilities.max(axis=1) >= confidence
+
+
 def run_members(members, batch, confidence=config.CASCADE_CONFIDENCE):
     """(probabilities, is_digit) of an ensemble, running later members only where needed.
 
@@ -26,7 +31,7 @@ def run_members(members, batch, confidence=config.CASCADE_CONFIDENCE):
     probabilities, is_digit = members[0](batch)
     if len(members) == 1:
         return probabilities, is_digit
-    doubtful = np.flatnonzero(probabilities.max(axis=1) < confidence)
+    doubtful = np.flatnonzero(~first_is_final(probabilities, confidence))
     if len(doubtful):
         probabilities = np.array(probabilities, dtype=np.float32)
         subset = batch[doubtful]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model import config, paths
+from model import paths
 from model.errors import InvalidImageError
 from model.inference.calibration import (
     DEFAULT_THRESHOLD,
@@ -18,6 +18,7 @@ from model.inference.calibration import (
     apply_temperature,
     confidence_of,
 )
+from model.inference.cascade import first_is_final
 from model.inference.engines import load_engine
 from model.inference.image_io import load_image_scaled
 from model.inference.ink import find_ink
@@ -363,23 +364,22 @@ class Predictor:
         if not strokes:
             return Reading("", [], BLANK)
         pen = float(pen_width or estimated_pen(strokes))
-        seen = {}  # run: (image, the first network's raw softmax, the gate's is_digit)
+        # run: (image, the first network's calibrated softmax, the gate's is_digit, and
+        # whether that softmax is the ensemble's answer too)
+        seen = {}
 
         def score_runs(runs):
-            if not runs:
-                return [], []
             missing = [run for run in runs if run not in seen]
             if missing:
                 images = np.stack([run_image([strokes[i] for i in run], pen) for run in missing])
                 # Candidates are scored by the first network alone: most are no digit.
                 raw, is_digit = self.raw_outputs(images, first_only=True)
-                for run, image, probs, gate in zip(missing, images, raw, is_digit, strict=True):
-                    seen[run] = (image, probs, float(gate))
-            tempered = self._tempered(np.stack([seen[run][1] for run in runs]))
-            scores = [
-                np.log(probs.max() * seen[run][2] + 1e-4)
-                for run, probs in zip(runs, tempered, strict=True)
-            ]
+                rows = zip(
+                    missing, images, self._tempered(raw), is_digit, first_is_final(raw), strict=True
+                )
+                for run, image, probs, gate, final in rows:
+                    seen[run] = (image, probs, float(gate), bool(final))
+            scores = [np.log(seen[run][1].max() * seen[run][2] + 1e-4) for run in runs]
             return scores, [seen[run][0] for run in runs]
 
         groups, dots = grouped(strokes, pen, score_runs)
@@ -400,30 +400,21 @@ class Predictor:
 
     def _stroke_digits(self, keys, strokes, pen, seen):
         """The `Prediction` of each group of strokes (`keys`), as the whole ensemble reads
-        it: where the first network was sure (its softmax in `seen` reaches the ensemble's
-        cascade confidence) the ensemble's answer is that network's, so only the others
-        (and groups not yet read: a dot joined to a digit) are read again."""
+        it: where the first network's answer is the ensemble's (`seen`), it is kept; the
+        others, and groups not yet read (a dot joined to a digit), are read again."""
         images = [
             seen[key][0] if key in seen else run_image([strokes[i] for i in key], pen)
             for key in keys
         ]
-        again = [
-            index
-            for index, key in enumerate(keys)
-            if key not in seen or seen[key][1].max() < config.CASCADE_CONFIDENCE
-        ]
-        outputs = {}
+        outputs = [seen[key][1:3] if key in seen and seen[key][3] else None for key in keys]
+        again = [index for index, output in enumerate(outputs) if output is None]
         if again:
             probabilities, is_digit = self._calibrated(np.stack([images[i] for i in again]))
-            outputs = dict(zip(again, zip(probabilities, is_digit, strict=True), strict=True))
-        sure = [index for index in range(len(keys)) if index not in outputs]
-        if sure:
-            tempered = self._tempered(np.stack([seen[keys[i]][1] for i in sure]))
-            for index, probs in zip(sure, tempered, strict=True):
-                outputs[index] = (probs, seen[keys[index]][2])
+            for index, probs, gate in zip(again, probabilities, is_digit, strict=True):
+                outputs[index] = (probs, gate)
         return [
-            self._prediction(*outputs[index], images[index], box_of([strokes[i] for i in key], pen))
-            for index, key in enumerate(keys)
+            self._prediction(*output, image, box_of([strokes[i] for i in key], pen))
+            for key, output, image in zip(keys, outputs, images, strict=True)
         ]
 
     def _read_drawing(self, strokes, pen):

@@ -17,6 +17,7 @@ from model.data.pen_sets import (
     composed_numbers,
     digit_pictures,
     test_digits,
+    written_digits,
 )
 from model.inference.naive import naive_mnist, white_ink_gray
 from model.inference.strokes import run_image
@@ -99,14 +100,7 @@ def grouped_as_written(predictor, numbers):
     were written: what the reader's grouping costs, beside what its digit network costs."""
     right = 0
     for number in numbers:
-        strokes = [np.asarray(stroke, np.float32) for stroke in number["strokes"]]
-        bounds = np.cumsum([0, *number["digit_strokes"]])
-        images = np.stack(
-            [
-                run_image(strokes[start:end], number["pen"])
-                for start, end in zip(bounds[:-1], bounds[1:], strict=True)
-            ]
-        )
+        images = np.stack([run_image(digit, number["pen"]) for digit in written_digits(number)])
         text = "".join(str(int(row.argmax())) for row in predictor.predict_batch(images))
         right += text == number["text"]
     return right

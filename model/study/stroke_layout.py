@@ -15,7 +15,7 @@ import json
 import numpy as np
 
 from model.data import pendigits
-from model.data.pen_sets import composed_numbers
+from model.data.pen_sets import composed_numbers, written_digits
 from model.inference.strokes import extent, layout
 
 PERCENTILES = (1, 5, 25, 50, 75, 95, 99)
@@ -27,10 +27,7 @@ def layouts(numbers):
     between a number's digits and the cuts inside its multi-stroke digits."""
     between, inside = [], []
     for number in numbers:
-        strokes = [np.asarray(stroke, np.float32) for stroke in number["strokes"]]
-        pen = number["pen"]
-        bounds = np.cumsum([0, *number["digit_strokes"]])
-        digits = [strokes[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+        pen, digits = number["pen"], written_digits(number)
         for left, right in zip(digits[:-1], digits[1:], strict=True):
             between.append(layout(extent(left, pen), extent(right, pen)))
         for digit in digits:
