@@ -16,7 +16,8 @@
 //    The next goes only once the app has read the one before (it echoes its `seq` back as
 //    `partialSeq`), and is taken then: pictures in between are never made, none queue up.
 //    A finished stroke is sent whole, as before, and `partial` cleared.
-// It also keeps the canvas when a call Streamlit superseded while it loaded is cleaned up.
+// It also keeps the canvas (and what is drawn) when Streamlit cleans up a call that newer data
+// overtook while it loaded: the canvas goes only with the component.
 
 const SEND_BUTTON = 'button[title="Update the app with this drawing"]';
 const mounts = new WeakMap();
@@ -171,10 +172,12 @@ export default async function (component) {
   }
   tidyToolbar(parentElement);
   state.measure();
+  const box = parentElement instanceof ShadowRoot ? parentElement.host : parentElement;
   return () => {
-    // A call that a newer one (new data) overtook while it loaded is cleaned up by Streamlit
-    // as soon as it returns: the canvas is the newer call's by then, and stays.
-    if (call !== state.calls || mounts.get(parentElement) !== state) return;
+    // Streamlit runs a call's cleanup when the component leaves the page, and also when
+    // newer data overtook the call while it loaded, which can be before the newer call has
+    // reached this module: only a box that has left the page loses its canvas.
+    if (box.isConnected || call !== state.calls || mounts.get(parentElement) !== state) return;
     state.cleanup?.();
     state.stop();
     mounts.delete(parentElement);

@@ -3,7 +3,8 @@
 `canvas.js` keeps a stroke whole when a rerun lands while it is drawn (a new brush size), sends
 a finished stroke at once instead of after the canvas's 200 ms debounce, and reports the width
 the page has for the canvas, so that a phone gets a canvas as wide as its screen. A brush changed
-while the canvas still loads no longer removes it (Streamlit cleans up the overtaken call).
+while the canvas still loads, or any call Streamlit cleans up while the canvas is still on the
+page, no longer removes it (nor what is drawn).
 Undo, Redo and Clear stay under the canvas, hover or not (`canvas.css`); the toolbar's selection
 mode, in which strokes left no ink, is gone. While the pen moves, the picture so far comes as a
 partial drawing, at most every 100 ms and only once the one before was read.
