@@ -7,7 +7,7 @@ import pytest
 from strokes import STROKES
 
 from model.errors import InvalidImageError
-from model.inference.strokes import best_cut, cut_cost, drawn, extent, merge_cost
+from model.inference.strokes import best_cut, crossings, cut_cost, drawn, extent, merge_cost
 from ui.widgets.canvas import canvas_strokes
 
 WIDTH, HEIGHT = 460, 360
@@ -150,6 +150,31 @@ def test_cutting_stacked_or_much_shorter_parts_costs_and_side_by_side_digits_do_
     assert merge_cost(upper, lower) == 0.0
 
 
+def test_strokes_that_cross_are_not_cut_into_two_digits(predictor):
+    # An X: two strokes as tall as each other, each as wide as the whole, crossing. Each alone
+    # is a sure 1, so without the crossing the grouping read "11".
+    x = [[(150.0, 80.0), (230.0, 280.0)], [(230.0, 80.0), (150.0, 280.0)]]
+    reading = predictor.read_strokes(x, 18)
+    assert len(reading.digits) == 1 and reading.uncertain, reading.text
+    # Two 1s side by side are still two digits.
+    ones = [[(150.0, 80.0), (150.0, 280.0)], [(230.0, 80.0), (230.0, 280.0)]]
+    assert predictor.read_strokes(ones, 18).text == "11"
+
+
+def test_crossing_is_crossing_not_touching():
+    strokes = [
+        [(0.0, 0.0), (100.0, 100.0)],
+        [(100.0, 0.0), (0.0, 100.0)],  # crosses the first in the middle
+        [(0.0, 0.0), (0.0, 100.0)],  # starts where the first starts: touching only
+        # a long wavy stroke, crossing the first near its end (bounded memory, any length)
+        [(x, 95.0 + 10.0 * (x % 2)) for x in np.linspace(-500.0, 99.0, 20_000)],
+    ]
+    crossing = crossings([np.asarray(s) for s in strokes], 10)
+    assert crossing(0, 1) and crossing(1, 0)
+    assert not crossing(0, 2) and not crossing(1, 2)
+    assert crossing(0, 3)
+
+
 def test_the_best_cut_weighs_the_cost_of_each_cut():
     scores = {(0, 1): -0.1, (1, 2): -0.1, (0, 2): -0.5}
     assert best_cut(scores, 2) == [(0, 1), (1, 2)]
@@ -179,5 +204,7 @@ def test_the_layout_study_measures_every_cut_between_and_inside_digits(pendigits
     assert len(inside) == sum(sum(n - 1 for n in number["digit_strokes"]) for number in numbers)
     # Side by side, digits are about as tall as each other; a digit's parts are not.
     assert np.median(between[:, 1]) > 0.85 > np.median(inside[:, 1])
+    # A digit's parts often cross; digits side by side seldom do.
+    assert inside[:, 3].mean() > 0.3 > between[:, 3].mean()
     figures = run(30, pendigits_dir, seed=1)
     assert figures["between_digits"]["cuts"] == len(between) and figures["writers"][0] == 1
