@@ -38,3 +38,27 @@ def test_file_names_that_look_like_addresses_are_plain_text(page, app_url):
     assert any("Could not read www.evil-example.com.png:" in text for text in shown), shown
     links = main.locator("a[href*='evil']:not([href^='#'])")  # not a heading's own anchor
     assert links.count() == 0, links.evaluate_all("(links) => links.map((a) => a.outerHTML)")
+
+
+def test_a_long_number_is_shown_on_one_line(visitor, app_url, tmp_path):
+    import cv2
+    import numpy as np
+
+    # Ten digits in a script-like font, dark on white, as a scan of a written number.
+    sheet = np.full((160, 1100, 3), 255, np.uint8)
+    cv2.putText(sheet, "4827105396", (30, 115), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 3.2, 0, 7)
+    path = tmp_path / "long-number.png"
+    cv2.imwrite(str(path), sheet)
+    visitor.goto(f"{app_url}/Upload")
+    visitor.get_by_text("Upload an image, or click a sample").wait_for()
+    visitor.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(path))
+    shown = visitor.locator(".predicted-digit").first
+    shown.wait_for()
+    size = shown.evaluate(
+        "(element) => { const box = element.getBoundingClientRect();"
+        " return [box.height, parseFloat(getComputedStyle(element).fontSize),"
+        " element.innerText.length]; }"
+    )
+    height, font, digits = size
+    assert digits >= 8, f"the number was read as {digits} digits"
+    assert height < 1.6 * font, f"{digits} digits took {height:.0f} px at {font:.0f} px type"

@@ -8,7 +8,10 @@ import streamlit as st
 from ui.artifacts import escape_markdown
 from ui.figures import CHART_CONFIG, number_probabilities, probability_bars
 
-BIG = "font-size:7rem;font-weight:700;line-height:1;letter-spacing:0.05em"
+BIG = "font-weight:700;line-height:1;letter-spacing:0.05em;white-space:nowrap;overflow-x:auto"
+# Up to BIG_DIGITS digits are shown 7rem tall; a longer number smaller, so that it stays on one
+# line in a result column (a 9-digit number wrapped into "75432" above "1007" read as two).
+BIG_DIGITS = 4
 
 # Where GitHub Markdown would start a link of its own (escaping does not stop it: it links
 # the text that is left): "http://", "https://", "www." and an e-mail address's "@". An
@@ -26,11 +29,18 @@ def plain_text(text):
     return escape_markdown(_LINK_STARTS.sub(WORD_JOINER, one_line))
 
 
+def big_style(text):
+    """The inline style of a reading shown large: smaller the more digits, never wrapped."""
+    size = 7.0 if len(text) <= BIG_DIGITS else max(2.5, 7.0 * BIG_DIGITS / len(text))
+    return f"font-size:{size:.2f}rem;{BIG}"
+
+
 def _big(text, marker=""):
     # `marker` says which picture this reading is of ("final", or "partial-N" while the pen
     # moves): the benchmark and the tests tell them apart by it.
+    style = big_style(str(text))
     st.markdown(
-        f"<div class='predicted-digit' data-reading='{marker}' style='{BIG}'>{text}</div>",
+        f"<div class='predicted-digit' data-reading='{marker}' style='{style}'>{text}</div>",
         unsafe_allow_html=True,
     )
 
