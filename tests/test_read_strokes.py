@@ -1,6 +1,7 @@
 """`Predictor.read_strokes`: a number read from its pen strokes, as the canvas records them."""
 
 import re
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -166,13 +167,24 @@ def test_crossing_is_crossing_not_touching():
         [(0.0, 0.0), (100.0, 100.0)],
         [(100.0, 0.0), (0.0, 100.0)],  # crosses the first in the middle
         [(0.0, 0.0), (0.0, 100.0)],  # starts where the first starts: touching only
-        # a long wavy stroke, crossing the first near its end (bounded memory, any length)
-        [(x, 95.0 + 10.0 * (x % 2)) for x in np.linspace(-500.0, 99.0, 20_000)],
+        # a long wavy stroke, crossing the first (thinned, it still does)
+        [(x, 45.0 + 10.0 * (x % 2)) for x in np.linspace(-500.0, 150.0, 20_000)],
     ]
     crossing = crossings([np.asarray(s) for s in strokes], 10)
     assert crossing(0, 1) and crossing(1, 0)
     assert not crossing(0, 2) and not crossing(1, 2)
     assert crossing(0, 3)
+    # Two zigzags of 25,000 points each are thinned first: no table of every pair of segments.
+    x = np.linspace(0.0, 200.0, 25_000)
+    zigzag = np.stack([x, 100.0 * (np.arange(len(x)) % 2)], axis=1)
+    crossing = crossings([zigzag, zigzag[::-1] + (0.5, 0.0)], 2)
+    tracemalloc.start()
+    try:
+        crossing(0, 1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20e6, f"{peak / 1e6:.0f} MB"
 
 
 def test_the_best_cut_weighs_the_cost_of_each_cut():

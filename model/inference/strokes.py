@@ -43,6 +43,7 @@ HOPELESS = -1.0  # a run whose merge costs sum under this is not read as one dig
 # more than a run that is no digit at all loses (log 1e-4).
 CROSS_OVERLAP = 0.8
 CROSS_PENALTY = 12.0
+CROSS_SEGMENTS = 64  # a stroke is thinned to at most this many segments to find crossings
 
 
 def validated(strokes, pen_width=None):
@@ -248,43 +249,49 @@ def crossings(strokes, pen):
     between digits overlap across more than `CROSS_OVERLAP` with strokes crossing; 58% of the
     cuts inside a digit do (an X's strokes, a 4's bar and upright).
     """
-    simple = [_simplified(stroke, pen) for stroke in strokes]
-    known = {}
+    simple, known = {}, {}
+
+    def segments(index):
+        if index not in simple:
+            simple[index] = _simplified(strokes[index], pen)
+        return simple[index]
 
     def crossing(i, j):
         key = (min(i, j), max(i, j))
         if key not in known:
-            known[key] = _cross(simple[i], simple[j])
+            known[key] = _cross(segments(i), segments(j))
         return known[key]
 
     return crossing
 
 
 def _simplified(stroke, pen):
-    """The stroke's segments (N, 2, 2), its points thinned to within a quarter pen width."""
-    points = np.asarray(stroke, dtype=np.float32).reshape(-1, 1, 2)
-    points = cv2.approxPolyDP(points, max(pen / 4, 0.5), False).reshape(-1, 2).astype(np.float64)
+    """The stroke's segments (N, 2, 2), its points thinned to within a quarter pen width and
+    to at most CROSS_SEGMENTS segments (a zigzag of thousands of points costs no more)."""
+    points = np.asarray(stroke, dtype=np.float32).reshape(-1, 2)
+    if len(points) > 4 * CROSS_SEGMENTS:  # Douglas-Peucker's time grows with the square
+        points = points[np.linspace(0, len(points) - 1, 4 * CROSS_SEGMENTS).round().astype(int)]
+    points = cv2.approxPolyDP(points[:, None], max(pen / 4, 0.5), False)
+    points = points.reshape(-1, 2).astype(np.float64)
+    if len(points) > CROSS_SEGMENTS + 1:
+        points = points[np.linspace(0, len(points) - 1, CROSS_SEGMENTS + 1).round().astype(int)]
     return np.stack([points[:-1], points[1:]], axis=1)
 
 
-def _cross(a, b, chunk=256):
+def _cross(a, b):
     """Whether a segment of `a` crosses one of `b` away from both ends (touching is not
-    crossing); `chunk` segments of `a` at a time, so memory stays bounded."""
+    crossing); `a` and `b` are (N, 2, 2) segments."""
     if not len(a) or not len(b):
         return False
+    p, r = a[:, None, 0], a[:, None, 1] - a[:, None, 0]
     q, s = b[None, :, 0], b[None, :, 1] - b[None, :, 0]
-    for first in range(0, len(a), chunk):
-        p = a[first : first + chunk, None, 0]
-        r = a[first : first + chunk, None, 1] - p
-        across = r[..., 0] * s[..., 1] - r[..., 1] * s[..., 0]
-        gap = q - p
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = (gap[..., 0] * s[..., 1] - gap[..., 1] * s[..., 0]) / across
-            u = (gap[..., 0] * r[..., 1] - gap[..., 1] * r[..., 0]) / across
-        inside = (np.abs(across) > 1e-9) & (t > 0.02) & (t < 0.98) & (u > 0.02) & (u < 0.98)
-        if inside.any():
-            return True
-    return False
+    across = r[..., 0] * s[..., 1] - r[..., 1] * s[..., 0]
+    gap = q - p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (gap[..., 0] * s[..., 1] - gap[..., 1] * s[..., 0]) / across
+        u = (gap[..., 0] * r[..., 1] - gap[..., 1] * r[..., 0]) / across
+    inside = (np.abs(across) > 1e-9) & (t > 0.02) & (t < 0.98) & (u > 0.02) & (u < 0.98)
+    return bool(inside.any())
 
 
 def layout(a, b):
