@@ -7,6 +7,7 @@ free of TensorFlow.
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from model.inference.cuts import between, cut_paths, start_columns
@@ -34,6 +35,9 @@ TYPICAL_ASPECT = 0.7  # a digit's usual width / height
 PRIOR_WEIGHT = 0.3  # how much a piece count far from width / usual width costs
 RING_SPAN = 0.6  # a hole this much of the region's width makes it one digit (a wide 0)...
 RING_RIMS = 4  # ...when the rest of the width is at most this many stroke widths
+RING_GAP = 2.0  # ...a ring open by a gap up to about this many stroke widths counts too,
+RING_TALL = 0.65  # ...when its hole is this much of the height
+RING_ROUND = 0.7  # ...and fills this much of its box
 
 
 @dataclass
@@ -68,13 +72,39 @@ def _piece(crop, left, right):
 def _one_ring(crop):
     """True when a hole in the ink spans most of its width: one wide loop, a flat 0, never
     several digits side by side (their holes are each at most about half the width), nor a
-    digit written into a 0 (ink beyond the hole, on either side, wider than the 0's rims)."""
+    digit written into a 0 (ink beyond the hole, on either side, wider than the 0's rims).
+    A 0 left open by a gap of up to RING_GAP stroke widths counts when its hole, closed, is
+    tall and round (the space between two touching digits, closed, is not)."""
     mask = crop > BINARY_LEVEL
-    rims = RING_RIMS * stroke_width(mask)
+    pen = stroke_width(mask)
+    rims = RING_RIMS * pen
+
+    def wide(width):
+        return width >= RING_SPAN * crop.shape[1] and width >= crop.shape[1] - rims
+
+    if any(wide(width) for _, _, width, _ in hole_boxes(mask)):
+        return True
+    if RING_GAP <= 0:
+        return False
+    side = max(3, int(round(RING_GAP * pen)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
     return any(
-        width >= RING_SPAN * crop.shape[1] and width >= crop.shape[1] - rims
-        for _, _, width, _ in hole_boxes(mask)
+        wide(width) and height >= RING_TALL * crop.shape[0] and area >= RING_ROUND * width * height
+        for width, height, area in _holes(closed)
     )
+
+
+def _holes(mask):
+    """(width, height, area) of each hole in a 0/1 uint8 mask's ink."""
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    return [
+        (*cv2.boundingRect(contour)[2:], cv2.contourArea(contour))
+        for contour, links in zip(contours, hierarchy[0], strict=True)
+        if links[3] != -1
+    ]
 
 
 def _lattice(crop, digit_width):
