@@ -227,7 +227,11 @@ def cut_cost(left, right):
     and their heights overlap by at least 85% of the shorter (the costs start at 0.4, 0.75
     and 0.85). Inside one digit, the shorter part is a median 0.28 as tall.
     """
-    across, ratio, shared = layout(left, right)
+    return lying_cost(*layout(left, right))
+
+
+def lying_cost(across, ratio, shared):
+    """`cut_cost` from the two groups' `layout`."""
     if across <= CUT_OVERLAP:
         return -APART_PENALTY * max(0.0, APART_HEIGHT_RATIO - ratio)
     return -CUT_PENALTY * (max(0.0, CUT_HEIGHT_RATIO - ratio) + max(0.0, CUT_SHARED - shared))
@@ -342,8 +346,9 @@ def grouped(strokes, pen, score_runs):
     crossing = crossings([strokes[i] for i in kept], pen)
 
     def cost(left, right):
-        lying = cut_cost(of(*left), of(*right))
-        if layout(of(*left), of(*right))[0] <= CROSS_OVERLAP:
+        lies = layout(of(*left), of(*right))
+        lying = lying_cost(*lies)
+        if lies[0] <= CROSS_OVERLAP:
             return lying
         pairs = ((i, j) for i in range(*left) for j in range(*right))
         return lying - CROSS_PENALTY * any(crossing(i, j) for i, j in pairs)
