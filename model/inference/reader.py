@@ -21,6 +21,7 @@ from model.inference.segment import (
     components,
     group_digits,
     hole_boxes,
+    holes,
     shape_problem,
     stroke_width,
 )
@@ -91,20 +92,8 @@ def _one_ring(crop):
     closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
     return any(
         wide(width) and height >= RING_TALL * crop.shape[0] and area >= RING_ROUND * width * height
-        for width, height, area in _holes(closed)
+        for (_, _, width, height), area in holes(closed)
     )
-
-
-def _holes(mask):
-    """(width, height, area) of each hole in a 0/1 uint8 mask's ink."""
-    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if hierarchy is None:
-        return []
-    return [
-        (*cv2.boundingRect(contour)[2:], cv2.contourArea(contour))
-        for contour, links in zip(contours, hierarchy[0], strict=True)
-        if links[3] != -1
-    ]
 
 
 def _lattice(crop, digit_width):
