@@ -5,7 +5,7 @@ TensorFlow is not imported here: with the LiteRT engine, the app never loads it.
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,15 @@ from model.inference.ink import find_ink
 from model.inference.page import NO_NUMBER, Page, PageNumber, find_numbers, sheet_ink
 from model.inference.preprocess import BLANK, locate, source_box
 from model.inference.reader import choose_digits, plan_digits
-from model.inference.strokes import box_of, drawn, estimated_pen, grouped, run_image, validated
+from model.inference.strokes import (
+    box_of,
+    drawn,
+    estimated_pen,
+    grouped,
+    run_image,
+    side_by_side_uprights,
+    validated,
+)
 
 PICTURE_SIDE = 1000  # strokes are drawn at most this big when their picture is read too
 
@@ -42,7 +50,7 @@ class Prediction:
         a dot, a dash; `reason` says why).
     confidence: how sure the reading is: the calibrated probability of `digit`, times
         `is_digit` where the gate doubts there is a digit (under `gate_doubt`; 0.0 when digit
-        is None).
+        is None, and for strokes laid out as no digit is written, an H's two uprights).
     probabilities: float (10,) calibrated probabilities of the ten digits, supposing the
         picture is a digit; they sum to 1 (uniform when digit is None).
     image28: uint8 (28, 28), the MNIST-format image the model saw (white on black).
@@ -387,8 +395,14 @@ class Predictor:
         if not groups:
             return Reading("", [], "only dots or specks", skipped)
         digits = self._stroke_digits([tuple(group) for group in groups], strokes, pen, seen)
-        reading = Reading("".join(str(d.digit) for d in digits), digits, None, skipped)
-        if reading.uncertain:
+        letters = [side_by_side_uprights([strokes[i] for i in group]) for group in groups]
+        digits = [
+            _laid_out_as_no_digit(digit) if letter else digit
+            for digit, letter in zip(digits, letters, strict=True)
+        ]
+        text = "".join(str(d.digit) for d in digits)
+        reading = Reading(text, digits, _doubt(digits), skipped)
+        if reading.uncertain and not any(letters):
             # The picture helps where the strokes do not group well (a digit drawn in many
             # strokes, or in an odd order). It merges touching digits and cuts a letter's one
             # stroke into digits, so only a sure picture reading of as many digits wins.
@@ -481,6 +495,12 @@ class Predictor:
         ]
         ignored = [(source(box), reason) for box, reason in ignored]
         return Page(numbers, None if numbers else NO_NUMBER, ignored)
+
+
+def _laid_out_as_no_digit(digit):
+    """`digit` (a `Prediction`) from strokes laid out as no digit is written, unsure."""
+    reason = "two upright strokes side by side, as in an H: no digit is written so"
+    return replace(digit, confidence=0.0, reason=reason, uncertain=True)
 
 
 def _doubt(digits):
