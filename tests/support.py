@@ -110,7 +110,7 @@ def draw_on_canvas(page, digit, box=(0.25, 0.15, 0.5, 0.7), finger=False):
 
     Args:
         page: a Playwright page showing the draw page.
-        digit: a key of STROKES.
+        digit: a key of STROKES, or strokes of its own: lists of (x, y) in 0-1.
         box: (left, top, width, height) of the digit as fractions of the canvas.
         finger: draw with touch events instead (the page's context must have touch).
     """
@@ -126,7 +126,7 @@ def draw_on_canvas(page, digit, box=(0.25, 0.15, 0.5, 0.7), finger=False):
             break
     assert bounds, "the canvas never stayed on the page long enough to draw on"
     left, top, width, height = box
-    for stroke in STROKES[digit]:
+    for stroke in STROKES[digit] if not isinstance(digit, list) else digit:
         points = [
             (
                 bounds["x"] + (left + x * width) * bounds["width"],
