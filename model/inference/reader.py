@@ -85,15 +85,19 @@ def _one_ring(crop):
 
     if any(wide(width) for _, _, width, _ in hole_boxes(mask)):
         return True
-    if RING_GAP <= 0:
-        return False
     side = max(3, int(round(RING_GAP * pen)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
     closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
-    return any(
-        wide(width) and height >= RING_TALL * crop.shape[0] and area >= RING_ROUND * width * height
-        for (_, _, width, height), area in holes(closed)
-    )
+
+    def round_and_tall(hole):
+        _, _, width, height = cv2.boundingRect(hole)
+        return (
+            wide(width)
+            and height >= RING_TALL * crop.shape[0]
+            and cv2.contourArea(hole) >= RING_ROUND * width * height
+        )
+
+    return any(round_and_tall(hole) for hole in holes(closed))
 
 
 def _lattice(crop, digit_width):

@@ -211,20 +211,18 @@ def _attach_short_parts(regions):
 
 def hole_boxes(mask):
     """(x, y, w, h) of each hole in a 0/1 mask's ink: the background it encloses."""
-    return [box for box, _ in holes(mask)]
+    return [cv2.boundingRect(contour) for contour in holes(mask)]
 
 
 def holes(mask):
-    """((x, y, w, h), area) of each hole in a 0/1 mask's ink."""
+    """The contour of each hole in a 0/1 mask's ink."""
     contours, hierarchy = cv2.findContours(
         mask.astype(np.uint8, copy=False), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE
     )
     if hierarchy is None:
         return []
     return [
-        (cv2.boundingRect(contour), cv2.contourArea(contour))
-        for contour, links in zip(contours, hierarchy[0], strict=True)
-        if links[3] != -1
+        contour for contour, links in zip(contours, hierarchy[0], strict=True) if links[3] != -1
     ]
 
 

@@ -219,7 +219,7 @@ def joined(extents):
     return min(lefts), min(tops), max(rights), max(bottoms)
 
 
-def cut_cost(left, right):
+def cut_cost(left, right, crossed=None):
     """The log-score of cutting between two groups of strokes written one after the other,
     from their extents (see `extent`).
 
@@ -230,16 +230,17 @@ def cut_cost(left, right):
     between digits: the narrower group overlaps
     the other by at most 40% of its width, the shorter is at least 0.85 as tall as the taller
     and their heights overlap by at least 85% of the shorter (the costs start at 0.4, 0.75
-    and 0.85). Inside one digit, the shorter part is a median 0.28 as tall.
+    and 0.85). Inside one digit, the shorter part is a median 0.28 as tall. Groups that
+    overlap across more than CROSS_OVERLAP and whose strokes cross (`crossed()`, asked only
+    then) are one character (see `crossings`).
     """
-    return lying_cost(*layout(left, right))
-
-
-def lying_cost(across, ratio, shared):
-    """`cut_cost` from the two groups' `layout`."""
+    across, ratio, shared = layout(left, right)
     if across <= CUT_OVERLAP:
         return -APART_PENALTY * max(0.0, APART_HEIGHT_RATIO - ratio)
-    return -CUT_PENALTY * (max(0.0, CUT_HEIGHT_RATIO - ratio) + max(0.0, CUT_SHARED - shared))
+    cost = -CUT_PENALTY * (max(0.0, CUT_HEIGHT_RATIO - ratio) + max(0.0, CUT_SHARED - shared))
+    if across > CROSS_OVERLAP and crossed is not None and crossed():
+        cost -= CROSS_PENALTY
+    return cost
 
 
 def merge_cost(left, right):
@@ -297,13 +298,17 @@ def _simplified(stroke, pen):
     """The stroke's segments (N, 2, 2), its points thinned to within a quarter pen width and
     to at most CROSS_SEGMENTS segments (a zigzag of thousands of points costs no more)."""
     points = np.asarray(stroke, dtype=np.float32).reshape(-1, 2)
-    if len(points) > 4 * CROSS_SEGMENTS:  # Douglas-Peucker's time grows with the square
-        points = points[np.linspace(0, len(points) - 1, 4 * CROSS_SEGMENTS).round().astype(int)]
+    points = _at_most(points, 4 * CROSS_SEGMENTS)  # Douglas-Peucker's time grows with the square
     points = cv2.approxPolyDP(points[:, None], max(pen / 4, 0.5), False)
-    points = points.reshape(-1, 2).astype(np.float64)
-    if len(points) > CROSS_SEGMENTS + 1:
-        points = points[np.linspace(0, len(points) - 1, CROSS_SEGMENTS + 1).round().astype(int)]
+    points = _at_most(points.reshape(-1, 2).astype(np.float64), CROSS_SEGMENTS + 1)
     return np.stack([points[:-1], points[1:]], axis=1)
+
+
+def _at_most(points, count):
+    """`points`, or `count` of them evenly picked, first and last kept, when there are more."""
+    if len(points) <= count:
+        return points
+    return points[np.linspace(0, len(points) - 1, count).round().astype(int)]
 
 
 def _cross(a, b):
@@ -370,12 +375,10 @@ def grouped(strokes, pen, score_runs):
     crossing = crossings([strokes[i] for i in kept], pen)
 
     def cost(left, right):
-        lies = layout(of(*left), of(*right))
-        lying = lying_cost(*lies)
-        if lies[0] <= CROSS_OVERLAP:
-            return lying
-        pairs = ((i, j) for i in range(*left) for j in range(*right))
-        return lying - CROSS_PENALTY * any(crossing(i, j) for i, j in pairs)
+        def crossed():
+            return any(crossing(i, j) for i in range(*left) for j in range(*right))
+
+        return cut_cost(of(*left), of(*right), crossed)
 
     cut = best_cut(dict(zip(runs, scores, strict=True)), len(kept), cost)
     groups = [[kept[i] for i in range(start, end)] for start, end in cut]

@@ -128,6 +128,7 @@ function follow(parentElement, mount) {
     }
   };
   state.measure = measure;
+  state.box = box;
   return state;
 }
 
@@ -172,12 +173,11 @@ export default async function (component) {
   }
   tidyToolbar(parentElement);
   state.measure();
-  const box = parentElement instanceof ShadowRoot ? parentElement.host : parentElement;
   return () => {
     // Streamlit runs a call's cleanup when the component leaves the page, and also when
     // newer data overtook the call while it loaded, which can be before the newer call has
     // reached this module: only a box that has left the page loses its canvas.
-    if (box.isConnected || call !== state.calls || mounts.get(parentElement) !== state) return;
+    if (state.box.isConnected || call !== state.calls || mounts.get(parentElement) !== state) return;
     state.cleanup?.();
     state.stop();
     mounts.delete(parentElement);
