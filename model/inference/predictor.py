@@ -22,6 +22,7 @@ from model.inference.cascade import first_is_final
 from model.inference.engines import load_engine
 from model.inference.image_io import load_image_scaled
 from model.inference.ink import find_ink
+from model.inference.letter_shapes import letter_shape
 from model.inference.page import NO_NUMBER, Page, PageNumber, find_numbers, sheet_ink
 from model.inference.preprocess import BLANK, locate, source_box
 from model.inference.reader import choose_digits, plan_digits
@@ -31,7 +32,6 @@ from model.inference.strokes import (
     estimated_pen,
     grouped,
     run_image,
-    side_by_side_uprights,
     validated,
 )
 
@@ -395,9 +395,9 @@ class Predictor:
         if not groups:
             return Reading("", [], "only dots or specks", skipped)
         digits = self._stroke_digits([tuple(group) for group in groups], strokes, pen, seen)
-        letters = [side_by_side_uprights([strokes[i] for i in group]) for group in groups]
+        letters = [letter_shape([strokes[i] for i in group]) for group in groups]
         digits = [
-            _laid_out_as_no_digit(digit) if letter else digit
+            _laid_out_as_no_digit(digit, letter) if letter else digit
             for digit, letter in zip(digits, letters, strict=True)
         ]
         text = "".join(str(d.digit) for d in digits)
@@ -497,9 +497,8 @@ class Predictor:
         return Page(numbers, None if numbers else NO_NUMBER, ignored)
 
 
-def _laid_out_as_no_digit(digit):
+def _laid_out_as_no_digit(digit, reason):
     """`digit` (a `Prediction`) from strokes laid out as no digit is written, unsure."""
-    reason = "two upright strokes side by side, as in an H: no digit is written so"
     return replace(digit, confidence=0.0, reason=reason, uncertain=True)
 
 

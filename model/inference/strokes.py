@@ -44,11 +44,6 @@ HOPELESS = -1.0  # a run whose merge costs sum under this is not read as one dig
 CROSS_OVERLAP = 0.8
 CROSS_PENALTY = 12.0
 CROSS_SEGMENTS = 64  # a stroke is thinned to at most this many segments to find crossings
-# A stroke at least UPRIGHT_HEIGHT of its group's height and at most UPRIGHT_LEAN as wide as
-# it is tall is upright; two uprights apart by UPRIGHT_APART of the group's width are no digit.
-UPRIGHT_HEIGHT = 0.8
-UPRIGHT_LEAN = 0.35
-UPRIGHT_APART = 0.4
 
 
 def validated(strokes, pen_width=None):
@@ -251,25 +246,6 @@ def merge_cost(left, right):
     if across >= MERGE_OVERLAP or ratio < CUT_HEIGHT_RATIO or shared < CUT_SHARED:
         return 0.0
     return -MERGE_PENALTY * (MERGE_OVERLAP - across)
-
-
-def side_by_side_uprights(strokes):
-    """Whether one group's strokes hold two upright strokes standing apart, as an H's do.
-    None of the 5,996 digits of pendigits writers 1-24 is written so (a 4's left arm stops
-    at its bar; a 1 is one upright).
-
-    Args:
-        strokes: the group's strokes, (N, 2) arrays.
-    """
-    points = np.concatenate(strokes)
-    height, width = float(np.ptp(points[:, 1])), float(np.ptp(points[:, 0]))
-    centres = [
-        float(stroke[:, 0].mean())
-        for stroke in strokes
-        if np.ptp(stroke[:, 1]) >= UPRIGHT_HEIGHT * height
-        and np.ptp(stroke[:, 0]) <= UPRIGHT_LEAN * np.ptp(stroke[:, 1])
-    ]
-    return len(centres) >= 2 and max(centres) - min(centres) >= UPRIGHT_APART * max(width, 1e-6)
 
 
 def crossings(strokes, pen):

@@ -1,0 +1,173 @@
+"""Strokes laid out as no digit is written: the letters a digit reader would otherwise read
+as a sure digit (an H as 4, an E or F as 5, a B as 8, a T as 7, a U as 0).
+
+Each rule looks at one group of strokes (one character) in canvas pixels. None of them
+fires on any of the 5,996 digits of pendigits writers 1-24 but one open 0 (`open_cup`), so
+a digit written as people write digits is never called a letter; see `tests/test_letter_shapes.py`.
+"""
+
+import cv2
+import numpy as np
+
+# A stroke at least UPRIGHT_HEIGHT of its group's height and at most UPRIGHT_LEAN as wide as
+# it is tall is upright; two uprights apart by UPRIGHT_APART of the group's width are no digit.
+UPRIGHT_HEIGHT = 0.8
+UPRIGHT_LEAN = 0.35
+UPRIGHT_APART = 0.4
+# A straight segment at least SPINE_TALL of its group's height, leaning at most SPINE_LEAN,
+# with no more than SPINE_LEFTOVER of the ink left of it and strokes reaching SPINE_REACH
+# of the group's width right of it at its top and middle, is a letter's spine (E, F, B, R).
+SPINE_TALL = 0.8
+SPINE_LEAN = 0.3
+SPINE_LEFTOVER = 0.05
+SPINE_REACH = 0.4
+STRAIGHT = 0.04  # a run of a stroke is straight within this much of its group's height
+# A T: a straight bar along the top, across at least BAR_WIDE of the width, with a straight
+# upright of at least STEM_TALL of the height from its middle (the middle 40% of the bar).
+BAR_WIDE = 0.8
+STEM_TALL = 0.7
+# A U: open at the top and the middle by a gap of at least CUP_GAP of the width, closed and
+# round at the bottom.
+CUP_GAP = 0.5
+POINTS = 100  # strokes are looked at as about this many evenly spaced points per height
+
+
+def letter_shape(strokes):
+    """Why one group's strokes are laid out as no digit is written (a letter), or None.
+
+    Args:
+        strokes: the group's strokes, (N, 2) arrays of (x, y) points, y down.
+    """
+    if side_by_side_uprights(strokes):
+        return "two upright strokes side by side, as in an H: no digit is written so"
+    if spine_with_arms(strokes):
+        return (
+            "a straight upright with strokes off its top and middle, as in an E, F or B: "
+            "no digit is written so"
+        )
+    if bar_with_stem(strokes):
+        return (
+            "a bar along the top with an upright from its middle, as in a T: no digit is written so"
+        )
+    if open_cup(strokes):
+        return "open at the top, as a U is: no digit is written so"
+    return None
+
+
+def side_by_side_uprights(strokes):
+    """Whether one group's strokes hold two upright strokes standing apart, as an H's do
+    (a 4's left arm stops at its bar; a 1 is one upright)."""
+    points = np.concatenate(strokes)
+    height, width = float(np.ptp(points[:, 1])), float(np.ptp(points[:, 0]))
+    centres = [
+        float(stroke[:, 0].mean())
+        for stroke in strokes
+        if np.ptp(stroke[:, 1]) >= UPRIGHT_HEIGHT * height
+        and np.ptp(stroke[:, 0]) <= UPRIGHT_LEAN * np.ptp(stroke[:, 1])
+    ]
+    return len(centres) >= 2 and max(centres) - min(centres) >= UPRIGHT_APART * max(width, 1e-6)
+
+
+def spine_with_arms(strokes):
+    """Whether one group's strokes stand on a straight upright at their left, with strokes
+    off it at the top and the middle, as an E, F, B or R does (a 1's flag and foot reach
+    both sides; a 5's upright stops at its bowl; a b-shaped 6 has nothing at the top)."""
+    points, (left, top), (width, height) = _outline(strokes)
+    if height <= 0 or width < 0.35 * height:
+        return False
+    at_top = points[:, 1] <= top + 0.2 * height
+    at_middle = np.abs(points[:, 1] - (top + 0.5 * height)) <= 0.15 * height
+    for start, end in _straight_runs(strokes, STRAIGHT * height):
+        across, down = end - start
+        if abs(down) < SPINE_TALL * height or abs(across) > SPINE_LEAN * abs(down):
+            continue
+        # How far right of the spine each point lies, at the point's own height.
+        right = points[:, 0] - (start[0] + (points[:, 1] - start[1]) * across / down)
+        if np.mean(right < -0.1 * width) > SPINE_LEFTOVER:
+            continue
+        reach = SPINE_REACH * width
+        if right[at_top].max(initial=0) >= reach and right[at_middle].max(initial=0) >= reach:
+            return True
+    return False
+
+
+def bar_with_stem(strokes):
+    """Whether one group's strokes are a bar along the top and an upright from its middle,
+    as a T's are (a 7's stem leaves the bar's end; a 1's flag is short)."""
+    _, (left, top), (width, height) = _outline(strokes)
+    if height <= 0 or width < 0.5 * height:
+        return False
+    runs = list(_straight_runs(strokes, STRAIGHT * height))
+    for a, b in runs:
+        span = abs(b[0] - a[0])
+        if span < BAR_WIDE * width or abs(b[1] - a[1]) > 0.15 * span:
+            continue
+        if max(a[1], b[1]) > top + 0.2 * height:
+            continue
+        bar_left = min(a[0], b[0])
+        for c, d in runs:
+            down = abs(d[1] - c[1])
+            if down < STEM_TALL * height or abs(d[0] - c[0]) > 0.3 * down:
+                continue
+            x, y = c if c[1] < d[1] else d
+            if y <= top + 0.25 * height and 0.3 <= (x - bar_left) / span <= 0.7:
+                return True
+    return False
+
+
+def open_cup(strokes):
+    """Whether one group's strokes are open across the top and the middle and closed along a
+    round bottom, as a U is (an open 4's bottom is its upright alone; a 0 is closed)."""
+    points, (left, top), (width, height) = _outline(strokes)
+    if height <= 0 or width < 0.4 * height:
+        return False
+
+    def band(low, high):
+        inside = (points[:, 1] >= top + low * height) & (points[:, 1] <= top + high * height)
+        return np.sort(points[inside, 0])
+
+    def gap(xs):
+        return float(np.diff(xs).max()) / width if len(xs) > 1 else 1.0
+
+    upper, middle, bottom = band(0.0, 0.25), band(0.4, 0.6), band(0.85, 1.0)
+    if not len(upper) or not len(middle) or not len(bottom):
+        return False
+    return (
+        gap(upper) >= CUP_GAP
+        and gap(middle) >= CUP_GAP
+        and upper[0] <= left + 0.2 * width
+        and upper[-1] >= left + 0.8 * width
+        and np.ptp(bottom) >= 0.3 * width
+        and gap(bottom) < 0.2
+    )
+
+
+def _outline(strokes):
+    """Evenly spaced points along the strokes, their top-left corner and (width, height)."""
+    points = np.concatenate(strokes).astype(np.float64).reshape(-1, 2)
+    low, high = points.min(axis=0), points.max(axis=0)
+    step = max(float((high - low).max()) / POINTS, 1e-6)
+    points = np.concatenate([_resampled(stroke, step) for stroke in strokes])
+    return points, low, high - low
+
+
+def _resampled(stroke, step):
+    points = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+    along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
+    if len(points) < 2 or along[-1] <= 0:
+        return points
+    at = np.linspace(0.0, along[-1], max(2, int(along[-1] / step) + 1))
+    return np.stack([np.interp(at, along, points[:, 0]), np.interp(at, along, points[:, 1])], 1)
+
+
+def _straight_runs(strokes, tolerance):
+    """The (start, end) points of each stroke's straight runs, within `tolerance` pixels."""
+    for stroke in strokes:
+        points = np.asarray(stroke, dtype=np.float32).reshape(-1, 2)
+        if len(points) < 2:
+            continue
+        if len(points) > 4 * POINTS:  # Douglas-Peucker's time grows with the square
+            points = points[np.linspace(0, len(points) - 1, 4 * POINTS).round().astype(int)]
+        corners = cv2.approxPolyDP(points[:, None], max(tolerance, 0.5), False)
+        corners = corners.reshape(-1, 2).astype(np.float64)
+        yield from zip(corners[:-1], corners[1:], strict=True)
