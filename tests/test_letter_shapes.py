@@ -37,7 +37,7 @@ def test_each_rule_finds_its_letters(slant):
         return _placed(LETTERS[letter], slant)
 
     assert side_by_side_uprights(placed("H"))
-    assert all(spine_with_arms(placed(letter)) for letter in "BEFR")
+    assert all(spine_with_arms(placed(letter)) for letter in "BEFLR")
     assert spine_with_arms(_placed(D, slant))
     assert bar_with_stem(_placed(T, slant))
     assert open_cup(_placed(U, slant))

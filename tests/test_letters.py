@@ -32,7 +32,9 @@ def test_a_letter_cut_into_digits_is_no_number(predictor, letter, width):
     assert not reading.digits or reading.uncertain, reading.text
 
 
-@pytest.mark.parametrize("letter", ["A", "B", "D", "E", "F", "K", "M", "P", "R", "T", "U", "Y"])
+@pytest.mark.parametrize(
+    "letter", ["A", "B", "D", "E", "F", "K", "L", "M", "P", "R", "T", "U", "Y"]
+)
 @pytest.mark.parametrize("slant", [-0.15, 0.0, 0.2])
 def test_a_letter_drawn_in_strokes_is_no_number(predictor, letter, slant):
     # As the Draw page reads it. A K's strokes used to be grouped as "111", each sure; a B

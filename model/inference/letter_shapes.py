@@ -21,6 +21,7 @@ SPINE_TALL = 0.8
 SPINE_LEAN = 0.3
 SPINE_LEFTOVER = 0.05
 SPINE_REACH = 0.4
+LONE_ARM = 0.15  # ...or reaching no further than this at the top and middle, only at the bottom (L)
 STRAIGHT = 0.04  # a run of a stroke is straight within this much of its group's height
 # A T: a straight bar along the top, across at least BAR_WIDE of the width, with a straight
 # upright of at least STEM_TALL of the height from its middle (the middle 40% of the bar).
@@ -42,7 +43,7 @@ def letter_shape(strokes):
         return "two upright strokes side by side, as in an H: no digit is written so"
     if spine_with_arms(strokes):
         return (
-            "a straight upright with strokes off its top and middle, as in an E, F or B: "
+            "a straight upright with strokes off its side, as in an E, F, B or L: "
             "no digit is written so"
         )
     if bar_with_stem(strokes):
@@ -70,13 +71,15 @@ def side_by_side_uprights(strokes):
 
 def spine_with_arms(strokes):
     """Whether one group's strokes stand on a straight upright at their left, with strokes
-    off it at the top and the middle, as an E, F, B or R does (a 1's flag and foot reach
-    both sides; a 5's upright stops at its bowl; a b-shaped 6 has nothing at the top)."""
+    off it at the top and the middle, as an E, F, B or R does, or only at the bottom, as an
+    L does (a 1's flag and foot reach both sides; a 5's upright stops at its bowl; a
+    b-shaped 6 has nothing at the top but its bowl fills the middle)."""
     points, (left, top), (width, height) = _outline(strokes)
     if height <= 0 or width < 0.35 * height:
         return False
     at_top = points[:, 1] <= top + 0.2 * height
     at_middle = np.abs(points[:, 1] - (top + 0.5 * height)) <= 0.15 * height
+    at_bottom = points[:, 1] >= top + 0.8 * height
     for start, end in _straight_runs(strokes, STRAIGHT * height):
         across, down = end - start
         if abs(down) < SPINE_TALL * height or abs(across) > SPINE_LEAN * abs(down):
@@ -86,7 +89,11 @@ def spine_with_arms(strokes):
         if np.mean(right < -0.1 * width) > SPINE_LEFTOVER:
             continue
         reach = SPINE_REACH * width
-        if right[at_top].max(initial=0) >= reach and right[at_middle].max(initial=0) >= reach:
+        top_arm, middle_arm = right[at_top].max(initial=0), right[at_middle].max(initial=0)
+        if top_arm >= reach and middle_arm >= reach:
+            return True
+        # An L: its one arm along the bottom.
+        if max(top_arm, middle_arm) <= LONE_ARM * width and right[at_bottom].max() >= reach:
             return True
     return False
 
