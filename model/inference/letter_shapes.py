@@ -2,8 +2,8 @@
 as a sure digit (an H as 4, an E or F as 5, a B as 8, a T as 7, a U as 0).
 
 Each rule looks at one group of strokes (one character) in canvas pixels. None of them
-fires on any of the 5,996 digits of pendigits writers 1-24 but one open 0 (`open_cup`), so
-a digit written as people write digits is never called a letter; see `tests/test_letter_shapes.py`.
+fires on any of the 5,996 digits of pendigits writers 1-24, so a digit written as people
+write digits is not called a letter (`tests/test_letter_shapes.py`).
 """
 
 import cv2
@@ -41,16 +41,17 @@ def letter_shape(strokes):
     """
     if side_by_side_uprights(strokes):
         return "two upright strokes side by side, as in an H: no digit is written so"
-    if spine_with_arms(strokes):
+    shape = _Shape(strokes)
+    if _spine_with_arms(shape):
         return (
             "a straight upright with strokes off its side, as in an E, F, B or L: "
             "no digit is written so"
         )
-    if bar_with_stem(strokes):
+    if _bar_with_stem(shape):
         return (
             "a bar along the top with an upright from its middle, as in a T: no digit is written so"
         )
-    if open_cup(strokes):
+    if _open_cup(shape):
         return "open at the top, as a U is: no digit is written so"
     return None
 
@@ -58,6 +59,8 @@ def letter_shape(strokes):
 def side_by_side_uprights(strokes):
     """Whether one group's strokes hold two upright strokes standing apart, as an H's do
     (a 4's left arm stops at its bar; a 1 is one upright)."""
+    if len(strokes) < 2:
+        return False
     points = np.concatenate(strokes)
     height, width = float(np.ptp(points[:, 1])), float(np.ptp(points[:, 0]))
     centres = [
@@ -74,16 +77,65 @@ def spine_with_arms(strokes):
     off it at the top and the middle, as an E, F, B or R does, or only at the bottom, as an
     L does (a 1's flag and foot reach both sides; a 5's upright stops at its bowl; a
     b-shaped 6 has nothing at the top but its bowl fills the middle)."""
-    points, (left, top), (width, height) = _outline(strokes)
+    return _spine_with_arms(_Shape(strokes))
+
+
+def bar_with_stem(strokes):
+    """Whether one group's strokes are a bar along the top and an upright from its middle,
+    as a T's are (a 7's stem leaves the bar's end; a 1's flag is short)."""
+    return _bar_with_stem(_Shape(strokes))
+
+
+def open_cup(strokes):
+    """Whether one group's strokes are open across the top and the middle and closed along a
+    round bottom, as a U is (an open 4's bottom is its upright alone; a 0 is closed)."""
+    return _open_cup(_Shape(strokes))
+
+
+class _Shape:
+    """One group's strokes, with what the rules look at, each found once when first asked."""
+
+    def __init__(self, strokes):
+        self.strokes = strokes
+        corners = np.concatenate(strokes).astype(np.float64).reshape(-1, 2)
+        self.low = corners.min(axis=0)
+        self.width, self.height = corners.max(axis=0) - self.low
+        self._runs = self._points = None
+
+    @property
+    def runs(self):
+        """The (start, end) points of each stroke's straight runs."""
+        if self._runs is None:
+            self._runs = list(_straight_runs(self.strokes, STRAIGHT * self.height))
+        return self._runs
+
+    @property
+    def points(self):
+        """Points evenly spaced along the strokes."""
+        if self._points is None:
+            step = max(float(max(self.width, self.height)) / POINTS, 1e-6)
+            self._points = np.concatenate([_resampled(stroke, step) for stroke in self.strokes])
+        return self._points
+
+
+def _spine_with_arms(shape):
+    width, height = shape.width, shape.height
     if height <= 0 or width < 0.35 * height:
         return False
+    spines = [
+        (start, end)
+        for start, end in shape.runs
+        if abs(end[1] - start[1]) >= SPINE_TALL * height
+        and abs(end[0] - start[0]) <= SPINE_LEAN * abs(end[1] - start[1])
+    ]
+    if not spines:
+        return False
+    points, top = shape.points, shape.low[1]
     at_top = points[:, 1] <= top + 0.2 * height
     at_middle = np.abs(points[:, 1] - (top + 0.5 * height)) <= 0.15 * height
     at_bottom = points[:, 1] >= top + 0.8 * height
-    for start, end in _straight_runs(strokes, STRAIGHT * height):
+    for start, end in spines:
         across, down = end - start
-        if abs(down) < SPINE_TALL * height or abs(across) > SPINE_LEAN * abs(down):
-            continue
         # How far right of the spine each point lies, at the point's own height.
         right = points[:, 0] - (start[0] + (points[:, 1] - start[1]) * across / down)
         if np.mean(right < -0.1 * width) > SPINE_LEFTOVER:
@@ -98,21 +150,19 @@ def spine_with_arms(strokes):
     return False
 
 
-def bar_with_stem(strokes):
-    """Whether one group's strokes are a bar along the top and an upright from its middle,
-    as a T's are (a 7's stem leaves the bar's end; a 1's flag is short)."""
-    _, (left, top), (width, height) = _outline(strokes)
+def _bar_with_stem(shape):
+    width, height = shape.width, shape.height
     if height <= 0 or width < 0.5 * height:
         return False
-    runs = list(_straight_runs(strokes, STRAIGHT * height))
-    for a, b in runs:
+    top = shape.low[1]
+    for a, b in shape.runs:
         span = abs(b[0] - a[0])
         if span < BAR_WIDE * width or abs(b[1] - a[1]) > 0.15 * span:
             continue
         if max(a[1], b[1]) > top + 0.2 * height:
             continue
         bar_left = min(a[0], b[0])
-        for c, d in runs:
+        for c, d in shape.runs:
             down = abs(d[1] - c[1])
             if down < STEM_TALL * height or abs(d[0] - c[0]) > 0.3 * down:
                 continue
@@ -122,12 +172,20 @@ def bar_with_stem(strokes):
     return False
 
 
-def open_cup(strokes):
-    """Whether one group's strokes are open across the top and the middle and closed along a
-    round bottom, as a U is (an open 4's bottom is its upright alone; a 0 is closed)."""
-    points, (left, top), (width, height) = _outline(strokes)
+def _open_cup(shape):
+    width, height = shape.width, shape.height
+    (left, top) = shape.low
     if height <= 0 or width < 0.4 * height:
         return False
+    # A U is one stroke from the top down and back up, its ends far apart: no other group
+    # needs a closer look.
+    if not any(
+        max(stroke[0, 1], stroke[-1, 1]) <= top + 0.25 * height
+        and abs(stroke[-1, 0] - stroke[0, 0]) >= 0.6 * width
+        for stroke in shape.strokes
+    ):
+        return False
+    points = shape.points
 
     def band(low, high):
         inside = (points[:, 1] >= top + low * height) & (points[:, 1] <= top + high * height)
@@ -147,15 +205,6 @@ def open_cup(strokes):
         and np.ptp(bottom) >= 0.3 * width
         and gap(bottom) < 0.2
     )
-
-
-def _outline(strokes):
-    """Evenly spaced points along the strokes, their top-left corner and (width, height)."""
-    points = np.concatenate(strokes).astype(np.float64).reshape(-1, 2)
-    low, high = points.min(axis=0), points.max(axis=0)
-    step = max(float((high - low).max()) / POINTS, 1e-6)
-    points = np.concatenate([_resampled(stroke, step) for stroke in strokes])
-    return points, low, high - low
 
 
 def _resampled(stroke, step):
