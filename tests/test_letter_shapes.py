@@ -64,6 +64,9 @@ def test_letters_from_strokes_say_why(predictor):
     for letter in "BEF":
         reading = predictor.read_strokes(letter_strokes(letter), 18)
         assert reading.uncertain and "no digit is written so" in reading.reason, letter
+    # A thick pen's H was grouped as its left upright (1) and the rest, read as a sure 4.
+    reading = predictor.read_strokes(letter_strokes("H", height=0.5), 28)
+    assert reading.uncertain and "no digit is written so" in reading.reason, reading.text
     for shape in (T, U):
         strokes = [list(map(tuple, stroke)) for stroke in _placed(shape)]
         assert "no digit is written so" in predictor.read_strokes(strokes, 18).reason

@@ -1,5 +1,5 @@
 """Strokes laid out as no digit is written: the letters a digit reader would otherwise read
-as a sure digit (an H as 4, an E or F as 5, a B as 8, a T as 7, a U as 0).
+as a sure digit (an H as 4 or 14, an E or F as 5, a B as 8, a T as 7, a U as 0).
 
 Each rule looks at one group of strokes (one character) in canvas pixels. None of them
 fires on any of the 5,996 digits of pendigits writers 1-24, so a digit written as people
@@ -53,6 +53,8 @@ def letter_shape(strokes):
         )
     if _open_cup(shape):
         return "open at the top, as a U is: no digit is written so"
+    if _bar_into_upright(shape):
+        return "a bare bar into an upright, half an H: no digit is written so"
     return None
 
 
@@ -205,6 +207,35 @@ def _open_cup(shape):
         and np.ptp(bottom) >= 0.3 * width
         and gap(bottom) < 0.2
     )
+
+
+def _bar_into_upright(shape):
+    """A bar from the left into an upright at the right, nothing else: the half of an H that
+    read as a 4 beside its other upright read as 1 (a 4's arm rises from its bar)."""
+    width, height = shape.width, shape.height
+    if height <= 0 or width < 0.35 * height:
+        return False
+    left, top = shape.low
+    uprights = [
+        (a, b)
+        for a, b in shape.runs
+        if abs(b[1] - a[1]) >= SPINE_TALL * height
+        and abs(b[0] - a[0]) <= SPINE_LEAN * abs(b[1] - a[1])
+        and min(a[0], b[0]) >= left + 0.6 * width
+    ]
+    bars = [
+        (a, b)
+        for a, b in shape.runs
+        if abs(b[0] - a[0]) >= 0.6 * width
+        and abs(b[1] - a[1]) <= 0.15 * abs(b[0] - a[0])
+        and abs((a[1] + b[1]) / 2 - (top + 0.5 * height)) <= 0.25 * height
+    ]
+    if not uprights or not bars:
+        return False
+    points = shape.points
+    bar_y = (bars[0][0][1] + bars[0][1][1]) / 2
+    beside = (points[:, 0] < left + 0.5 * width) & (np.abs(points[:, 1] - bar_y) > 0.15 * height)
+    return float(beside.mean()) <= SPINE_LEFTOVER
 
 
 def _resampled(stroke, step):
