@@ -23,7 +23,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -50,7 +50,6 @@ from model.inference.image_io import load_image
 from model.operations.feedback import FeedbackStore, crop_png
 
 log = logging.getLogger("model.api")
-Credentials = HTTPAuthorizationCredentials | None
 REQUEST_ID = re.compile(r"^[\w.-]{1,64}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # visible ASCII, as the IETF draft
 # A path on the server: an absolute path of at least two parts (kept: its last part).
@@ -195,12 +194,7 @@ def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_
         ),
     )
     app.add_middleware(RequestIds)
-    # Declares the bearer scheme in the OpenAPI document, so the docs' Authorize sends the key.
-    bearer = HTTPBearer(
-        auto_error=False,
-        scheme_name="APIKey",
-        description=f"the API key the server was started with (${paths.API_KEY_ENV})",
-    )
+    check_key = _KeyCheck(api_key)
     store = _Feedback()
 
     def has_key(request):
@@ -226,19 +220,12 @@ def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_
         async with batch.slot(request, MAX_BATCH_BYTES), upload.slot(request, MAX_BATCH_BYTES):
             yield
 
-    # Async, so FastAPI runs them in the event loop, not in a thread of their own.
-    async def check_key(request: Request, _: Annotated[Credentials, Depends(bearer)]):
-        if not api_key:
-            return
-        if not _key_matches(request, api_key):
-            raise HTTPException(401, "send the API key as 'Authorization: Bearer <key>'")
-
-    async def check_admin_key(request: Request, _: Annotated[Credentials, Depends(bearer)]):
+    # Async, so FastAPI runs it in the event loop, not in a thread of its own.
+    async def check_admin_key(_: Annotated[None, Depends(check_key)]):
         if not api_key:
             raise HTTPException(
                 403, f"feedback through the API needs an API key: set {paths.API_KEY_ENV}"
             )
-        await check_key(request, None)
 
     @app.exception_handler(HTTPException)
     async def http_error(request, error):
@@ -561,6 +548,23 @@ def create_app(predictors=None, api_key=None, max_upload_bytes=MAX_UPLOAD_BYTES_
         }
 
     return app
+
+
+class _KeyCheck(HTTPBearer):
+    """The API key's check, as one dependency that also declares the bearer scheme in the
+    OpenAPI document (so the docs' Authorize sends the key). No key set: every call passes."""
+
+    def __init__(self, api_key):
+        super().__init__(
+            auto_error=False,
+            scheme_name="APIKey",
+            description=f"the API key the server was started with (${paths.API_KEY_ENV})",
+        )
+        self.api_key = api_key
+
+    async def __call__(self, request: Request):
+        if self.api_key and not _key_matches(request, self.api_key):
+            raise HTTPException(401, "send the API key as 'Authorization: Bearer <key>'")
 
 
 def _key_matches(request, api_key):
