@@ -2,7 +2,8 @@
 
 Capital letters are drawn as pen strokes made by hand here (not from a font: the digit gate
 learns from Hershey-font letters, `model.data.negatives`, so these stay apart) with a round
-pen of several widths, slants and sizes, and read as the Draw page reads them. Beside them,
+pen of several widths, slants and sizes, and read as the Draw page reads them; then each
+written again with a hand's wobble (`wobbly_letter_strokes`). Beside them,
 how many real digits get flagged too: the MNIST test digits (as the network sees them) and
 pen-written digits of writers 21-30 (`../shared/pendigits`) drawn on a canvas and read from
 their strokes.
@@ -98,6 +99,36 @@ def letter_strokes(letter, canvas_size=280, height=0.6, slant=0.0, aspect=0.8):
     ]
 
 
+def wobbly_letter_strokes(letter, rng, canvas_size=280):
+    """A letter's strokes as a hand writes them: many points a stroke, a slow wobble along
+    each (up to 4% of the height), a random size, width, slant and tilt, and strokes drawn
+    either way and in either order.
+
+    Returns:
+        (strokes, pen width in pixels)
+    """
+    size = rng.uniform(0.35, 0.7) * canvas_size
+    aspect, slant, tilt = rng.uniform(0.6, 1.0), rng.normal(0, 0.12), np.deg2rad(rng.normal(0, 5))
+    turn = np.array([[np.cos(tilt), -np.sin(tilt)], [np.sin(tilt), np.cos(tilt)]])
+    strokes = []
+    for corners in LETTERS[letter]:
+        corners = np.asarray(corners, dtype=np.float64)
+        points = np.concatenate(
+            [np.linspace(a, b, 25, endpoint=False) for a, b in itertools.pairwise(corners)]
+            + [corners[-1:]]
+        )
+        along = np.linspace(0.0, 1.0, len(points))[:, None]
+        for waves in (1, 2, 3):
+            amplitude = rng.normal(0, rng.uniform(0.01, 0.04), 2)[None]
+            points = points + amplitude * np.sin(waves * np.pi * along + rng.uniform(0, 6))
+        points[:, 0] = points[:, 0] * aspect + slant * (1 - points[:, 1])
+        points = (points - 0.5) @ turn.T * size + canvas_size / 2
+        strokes.append(points[::-1] if rng.random() < 0.3 else points)
+    if rng.random() < 0.3:
+        strokes = strokes[::-1]
+    return [stroke.tolist() for stroke in strokes], float(rng.uniform(8, 24))
+
+
 def draw_letter(letter, canvas_size=280, height=0.6, width=18, slant=0.0, aspect=0.8):
     """A letter drawn with a round pen (`width` pixels), dark on an opaque white RGBA canvas;
     the other arguments as for `letter_strokes`."""
@@ -118,6 +149,8 @@ def draw_letter(letter, canvas_size=280, height=0.6, width=18, slant=0.0, aspect
 WIDTHS = (10, 18, 28)  # pen widths on the 280 px canvas
 SLANTS = (-0.15, 0.0, 0.2)
 HEIGHTS = (0.5, 0.75)
+WOBBLY = 40  # hand-wobbled versions of each letter
+QUICK_WOBBLY = 5
 HELD_OUT_WRITERS = range(21, 31)  # pendigits writers never used to train anything
 QUICK_DIGITS = 300
 
@@ -149,6 +182,25 @@ def _letters(predictor, strokes=False):
     flagged = sum(row["flagged"] for row in rows.values())
     count = sum(row["count"] for row in rows.values())
     return {"flagged_rate": round(flagged / count, 4), "count": count, "letters": rows}
+
+
+def _wobbly_letters(predictor, count):
+    """Each letter written `count` times by a wobbly hand (`wobbly_letter_strokes`), read
+    from its strokes."""
+    rng = np.random.default_rng(2026)
+    rows = {}
+    for letter in LETTERS:
+        readings = [
+            predictor.read_strokes(*wobbly_letter_strokes(letter, rng)) for _ in range(count)
+        ]
+        rows[letter] = {
+            "flagged": sum(_flagged(reading) for reading in readings),
+            "count": count,
+            "read_as": sorted({r.text for r in readings if not _flagged(r)}),
+        }
+    flagged = sum(row["flagged"] for row in rows.values())
+    total = sum(row["count"] for row in rows.values())
+    return {"flagged_rate": round(flagged / total, 4), "count": total, "letters": rows}
 
 
 def _mnist(predictor, mnist_dir, quick):
@@ -207,6 +259,7 @@ def run(mnist_dir=None, pendigits_dir=None, quick=False):
         "benchmark": "letters",
         "letters": _letters(predictor),
         "letters_as_strokes": _letters(predictor, strokes=True),
+        "wobbly_letters_as_strokes": _wobbly_letters(predictor, QUICK_WOBBLY if quick else WOBBLY),
         "mnist_test": _mnist(predictor, mnist_dir, quick),
         "pendigits": _pendigits(predictor, folder, quick),
         "machine": machine(),

@@ -16,6 +16,8 @@ def test_letters_benchmark_reads_letters_and_digits(mnist_dir, pendigits_dir):
     by_strokes = result["letters_as_strokes"]["letters"]
     assert set(by_strokes) == set(rows)
     assert all(by_strokes[k]["count"] == rows[k]["count"] for k in rows)
+    wobbly = result["wobbly_letters_as_strokes"]
+    assert wobbly["count"] == letters.QUICK_WOBBLY * len(rows) and wobbly["flagged_rate"] > 0.5
     for name in ("mnist_test", "pendigits"):
         assert result[name]["count"] == letters.QUICK_DIGITS
         assert result[name]["accuracy"] > 0.9 and result[name]["flagged_rate"] < 0.1
