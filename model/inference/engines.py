@@ -20,7 +20,8 @@ from model.errors import UsageError
 from model.inference.cascade import run_members
 
 KERAS_CHUNK = 2048
-LITERT_BATCH = 256  # batches are run in chunks of this many; the rest one image at a time
+LITERT_BATCH = 256  # batches are run in chunks of this many...
+LITERT_SIZES = (LITERT_BATCH, 8, 2, 1)  # ...and the rest in chunks of these
 ENGINES = ("auto", "keras", "litert")
 
 
@@ -189,22 +190,29 @@ class _Runner:
 
 
 class _Member:
-    """One flat buffer: an interpreter for single images and one for batches of LITERT_BATCH
-    (the rest of a batch goes one image at a time)."""
+    """One flat buffer, with an interpreter for each of LITERT_SIZES: a batch runs in chunks
+    of the largest that fit, then of the smaller ones (the few pieces of one number cost
+    0.061 ms an image in eights against 0.090 one at a time). The largest and the single
+    one are made at once (the largest holds most of the memory), the others when needed."""
 
     def __init__(self, path, threads):
+        self._path, self._threads, self._sizes = path, threads, LITERT_SIZES
         self.single = _Runner(path, 1, threads=threads)
-        self.batch = _Runner(path, LITERT_BATCH, threads=threads)
+        self._runners = {1: self.single, LITERT_BATCH: _Runner(path, LITERT_BATCH, threads)}
+
+    def _runner(self, size):
+        if size not in self._runners:
+            self._runners[size] = _Runner(self._path, size, threads=self._threads)
+        return self._runners[size]
 
     def __call__(self, batch):
         if len(batch) == 1:
             return self.single(batch)
-        full = len(batch) - len(batch) % LITERT_BATCH
-        outputs = [
-            self.batch(batch[start : start + LITERT_BATCH])
-            for start in range(0, full, LITERT_BATCH)
-        ]
-        outputs += [self.single(batch[index : index + 1]) for index in range(full, len(batch))]
+        outputs, start = [], 0
+        for size in self._sizes:
+            while len(batch) - start >= size:
+                outputs.append(self._runner(size)(batch[start : start + size]))
+                start += size
         probabilities = np.concatenate([output[0] for output in outputs])
         is_digit = np.concatenate([output[1] for output in outputs])
         return probabilities, is_digit
