@@ -82,3 +82,19 @@ def test_both_engines_run_the_members_alike(mnist_dir):
         close = np.abs(litert_output - keras_output).reshape(len(images), -1).max(axis=1)
         assert (close <= tolerance).mean() >= 0.98
     assert (litert[0].argmax(axis=1) == keras[0].argmax(axis=1)).all()
+
+
+def test_a_small_batch_in_chunks_reads_as_one_image_at_a_time(mnist_dir):
+    # 13 images run as 8 + 2 + 2 + 1 through interpreters of those sizes: bit-identical.
+    from model.data.mnist import load_mnist
+    from model.inference.engines import LITERT_SIZES, LiteRTEngine
+    from model.inference.predictor import Predictor
+
+    assert {8, 2, 1} <= set(LITERT_SIZES)
+    engine = Predictor.load(engine="litert").engine
+    assert isinstance(engine, LiteRTEngine)
+    images = load_mnist(mnist_dir, validation_size=0).x_test[:13].astype(np.float32)[..., None]
+    together = engine(images)
+    alone = [engine(images[index : index + 1]) for index in range(len(images))]
+    for position, output in enumerate(together):
+        assert np.array_equal(output, np.concatenate([one[position] for one in alone]))
