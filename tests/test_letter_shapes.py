@@ -70,3 +70,12 @@ def test_letters_from_strokes_say_why(predictor):
     for shape in (T, U):
         strokes = [list(map(tuple, stroke)) for stroke in _placed(shape)]
         assert "no digit is written so" in predictor.read_strokes(strokes, 18).reason
+
+
+def test_a_zigzag_of_many_points_is_looked_at_in_few():
+    # 40,000 points back and forth across the canvas: 10 million evenly spaced points
+    # (160 MB) before the outline was capped.
+    from model.inference.letter_shapes import OUTLINE_POINTS, _Shape
+
+    zigzag = np.array([[10.0 + 250.0 * (i % 2), 100.0 + i % 7] for i in range(40_000)])
+    assert len(_Shape([zigzag]).points) <= OUTLINE_POINTS + 1

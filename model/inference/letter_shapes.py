@@ -30,7 +30,8 @@ STEM_TALL = 0.7
 # A U: open at the top and the middle by a gap of at least CUP_GAP of the width, closed and
 # round at the bottom.
 CUP_GAP = 0.5
-POINTS = 100  # strokes are looked at as about this many evenly spaced points per height
+POINTS = 100  # strokes are looked at as points this far apart: the longer side / POINTS,
+OUTLINE_POINTS = 2000  # ...and no more than this many in all
 
 
 def letter_shape(strokes):
@@ -113,9 +114,11 @@ class _Shape:
 
     @property
     def points(self):
-        """Points evenly spaced along the strokes."""
+        """Points evenly spaced along the strokes (a zigzag of thousands of points gets
+        no more than OUTLINE_POINTS)."""
         if self._points is None:
-            step = max(float(max(self.width, self.height)) / POINTS, 1e-6)
+            length = sum(_length(stroke) for stroke in self.strokes)
+            step = max(float(max(self.width, self.height)) / POINTS, length / OUTLINE_POINTS, 1e-6)
             self._points = np.concatenate([_resampled(stroke, step) for stroke in self.strokes])
         return self._points
 
@@ -236,6 +239,11 @@ def _bar_into_upright(shape):
     bar_y = (bars[0][0][1] + bars[0][1][1]) / 2
     beside = (points[:, 0] < left + 0.5 * width) & (np.abs(points[:, 1] - bar_y) > 0.15 * height)
     return float(beside.mean()) <= SPINE_LEFTOVER
+
+
+def _length(stroke):
+    points = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+    return float(np.hypot(*np.diff(points, axis=0).T).sum())
 
 
 def _resampled(stroke, step):
