@@ -166,10 +166,10 @@ def limit_opencv_threads(threads):
 class _Runner:
     """One LiteRT interpreter sized for a fixed batch, with its signature's tensor indices."""
 
-    def __init__(self, path, batch_size, threads):
+    def __init__(self, content, batch_size, threads):
         from ai_edge_litert.interpreter import Interpreter
 
-        self.interpreter = Interpreter(model_path=str(path), num_threads=threads)
+        self.interpreter = Interpreter(model_content=content, num_threads=threads)
         self.input = self.interpreter.get_input_details()[0]["index"]
         # The outputs are told apart by width: 10 digit probabilities, 1 gate probability.
         outputs = {
@@ -196,13 +196,17 @@ class _Member:
     one are made at once (the largest holds most of the memory), the others when needed."""
 
     def __init__(self, path, threads):
-        self._path, self._threads, self._sizes = path, threads, LITERT_SIZES
-        self.single = _Runner(path, 1, threads=threads)
-        self._runners = {1: self.single, LITERT_BATCH: _Runner(path, LITERT_BATCH, threads)}
+        # Read once: the file may be gone when a smaller interpreter is first needed (the
+        # batch job's workers load a copy from a temporary folder).
+        self._content = Path(path).read_bytes()
+        self._threads, self._sizes = threads, LITERT_SIZES
+        self.single = _Runner(self._content, 1, threads=threads)
+        self._runners = {1: self.single}
+        self._runner(LITERT_BATCH)
 
     def _runner(self, size):
         if size not in self._runners:
-            self._runners[size] = _Runner(self._path, size, threads=self._threads)
+            self._runners[size] = _Runner(self._content, size, threads=self._threads)
         return self._runners[size]
 
     def __call__(self, batch):
