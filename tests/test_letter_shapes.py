@@ -79,3 +79,14 @@ def test_a_zigzag_of_many_points_is_looked_at_in_few():
 
     zigzag = np.array([[10.0 + 250.0 * (i % 2), 100.0 + i % 7] for i in range(40_000)])
     assert len(_Shape([zigzag]).points) <= OUTLINE_POINTS + 1
+
+
+def test_a_loosely_written_t_is_not_read_from_its_drawing_as_a_1(predictor):
+    # An unsure reading from strokes is read again from their drawing, which can hold no
+    # ruled paper: the ruled-line search took a T's bar for a ruled line and read the rest
+    # as a sure 1 (6 of these 12 T's).
+    from bench.letters import wobbly_letter_strokes
+
+    rng = np.random.default_rng(7)
+    readings = [predictor.read_strokes(*wobbly_letter_strokes("T", rng)) for _ in range(12)]
+    assert not [r.text for r in readings if r.text == "1" and not r.uncertain]

@@ -294,7 +294,11 @@ class Predictor:
         Raises:
             InvalidImageError: as for `predict`.
         """
-        planned = _planned_reading(image)
+        return self._read(image)
+
+    def _read(self, image, ruling=True):
+        """`read`; `ruling`: whether ruled lines may be on the picture (not on a drawing)."""
+        planned = _planned_reading(image, ruling)
         if isinstance(planned, Reading):
             return planned
         images = planned[0].images
@@ -438,7 +442,7 @@ class Predictor:
         scale = min(1.0, PICTURE_SIDE / max(float(np.ptp(points, axis=0).max()) + 2 * pen, 1.0))
         coverage = drawn(strokes, pen, origin=low, scale=scale)
         margin = max(1, int(round(pen * scale))) / 2 + 2
-        reading = self.read(np.round(255 * (1 - coverage)).astype(np.uint8))
+        reading = self._read(np.round(255 * (1 - coverage)).astype(np.uint8), ruling=False)
 
         def back(box):
             x, y, width, height = box
@@ -516,15 +520,16 @@ def _doubt(digits):
     return f"{word} {which} of {len(digits)} (from the left): {first}"
 
 
-def _planned_reading(image):
-    """Decodes a picture and plans its reading (see `plan_digits`).
+def _planned_reading(image, ruling=True):
+    """Decodes a picture and plans its reading (see `plan_digits`); ruled lines are looked
+    for unless `ruling` is False.
 
     Returns:
         An empty `Reading` for a blank picture, else (plan, skipped, scale, size): `scale`
         from working to source pixels and `size` the source picture's (height, width).
     """
     array, decoded_scale = load_image_scaled(image)
-    ink = find_ink(array)
+    ink = find_ink(array, ruling=ruling)
     ink.scale *= decoded_scale
     if ink.blank:
         return Reading("", [], BLANK)
