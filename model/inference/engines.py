@@ -199,7 +199,7 @@ class _Member:
         # Read once: the file may be gone when a smaller interpreter is first needed (the
         # batch job's workers load a copy from a temporary folder).
         self._content = Path(path).read_bytes()
-        self._threads, self._sizes = threads, LITERT_SIZES
+        self._threads = threads
         self.single = _Runner(self._content, 1, threads=threads)
         self._runners = {1: self.single}
         self._runner(LITERT_BATCH)
@@ -213,7 +213,7 @@ class _Member:
         if len(batch) == 1:
             return self.single(batch)
         outputs, start = [], 0
-        for size in self._sizes:
+        for size in LITERT_SIZES:
             while len(batch) - start >= size:
                 outputs.append(self._runner(size)(batch[start : start + size]))
                 start += size

@@ -9,6 +9,8 @@ write digits is not called a letter (`tests/test_letter_shapes.py`).
 import cv2
 import numpy as np
 
+from model.inference.strokes import at_most
+
 # A stroke at least UPRIGHT_HEIGHT of its group's height and at most UPRIGHT_LEAN as wide as
 # it is tall is upright; two uprights apart by UPRIGHT_APART of the group's width are no digit.
 UPRIGHT_HEIGHT = 0.8
@@ -18,7 +20,7 @@ UPRIGHT_APART = 0.4
 # with no more than SPINE_LEFTOVER of the ink left of it and strokes reaching SPINE_REACH
 # of the group's width right of it at its top and middle, is a letter's spine (E, F, B, R).
 SPINE_TALL = 0.8
-SPINE_LEAN = 0.3
+SPINE_LEAN = 0.3  # (a T's stem, an H's half: upright runs lean at most this much too)
 SPINE_LEFTOVER = 0.05
 SPINE_REACH = 0.4
 LONE_ARM = 0.15  # ...or reaching no further than this at the top and middle, only at the bottom (L)
@@ -117,9 +119,10 @@ class _Shape:
         """Points evenly spaced along the strokes (a zigzag of thousands of points gets
         no more than OUTLINE_POINTS)."""
         if self._points is None:
-            length = sum(_length(stroke) for stroke in self.strokes)
+            paths = [_along(stroke) for stroke in self.strokes]
+            length = sum(along[-1] for _, along in paths)
             step = max(float(max(self.width, self.height)) / POINTS, length / OUTLINE_POINTS, 1e-6)
-            self._points = np.concatenate([_resampled(stroke, step) for stroke in self.strokes])
+            self._points = np.concatenate([_resampled(*path, step) for path in paths])
         return self._points
 
 
@@ -127,12 +130,7 @@ def _spine_with_arms(shape):
     width, height = shape.width, shape.height
     if height <= 0 or width < 0.35 * height:
         return False
-    spines = [
-        (start, end)
-        for start, end in shape.runs
-        if abs(end[1] - start[1]) >= SPINE_TALL * height
-        and abs(end[0] - start[0]) <= SPINE_LEAN * abs(end[1] - start[1])
-    ]
+    spines = [(a, b) for a, b in shape.runs if _upright(a, b, SPINE_TALL * height)]
     if not spines:
         return False
     points, top = shape.points, shape.low[1]
@@ -161,15 +159,11 @@ def _bar_with_stem(shape):
         return False
     top = shape.low[1]
     for a, b in shape.runs:
-        span = abs(b[0] - a[0])
-        if span < BAR_WIDE * width or abs(b[1] - a[1]) > 0.15 * span:
+        if not _level(a, b, BAR_WIDE * width) or max(a[1], b[1]) > top + 0.2 * height:
             continue
-        if max(a[1], b[1]) > top + 0.2 * height:
-            continue
-        bar_left = min(a[0], b[0])
+        bar_left, span = min(a[0], b[0]), abs(b[0] - a[0])
         for c, d in shape.runs:
-            down = abs(d[1] - c[1])
-            if down < STEM_TALL * height or abs(d[0] - c[0]) > 0.3 * down:
+            if not _upright(c, d, STEM_TALL * height):
                 continue
             x, y = c if c[1] < d[1] else d
             if y <= top + 0.25 * height and 0.3 <= (x - bar_left) / span <= 0.7:
@@ -222,15 +216,12 @@ def _bar_into_upright(shape):
     uprights = [
         (a, b)
         for a, b in shape.runs
-        if abs(b[1] - a[1]) >= SPINE_TALL * height
-        and abs(b[0] - a[0]) <= SPINE_LEAN * abs(b[1] - a[1])
-        and min(a[0], b[0]) >= left + 0.6 * width
+        if _upright(a, b, SPINE_TALL * height) and min(a[0], b[0]) >= left + 0.6 * width
     ]
     bars = [
         (a, b)
         for a, b in shape.runs
-        if abs(b[0] - a[0]) >= 0.6 * width
-        and abs(b[1] - a[1]) <= 0.15 * abs(b[0] - a[0])
+        if _level(a, b, 0.6 * width)
         and abs((a[1] + b[1]) / 2 - (top + 0.5 * height)) <= 0.25 * height
     ]
     if not uprights or not bars:
@@ -241,14 +232,25 @@ def _bar_into_upright(shape):
     return float(beside.mean()) <= SPINE_LEFTOVER
 
 
-def _length(stroke):
-    points = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
-    return float(np.hypot(*np.diff(points, axis=0).T).sum())
+def _upright(start, end, tall):
+    """Whether a straight run rises at least `tall` and leans at most SPINE_LEAN."""
+    down = abs(end[1] - start[1])
+    return down >= tall and abs(end[0] - start[0]) <= SPINE_LEAN * down
 
 
-def _resampled(stroke, step):
+def _level(start, end, wide):
+    """Whether a straight run spans at least `wide` and is nearly level."""
+    across = abs(end[0] - start[0])
+    return across >= wide and abs(end[1] - start[1]) <= 0.15 * across
+
+
+def _along(stroke):
+    """A stroke's points and the length of the path to each of them."""
     points = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
-    along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
+    return points, np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
+
+
+def _resampled(points, along, step):
     if len(points) < 2 or along[-1] <= 0:
         return points
     at = np.linspace(0.0, along[-1], max(2, int(along[-1] / step) + 1))
@@ -261,8 +263,7 @@ def _straight_runs(strokes, tolerance):
         points = np.asarray(stroke, dtype=np.float32).reshape(-1, 2)
         if len(points) < 2:
             continue
-        if len(points) > 4 * POINTS:  # Douglas-Peucker's time grows with the square
-            points = points[np.linspace(0, len(points) - 1, 4 * POINTS).round().astype(int)]
+        points = at_most(points, 4 * POINTS)  # Douglas-Peucker's time grows with the square
         corners = cv2.approxPolyDP(points[:, None], max(tolerance, 0.5), False)
         corners = corners.reshape(-1, 2).astype(np.float64)
         yield from zip(corners[:-1], corners[1:], strict=True)

@@ -26,14 +26,7 @@ from model.inference.letter_shapes import letter_shape
 from model.inference.page import NO_NUMBER, Page, PageNumber, find_numbers, sheet_ink
 from model.inference.preprocess import BLANK, locate, source_box
 from model.inference.reader import choose_digits, plan_digits
-from model.inference.strokes import (
-    box_of,
-    drawn,
-    estimated_pen,
-    grouped,
-    run_image,
-    validated,
-)
+from model.inference.strokes import box_of, drawn, estimated_pen, grouped, run_image, validated
 
 PICTURE_SIDE = 1000  # strokes are drawn at most this big when their picture is read too
 
@@ -50,7 +43,7 @@ class Prediction:
         a dot, a dash; `reason` says why).
     confidence: how sure the reading is: the calibrated probability of `digit`, times
         `is_digit` where the gate doubts there is a digit (under `gate_doubt`; 0.0 when digit
-        is None, and for strokes laid out as no digit is written, an H's two uprights).
+        is None, and for strokes laid out as a letter is: see `letter_shapes`).
     probabilities: float (10,) calibrated probabilities of the ten digits, supposing the
         picture is a digit; they sum to 1 (uniform when digit is None).
     image28: uint8 (28, 28), the MNIST-format image the model saw (white on black).

@@ -274,13 +274,13 @@ def _simplified(stroke, pen):
     """The stroke's segments (N, 2, 2), its points thinned to within a quarter pen width and
     to at most CROSS_SEGMENTS segments (a zigzag of thousands of points costs no more)."""
     points = np.asarray(stroke, dtype=np.float32).reshape(-1, 2)
-    points = _at_most(points, 4 * CROSS_SEGMENTS)  # Douglas-Peucker's time grows with the square
+    points = at_most(points, 4 * CROSS_SEGMENTS)  # Douglas-Peucker's time grows with the square
     points = cv2.approxPolyDP(points[:, None], max(pen / 4, 0.5), False)
-    points = _at_most(points.reshape(-1, 2).astype(np.float64), CROSS_SEGMENTS + 1)
+    points = at_most(points.reshape(-1, 2).astype(np.float64), CROSS_SEGMENTS + 1)
     return np.stack([points[:-1], points[1:]], axis=1)
 
 
-def _at_most(points, count):
+def at_most(points, count):
     """`points`, or `count` of them evenly picked, first and last kept, when there are more."""
     if len(points) <= count:
         return points
