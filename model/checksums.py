@@ -20,6 +20,8 @@ VERSION_FILES = (
     paths.LITERT_FILE,
     *paths.LITERT_MORE_FILES,
     paths.LITERT_CARD_FILE,
+    paths.PAIRS_FILE,
+    paths.PAIRS_CARD_FILE,
 )
 
 

@@ -120,6 +120,20 @@ def cmd_train_gate(args):
     return 0
 
 
+def cmd_train_pairs(args):
+    from model.training.pairs import train_pairs
+
+    card = train_pairs(
+        args.mnist_dir,
+        args.pendigits_dir,
+        Path(args.out),
+        **_given(args, "seed", "count", "epochs"),
+    )
+    _record_checksums(args.out)
+    print(json.dumps({key: card[key] for key in ("accuracy", "best_epoch", "seconds")}))
+    return 0
+
+
 def cmd_calibrate(args):
     from model.inference.predictor import Predictor
     from model.training.calibration import calibrate
@@ -184,10 +198,12 @@ def cmd_build(args):
     from model.training.calibration import calibrate
     from model.training.cnn import train
     from model.training.gate import train_gate
+    from model.training.pairs import train_pairs
 
     out = Path(args.out)
     train(args.mnist_dir, out_dir=out, **_given(args, "seed"))
     train_gate(args.mnist_dir, out_dir=out, **_given(args, "seed"))
+    train_pairs(args.mnist_dir, out_dir=out, **_given(args, "seed"))
     calibrate(Predictor.load(out / paths.MODEL_FILE), args.mnist_dir, out)
     figures = robustness(Predictor.load(out / paths.MODEL_FILE), args.mnist_dir, out)
     export("litert", out / paths.MODEL_FILE, out, args.mnist_dir)
@@ -439,7 +455,7 @@ def build_parser():
     train.set_defaults(run=cmd_train)
 
     build = commands.add_parser(
-        "build", help="train, train-gate, calibrate, robustness and export in one go"
+        "build", help="train, train-gate, train-pairs, calibrate, robustness and export in one go"
     )
     _add_mnist_dir(build)
     build.add_argument("--seed", type=int, default=config.SPLIT_SEED)
@@ -455,6 +471,17 @@ def build_parser():
     _add_out(gate)
     gate.add_argument("--limit", type=int, help="use only this many images (smoke tests)")
     gate.set_defaults(run=cmd_train_gate)
+
+    pairs = commands.add_parser(
+        "train-pairs", help="train the pair reader of touching or overlapping digits"
+    )
+    _add_mnist_dir(pairs)
+    _add_pendigits_dir(pairs)
+    pairs.add_argument("--count", type=int, help="training pictures (default 120,000)")
+    pairs.add_argument("--epochs", type=int, help="epochs (default 9)")
+    pairs.add_argument("--seed", type=int, default=config.SPLIT_SEED)
+    _add_out(pairs)
+    pairs.set_defaults(run=cmd_train_pairs)
 
     calibrate = commands.add_parser(
         "calibrate", help="fit the confidence temperature on the validation split"

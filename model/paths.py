@@ -18,6 +18,8 @@ GATE_CARD_FILE = "gate.json"
 LITERT_FILE = "digits.tflite"  # the digit model (its first member) and the gate, for LiteRT
 LITERT_MORE_FILES = ("digits-2.tflite", "digits-3.tflite", "digits-4.tflite")  # further members
 LITERT_CARD_FILE = "litert.json"  # what it was made from, and how it matched Keras
+PAIRS_FILE = "pairs.tflite"  # the pair reader: two touching or overlapping digits as one picture
+PAIRS_CARD_FILE = "pairs.json"  # how it was trained, its accuracy and its sha256
 CHECKSUMS_FILE = "checksums.json"  # sha256 of the files above, for the bundled model
 
 # Feedback and model versions live outside the package, in the repo's (gitignored) data folder,

@@ -12,6 +12,7 @@ from ui.artifacts import (
     mistakes_of,
     model_card_markdown,
     not_digits_caption,
+    pair_card_markdown,
     per_class_rows,
     readable_table,
     realworld_digit_rows,
@@ -180,3 +181,5 @@ with st.expander("Model card"):
     st.markdown(model_card_markdown(card))
     st.dataframe(card["layers"], hide_index=True, width="stretch")
     st.json(card["data"]["md5_uncompressed"], expanded=False)
+    if artifacts.pairs:
+        st.markdown(pair_card_markdown(artifacts.pairs))

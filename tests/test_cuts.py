@@ -33,7 +33,7 @@ def test_a_cut_path_bends_around_strokes_that_share_columns():
 
 def test_the_best_chain_of_pieces_wins_whatever_its_length():
     # Nodes 0..3; the whole (0, 3) reads poorly, the three pieces read well.
-    pieces = [(0, 1, None), (1, 2, None), (2, 3, None), (0, 2, None), (0, 3, None)]
+    pieces = [(0, 1, 1), (1, 2, 1), (2, 3, 1), (0, 2, 1), (0, 3, 1)]
     scores = np.log([0.99, 0.98, 0.99, 0.6, 0.5])
     assert _best_chain(4, pieces, scores, expected=3.0) == [0, 1, 2]
     # When the whole reads far better and the width holds about one digit, it is one digit.

@@ -17,6 +17,7 @@ from ui.artifacts import (
     misclassified_caption,
     model_card_markdown,
     not_digits_caption,
+    pair_card_markdown,
     realworld_rows,
 )
 from ui.comparison import engine_note, read_bench_results
@@ -302,6 +303,10 @@ def test_evaluation_page_shows_the_model_card_and_the_captions_made_in_ui():
     app = _evaluation().run()
     assert not app.exception, app.exception
     assert text in [markdown.value for markdown in app.markdown]
+    pairs = json.loads((paths.BUNDLED_DIR / paths.PAIRS_CARD_FILE).read_text())
+    pair_text = pair_card_markdown(pairs)
+    assert f"epoch {pairs['best_epoch']} of {pairs['epochs']}" in pair_text
+    assert pair_text in [markdown.value for markdown in app.markdown]
     robustness = json.loads((paths.BUNDLED_DIR / paths.ROBUSTNESS_FILE).read_text())
     expected = not_digits_caption(robustness["not_digits"])
     assert expected in [caption.value for caption in app.caption]

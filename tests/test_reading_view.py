@@ -51,3 +51,25 @@ def test_a_sure_numbers_captions_and_chart_agree():
     assert captions == ["**2** · 68%", "**3** · 90%"]
     cells = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]["text"]
     assert [row[digit] for row, digit in zip(cells, (2, 3), strict=True)] == ["68%", "90%"]
+
+
+def _paired_page():
+    """A digit the pair reader read with its neighbour, its "Why?" opened."""
+    import numpy as np
+
+    from model.inference.predictor import Prediction
+    from ui.widgets.views import show_why
+
+    probabilities = np.full(10, 0.01, np.float32)
+    probabilities[4] = 0.91
+    digit = Prediction(4, 0.91, probabilities, np.zeros((28, 28), np.uint8), is_digit=0.97)
+    digit.paired = True
+    show_why(digit, predictor=None, key="paired")
+
+
+def test_why_of_a_paired_digit_says_the_pair_reader_read_it():
+    app = AppTest.from_function(_paired_page, default_timeout=60).run()
+    app.toggle(key="paired_why").set_value(True).run()
+    assert not app.exception, app.exception
+    text = " ".join(m.value for m in app.markdown)
+    assert "pair reader read both at once" in text and "97.0% sure" in text

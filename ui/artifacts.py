@@ -25,6 +25,7 @@ class Artifacts:
     misclassified_images: dict
     card: dict
     robustness: dict | None = None
+    pairs: dict | None = None  # the pair reader's card
 
 
 def load_artifacts(folder=paths.BUNDLED_DIR):
@@ -48,6 +49,9 @@ def load_artifacts(folder=paths.BUNDLED_DIR):
         card=read_json(paths.CARD_FILE),
         robustness=read_json(paths.ROBUSTNESS_FILE)
         if (folder / paths.ROBUSTNESS_FILE).is_file()
+        else None,
+        pairs=read_json(paths.PAIRS_CARD_FILE)
+        if (folder / paths.PAIRS_CARD_FILE).is_file()
         else None,
     )
 
@@ -112,6 +116,21 @@ def model_card_markdown(card):
         f"**Preprocessing version** {card['preprocessing_version']}  \n"
         f"**Data** {data['train']:,} train / {data['validation']:,} validation / "
         f"{data['test']:,} test images"
+    )
+
+
+def pair_card_markdown(pairs):
+    """The pair reader's card (pairs.json): what it reads, its data and its accuracy."""
+    accuracy = pairs["accuracy"]
+    return (
+        f"**Pair reader** (`{pairs['file']}`) reads two touching or overlapping digits as one "
+        f"{pairs['input_shape'][0]}×{pairs['input_shape'][1]} picture: {pairs['classes']}.  \n"
+        f"**Trained on** {pairs['trained_on']}; epoch {pairs['best_epoch']} of "
+        f"{pairs['epochs']} kept on the {pairs['validation']}, seed {pairs['seed']}.  \n"
+        f"**Read right** validation {_percent(accuracy['validation']['all'])}%, held-out "
+        f"writers {', '.join(map(str, pairs['test_writers']))}: "
+        f"{_percent(accuracy['test_writers']['pairs'])}% of their pairs, "
+        f"{_percent(accuracy['test_writers']['all'])}% with the not-two-digits pictures."
     )
 
 

@@ -17,6 +17,12 @@ class DigitOut(BaseModel):
     probabilities: list[float] = Field(description="ten calibrated probabilities, 0-9")
     box: list[int] | None = Field(None, description="x, y, width, height of the ink, in pixels")
     reason: str | None = Field(None, description="why there is no digit, or why it is uncertain")
+    paired: bool | None = Field(
+        None,
+        description="true for a digit read with its neighbour by the pair reader (two digits "
+        "written into each other): probabilities are the pair reader's, is_digit its "
+        "probability that the piece is two digits",
+    )
 
 
 class PredictionOut(DigitOut):

@@ -92,12 +92,18 @@ def negative(kind, rng, digits=None):
     """
     if kind == "pair":
         return crop_to_mnist(_pair(digits, rng))
+    return crop_to_mnist(mark(kind, rng))
+
+
+def mark(kind, rng):
+    """The tightly cropped float ink (1 = ink) of one drawn non-digit of `kind` (any of
+    KINDS but "pair")."""
     canvas = np.zeros((SIZE, SIZE), dtype=np.uint8)
     {"scribble": _scribble, "zigzag": _zigzag, "letter": _letter, "shape": _shape}[kind](
         canvas, rng
     )
     crop = tight_crop(_warp(canvas, rng).astype(np.float32) / 255.0)
-    return crop_to_mnist(crop) if crop.max() > 0 else negative("scribble", rng)
+    return crop if crop.max() > 0 else mark("scribble", rng)
 
 
 def negatives(count, seed, digits):

@@ -27,6 +27,25 @@ def _gap_kind(rng):
     return str(rng.choice(list(GAPS), p=list(GAPS.values())))
 
 
+def place_in_line(digit, height, slant, margin, rng):
+    """A digit's strokes about `height` px tall (within 10%), slanted, its top `margin` down
+    (jittered by 5% of the height); and its width."""
+    size = height * float(rng.uniform(0.9, 1.1))
+    top = margin + (height - size) / 2 + float(rng.normal(0, 0.05)) * height
+    placed = pendigits.placed(digit.strokes, size, slant=slant, origin=(0.0, top))
+    return placed, float(np.concatenate(placed)[:, 0].max())
+
+
+def gap_left(kind, right, width, height, pen, rng, overlap=(0.1, 0.3)):
+    """Where the next digit (`width` wide) starts after ink ending at `right`: "spaced",
+    "touching" (within a pen width) or "overlapping" (by `overlap` of its width)."""
+    if kind == "spaced":
+        return right + float(rng.uniform(0.15, 0.5)) * height
+    if kind == "touching":
+        return right + pen - float(rng.uniform(0.0, 1.0)) * pen
+    return right + pen - float(rng.uniform(*overlap)) * max(width, 0.3 * height)
+
+
 def composed_number(writer_digits, rng):
     """One number of 2-10 of a writer's digits, side by side as people write them.
 
@@ -43,21 +62,13 @@ def composed_number(writer_digits, rng):
     margin = 20.0 + pen
     strokes, gaps, right, sizes = [], [], margin, []
     for position, digit in enumerate(chosen):
-        size = height * float(rng.uniform(0.9, 1.1))
-        top = margin + (height - size) / 2 + float(rng.normal(0, 0.05)) * height
-        placed = pendigits.placed(digit.strokes, size, slant=slant, origin=(0.0, top))
-        width = float(np.concatenate(placed)[:, 0].max())
+        placed, width = place_in_line(digit, height, slant, margin, rng)
         if position == 0:
             left = margin
         else:
             kind = _gap_kind(rng)
             gaps.append(kind)
-            if kind == "spaced":
-                left = right + float(rng.uniform(0.15, 0.5)) * height
-            elif kind == "touching":
-                left = right + pen - float(rng.uniform(0.0, 1.0)) * pen
-            else:
-                left = right + pen - float(rng.uniform(0.1, 0.3)) * max(width, 0.3 * height)
+            left = gap_left(kind, right, width, height, pen, rng)
         sizes.append(len(placed))
         for stroke in placed:
             strokes.append(stroke + np.array([left, 0.0], np.float32))

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from model.inference.ink import WORKING_SIZE, Ink, find_ink
-from model.inference.reader import find_digits
+from model.inference.reader import plan_digits, read_plan
 from model.inference.segment import BINARY_LEVEL, box_union, overlap
 
 SMALL_WRITING = 64  # writing shorter than this (working pixels) on a shrunk sheet...
@@ -441,12 +441,12 @@ def sheet_ink(image):
     return find_ink(image, working_size=size, ruling=False) if size > WORKING_SIZE else ink
 
 
-def find_numbers(ink, infer):
+def find_numbers(ink, infer, pairs=None):
     """The numbers on a sheet, in reading order.
 
     Args:
         ink: an `model.inference.ink.Ink` that is not blank.
-        infer: as for `model.inference.reader.find_digits`.
+        infer, pairs: as for `model.inference.reader.find_digits`.
 
     Returns:
         (fields, ignored): `Field`s in reading order with boxes at working resolution, and
@@ -461,19 +461,22 @@ def find_numbers(ink, infer):
         field_ink, (x, y, w, h) = _field_ink(values, label_image, group, ink.contrast, ink.scale)
         if field_ink.blank:
             continue
-        digits, skipped = find_digits(field_ink, infer)
+        plan, skipped = plan_digits(field_ink, pairs is not None)
+        # Whether a field is a number is judged on its pieces as single digits: the pair
+        # reader has seen no printed words (a printed "ty" read as a sure "44").
+        alone, digits = read_plan(plan, infer, pairs)
         x, y = x + left, y + top
 
         def shifted(box, x=x, y=y):
             return (box[0] + x, box[1] + y, *box[2:])
 
         skipped = [(shifted(box), reason) for box, reason in skipped]
-        if not _is_number(digits):
+        if not _is_number(alone):
             ignored.append(((x, y, w, h), "not a number (printed text, a mark?)"))
             continue
         digits = [
-            (image, probabilities, gate, shifted(box), cut)
-            for image, probabilities, gate, box, cut in digits
+            (image, probabilities, gate, shifted(box), cut, paired)
+            for image, probabilities, gate, box, cut, paired in digits
         ]
         fields.append(Field(box_union(*(digit[3] for digit in digits)), digits, skipped))
     tallest = max((found.box[3] for found in fields), default=0)

@@ -17,6 +17,8 @@ from model.inference.segment import BINARY_LEVEL, components, is_one_of, shape_p
 PREPROCESSING_VERSION = "2"
 MNIST_SIZE = 28
 BOX_SIZE = 20
+PAIR_SHAPE = (28, 56)  # two digits side by side, as the pair reader sees them
+PAIR_BOX = (20, 48)  # ...fitted into this box, aspect kept
 # Median stroke width of MNIST test digits, as a fraction of the 20-px box (2.25 px / 20).
 MNIST_STROKE_FRACTION = 0.11
 THIN_STROKE_FRACTION = 0.07
@@ -56,10 +58,12 @@ def fit_box(crop, box=BOX_SIZE):
 
 
 def place_by_center_of_mass(patch, size=MNIST_SIZE):
-    """Puts the patch in a size x size image with its centre of mass at the centre.
+    """Puts the patch in a size x size image (or a (rows, columns) one) with its centre of
+    mass at the centre.
 
     The shift is capped so the whole patch stays inside: a long stroke is never cut off.
     """
+    rows, columns = (size, size) if np.isscalar(size) else size
     height, width = patch.shape
     total = float(patch.sum())
     if total > 0:
@@ -68,9 +72,9 @@ def place_by_center_of_mass(patch, size=MNIST_SIZE):
         center_x = float(patch.sum(axis=0) @ np.arange(width)) / total
     else:
         center_y, center_x = (height - 1) / 2, (width - 1) / 2
-    top = min(max(round((size - 1) / 2 - center_y), 0), size - height)
-    left = min(max(round((size - 1) / 2 - center_x), 0), size - width)
-    canvas = np.zeros((size, size), dtype=np.float32)
+    top = min(max(round((rows - 1) / 2 - center_y), 0), rows - height)
+    left = min(max(round((columns - 1) / 2 - center_x), 0), columns - width)
+    canvas = np.zeros((rows, columns), dtype=np.float32)
     canvas[top : top + height, left : left + width] = patch
     return canvas
 
@@ -98,6 +102,20 @@ def crop_to_mnist(crop):
     canvas = place_by_center_of_mass(patch)
     peak = canvas.max()
     return np.round(canvas * (255.0 / peak)).astype(np.uint8)
+
+
+def crop_to_pair(crop):
+    """The pair reader's uint8 (28, 56) image of two digits' ink (float, 1 = ink), tightly
+    cropped: as `crop_to_mnist`, in a box twice as wide."""
+    thick = thicken_thin_strokes(crop)
+    height, width = thick.shape
+    scale = min(PAIR_BOX[0] / height, PAIR_BOX[1] / width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    patch = np.clip(cv2.resize(thick, size, interpolation=interpolation), 0.0, 1.0)
+    canvas = place_by_center_of_mass(patch, PAIR_SHAPE)
+    peak = canvas.max()
+    return np.round(canvas * (255.0 / max(peak, 1e-6))).astype(np.uint8)
 
 
 def source_box(box, scale, size):

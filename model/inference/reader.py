@@ -5,13 +5,13 @@ The model is passed in as a function (MNIST images -> probabilities), so this mo
 free of TensorFlow.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from model.inference.cuts import between, cut_paths, start_columns
-from model.inference.preprocess import crop_to_mnist, ink_box, tight_crop
+from model.inference.preprocess import crop_to_mnist, crop_to_pair, ink_box, tight_crop
 from model.inference.segment import (
     BINARY_LEVEL,
     OVERLAP,
@@ -39,6 +39,10 @@ RING_RIMS = 4  # ...when the rest of the width is at most this many stroke width
 RING_GAP = 2.0  # ...a ring open by a gap up to about this many stroke widths counts too,
 RING_TALL = 0.65  # ...when its hole is this much of the height
 RING_ROUND = 0.7  # ...and fills this much of its box
+PAIR_ASPECT = (SPLIT_ASPECT, 2.4)  # a piece this wide for its height may be two digits in one
+NOT_A_PAIR = 100  # the pair reader's class for "not two digits"
+NOT_TWO = 0.5  # ...a piece it gives this much is never read as a pair
+ONE_ONE = 11  # the pair class "11"
 
 
 @dataclass
@@ -47,13 +51,16 @@ class DigitPlan:
 
     images: the uint8 (28, 28) MNIST images of every candidate piece, region by region.
     layout: per region, its box (at working resolution, in the picture) and its candidate
-        readings, each a list of piece boxes relative to the region.
+        readings, each a list of piece boxes relative to the region; and the pieces that
+        may be two digits in one, for the pair reader.
     digit_width: the usual width of one digit in this picture.
+    pair_images: the uint8 (28, 56) pictures of those pieces, region by region.
     """
 
     images: list
     layout: list
     digit_width: float
+    pair_images: list = field(default_factory=list)
 
 
 def _piece(crop, left, right):
@@ -203,7 +210,11 @@ def _shifted(box, left, top):
     return (box[0] + left, box[1] + top, *box[2:])
 
 
-def plan_digits(ink):
+def _may_be_two(box):
+    return PAIR_ASPECT[0] * box[3] <= box[2] <= PAIR_ASPECT[1] * box[3]
+
+
+def plan_digits(ink, pairs=False):
     """The first half of `find_digits`: every way to read the ink, as MNIST images to infer.
 
     Only the 28x28 images and the boxes are kept, so that many pictures can be planned, read
@@ -211,6 +222,7 @@ def plan_digits(ink):
 
     Args:
         ink: an `model.inference.ink.Ink` that is not blank.
+        pairs: whether to plan pictures for the pair reader too.
 
     Returns:
         (plan, skipped): the plan (its `images` are uint8 (28, 28) arrays, possibly none),
@@ -229,77 +241,141 @@ def plan_digits(ink):
         for region, pair in regions
     ]
     images = [crop_to_mnist(piece) for _, pieces in lattices for _, _, piece, _ in pieces]
+    doubles = [
+        [piece for piece in pieces if pairs and _may_be_two(piece[3])] for _, pieces in lattices
+    ]
     layout = [
         (
             _shifted(region.box, left, top),
             nodes,
             [(first, last, box) for first, last, _, box in pieces],
             len(region.labels) == 1,  # one stroke: a reading of it in pieces is a cut
+            [(first, last, box) for first, last, _, box in two],
         )
-        for (region, _), (nodes, pieces) in zip(regions, lattices, strict=True)
+        for (region, _), (nodes, pieces), two in zip(regions, lattices, doubles, strict=True)
     ]
-    return DigitPlan(images, layout, digit_width), skipped
+    pair_images = [crop_to_pair(piece) for two in doubles for _, _, piece, _ in two]
+    return DigitPlan(images, layout, digit_width, pair_images), skipped
 
 
 def _best_chain(nodes, pieces, scores, expected):
     """The chain of pieces from the region's left edge to its right edge with the best mean
-    score, after the prior on how many digits the region's width holds.
+    score per digit, after the prior on how many digits the region's width holds.
 
     Args:
         nodes: cut positions, 0 to nodes - 1.
-        pieces: (first, last, box) of each candidate piece.
-        scores: each piece's log-confidence.
+        pieces: (first, last, digits) of each candidate piece: the piece between two cut
+            positions read as `digits` digits (1, or 2 by the pair reader).
+        scores: each piece's log-confidence (of both digits, for a pair).
         expected: how many digits the region's width usually holds.
 
     Returns:
         The indices of the chosen pieces, left to right.
     """
     end = nodes - 1
-    total = np.full((nodes, nodes), -np.inf)  # total[count, node]: best sum of `count` pieces
-    came = np.full((nodes, nodes), -1, np.int64)
+    most = min(2 * end, end + sum(digits - 1 for _, _, digits in pieces))  # digits at most
+    total = np.full((most + 1, nodes), -np.inf)  # total[count, node]: best sum of `count` digits
+    came = np.full((most + 1, nodes), -1, np.int64)
     total[0, 0] = 0.0
-    for count in range(1, nodes):
-        for index, (first, last, _) in enumerate(pieces):
-            value = total[count - 1, first] + scores[index]
+    for count in range(1, most + 1):
+        for index, (first, last, digits) in enumerate(pieces):
+            if digits > count:
+                continue
+            value = total[count - digits, first] + scores[index]
             if value > total[count, last]:
                 total[count, last], came[count, last] = value, index
-    counts = np.arange(1, nodes)
+    counts = np.arange(1, most + 1)
     chosen = total[1:, end] / counts
     chosen -= PRIOR_WEIGHT * (counts - expected) ** 2 / max(expected, 1.0)
     count = int(counts[np.argmax(chosen)])
     chain, node = [], end
-    for step in range(count, 0, -1):
-        index = came[step, node]
+    while count > 0:
+        index = came[count, node]
         chain.append(index)
         node = pieces[index][0]
+        count -= pieces[index][2]
     return chain[::-1]
 
 
-def choose_digits(plan, probabilities, is_digit):
+def _halves(pair_image):
+    """The two 28x28 images of a pair picture's left and right halves (what the Why? panel
+    shows for digits the pair reader read)."""
+    middle = pair_image.shape[1] // 2
+    halves = []
+    for half in (pair_image[:, :middle], pair_image[:, middle:]):
+        ink = tight_crop(half.astype(np.float32) / 255)
+        halves.append(crop_to_mnist(ink) if ink.max() > 0 else np.zeros((28, 28), np.uint8))
+    return halves
+
+
+def _pair_digits(pair_image, probabilities, box):
+    """The two digits a pair reading holds: (image28, probabilities, is_digit, box) each, the
+    probabilities of each being the pair reader's, summed over the other digit."""
+    grid = probabilities[:NOT_A_PAIR].reshape(10, 10)
+    is_pair = float(grid.sum())
+    grid = grid / max(is_pair, 1e-9)
+    x, y, width, height = box
+    half = width // 2
+    boxes = ((x, y, half, height), (x + half, y, width - half, height))
+    return [
+        (image, marginal.astype(np.float32), np.float32(is_pair), part)
+        for image, marginal, part in zip(
+            _halves(pair_image), (grid.sum(axis=1), grid.sum(axis=0)), boxes, strict=True
+        )
+    ]
+
+
+def choose_digits(plan, probabilities, is_digit, pair_probabilities=None):
     """The second half of `find_digits`: the best reading of each region, from the model's
-    outputs for `plan.images` (in their order).
+    outputs for `plan.images` (in their order), and the pair reader's for
+    `plan.pair_images` when given.
 
     Returns:
-        The digits as (image28, probabilities, is_digit, box, cut), box at working
-        resolution, cut True for a piece of one stroke cut into several digits.
+        The digits as (image28, probabilities, is_digit, box, cut, paired), box at working
+        resolution, cut True for a piece of one stroke cut into several digits, paired True
+        for a digit the pair reader read with its neighbour.
     """
-    digits, start = [], 0
+    digits, start, pair_start = [], 0, 0
     scores = np.log(np.clip(probabilities.max(axis=1) * is_digit, 1e-9, 1.0))
-    for (x, y, width, _), nodes, pieces, one_stroke in plan.layout:
+    pair_scores = np.zeros(0)
+    if pair_probabilities is not None and len(pair_probabilities):
+        pair_scores = np.log(np.clip(pair_probabilities[:, :NOT_A_PAIR].max(axis=1), 1e-9, 1.0))
+        # What the pair reader itself takes for no two digits is not read as two.
+        pair_scores[pair_probabilities[:, NOT_A_PAIR] >= NOT_TWO] = -np.inf
+    for (x, y, width, _), nodes, pieces, one_stroke, two in plan.layout:
         expected = width / plan.digit_width
         chunk = slice(start, start + len(pieces))
-        chain = _best_chain(nodes, pieces, scores[chunk], expected)
-        cut = one_stroke and len(chain) > 1
+        candidates = [(first, last, 1) for first, last, _ in pieces]
+        region_scores = list(scores[chunk])
+        if pair_probabilities is not None:
+            candidates += [(first, last, 2) for first, last, _ in two]
+            chunk_scores = pair_scores[pair_start : pair_start + len(two)].copy()
+            if one_stroke:  # two 1s joined in one stroke are a V, W, X or H: not a pair
+                read = pair_probabilities[pair_start : pair_start + len(two)].argmax(axis=1)
+                chunk_scores[read == ONE_ONE] = -np.inf
+            region_scores += list(chunk_scores)
+        chain = _best_chain(nodes, candidates, region_scores, expected)
+        cut = one_stroke and sum(candidates[index][2] for index in chain) > 1
         for index in chain:
-            px, py, pw, ph = pieces[index][2]
-            box = (x + px, y + py, pw, ph)
-            at = start + index
-            digits.append((plan.images[at], probabilities[at], is_digit[at], box, cut))
+            if index < len(pieces):
+                px, py, pw, ph = pieces[index][2]
+                at = start + index
+                found = [(plan.images[at], probabilities[at], is_digit[at], (px, py, pw, ph))]
+            else:
+                at = pair_start + index - len(pieces)
+                found = _pair_digits(
+                    plan.pair_images[at], pair_probabilities[at], two[index - len(pieces)][2]
+                )
+            for image, digit_probabilities, belief, (px, py, pw, ph) in found:
+                box = (x + px, y + py, pw, ph)
+                paired = bool(index >= len(pieces))
+                digits.append((image, digit_probabilities, belief, box, cut, paired))
         start = chunk.stop
+        pair_start += len(two)
     return digits
 
 
-def find_digits(ink, infer):
+def find_digits(ink, infer, pairs=None):
     """The digits in an ink map, left to right.
 
     Each region is read whole and, when wide, over-segmented by cut paths that follow the
@@ -312,13 +388,27 @@ def find_digits(ink, infer):
         ink: an `model.inference.ink.Ink` that is not blank.
         infer: function from uint8 (N, 28, 28) images to (N, 10) probabilities and the
             (N,) probabilities that each is a digit at all.
+        pairs: the pair reader (uint8 (N, 28, 56) to (N, 101) probabilities), or None.
 
     Returns:
-        (digits, skipped): digits as (image28, probabilities, is_digit, box, cut) with the
-        box at working resolution, and cut True for a piece of one stroke cut into several
-        digits; skipped as (box, reason) for dots and dashes.
+        (digits, skipped): digits as (image28, probabilities, is_digit, box, cut, paired)
+        (see `choose_digits`); skipped as (box, reason) for dots and dashes.
     """
-    plan, skipped = plan_digits(ink)
+    plan, skipped = plan_digits(ink, pairs is not None)
+    return read_plan(plan, infer, pairs)[1], skipped
+
+
+def read_plan(plan, infer, pairs=None):
+    """The digits of a plan (see `find_digits`) chosen without the pair reader, and with it
+    (the same list when there is no pair reader or no pair picture): one model call each.
+
+    Returns:
+        (alone, paired): lists as `choose_digits` returns them.
+    """
     if not plan.images:
-        return [], skipped
-    return choose_digits(plan, *infer(np.stack(plan.images))), skipped
+        return [], []
+    outputs = infer(np.stack(plan.images))
+    alone = choose_digits(plan, *outputs)
+    if pairs is None or not plan.pair_images:
+        return alone, alone
+    return alone, choose_digits(plan, *outputs, pairs(np.stack(plan.pair_images)))

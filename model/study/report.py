@@ -56,6 +56,9 @@ def load_sources(bundled=paths.BUNDLED_DIR, bench_results=RESULTS_FILE):
         "gate": read(paths.GATE_CARD_FILE),
         "calibration": read(paths.CALIBRATION_FILE),
         "litert": read(paths.LITERT_CARD_FILE),
+        "pairs": read(paths.PAIRS_CARD_FILE)
+        if (bundled / paths.PAIRS_CARD_FILE).is_file()
+        else None,
         "model_bytes": (bundled / paths.MODEL_FILE).stat().st_size,
         "bench": json.loads(Path(bench_results).read_text()),
         "responsiveness": {
@@ -338,6 +341,29 @@ def realworld_block(sources):
         _table(header, rows)
         + f"\n\n`{report['command']}`, {report['created'][:10]}. Naive resize: the same network on "
         "the whole picture resized into 20×20 and padded to 28×28, measured in the same run."
+        + _pairs_note(sources["pairs"], report)
+    )
+
+
+def _pairs_note(pairs, report):
+    """What the pair reader is and how it reads (pairs.json), and the numbers as pictures
+    read by the previous model (realworld.json), or nothing without a pair reader."""
+    if not pairs:
+        return ""
+    before = report.get("previous", {}).get("sets", {}).get("pen_numbers_picture")
+    previous = (
+        f" The previous bundled model (older digit networks, no pair reader) read "
+        f"{before['right']}/{before['count']} of those numbers in the same run."
+        if before
+        else ""
+    )
+    accuracy = pairs["accuracy"]["test_writers"]
+    return (
+        "\n\nNumbers as pictures: a piece of ink that may be two digits written into each other "
+        'is also read whole by the pair reader (`pairs.json`: 100 pairs and "not two digits", '
+        f"trained on {pairs['trained_on']}; epoch {pairs['best_epoch']} of {pairs['epochs']} "
+        f"kept on the validation writers), which reads {_percent(accuracy['pairs'], 1)} of "
+        f"composed pairs of the test writers right.{previous}"
     )
 
 

@@ -179,8 +179,13 @@ def finetune(
     staged = registry.staging_folder()
     try:
         model.save(staged / paths.MODEL_FILE)
-        # The digit gate and the confidence calibration are the parent's, unchanged.
-        for name in (paths.GATE_FILE, paths.CALIBRATION_FILE):
+        # The digit gate, the confidence calibration and the pair reader are the parent's.
+        for name in (
+            paths.GATE_FILE,
+            paths.CALIBRATION_FILE,
+            paths.PAIRS_FILE,
+            paths.PAIRS_CARD_FILE,
+        ):
             if (parent_path.parent / name).is_file():
                 shutil.copyfile(parent_path.parent / name, staged / name)
         after = Predictor.load(staged / paths.MODEL_FILE)

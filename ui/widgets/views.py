@@ -81,6 +81,15 @@ def show_why_number(reading, predictor, key, label="Why these digits?"):
 def _explain(result, predictor):
     from model.inference.explain import explain
 
+    if result.paired:
+        st.write(
+            "This digit and its neighbour were written into each other: no cut between them "
+            "read well, so the pair reader read both at once, as one picture of two digits. "
+            f"Its probabilities for this one are summed over the other's; it is "
+            f"{result.is_digit:.1%} sure the piece is two digits. Below: this digit's half."
+        )
+        st.image(result.image28, width=168)
+        return
     found = explain(predictor.predict_batch, result.image28)
     st.write(
         f"Second choice: **{found.runner_up}** at {found.runner_up_probability:.1%}. "

@@ -1,0 +1,112 @@
+"""The pair reader: two touching or overlapping digits read as one picture, when no cut
+between them reads well."""
+
+import json
+import shutil
+
+import numpy as np
+
+from model import paths
+from model.data import pendigits
+from model.data.pairs import NOT_A_PAIR, PairMaker
+from model.data.pen_sets import composed_numbers
+from model.inference.pairs import PairReader, load_pair_reader
+from model.inference.preprocess import crop_to_pair
+from model.inference.reader import _best_chain, _pair_digits
+
+
+def test_a_pair_picture_keeps_its_aspect_in_a_box_twice_as_wide():
+    ink = np.zeros((40, 60), np.float32)
+    ink[:, :6] = 1.0  # two uprights, the width of the picture apart
+    ink[:, -6:] = 1.0
+    picture = crop_to_pair(ink)
+    assert picture.shape == (28, 56) and picture.dtype == np.uint8 and picture.max() == 255
+    rows, columns = np.nonzero(picture > 127)
+    assert rows.max() - rows.min() + 1 == 20  # 20 px high, as MNIST's box
+    assert 28 <= columns.max() - columns.min() + 1 <= 32  # 60 / 40 of it wide
+
+
+def test_the_chain_may_read_one_piece_as_two_digits():
+    # Nodes 0..2: two pieces that read poorly as single digits, or the whole read as a pair.
+    pieces = [(0, 1, 1), (1, 2, 1), (0, 2, 1), (0, 2, 2)]
+    scores = np.log([0.4, 0.5, 0.6, 0.95 * 0.95])
+    assert _best_chain(3, pieces, scores, expected=2.0) == [3]
+    # A single digit reading far better than the pair, on a width of one digit, wins.
+    scores = np.log([0.4, 0.5, 0.99, 0.3])
+    assert _best_chain(3, pieces, scores, expected=1.0) == [2]
+
+
+def test_a_pair_reading_gives_each_digit_its_marginal_probabilities():
+    probabilities = np.zeros(NOT_A_PAIR + 1, np.float32)
+    probabilities[47], probabilities[41], probabilities[NOT_A_PAIR] = 0.6, 0.2, 0.2
+    picture = np.zeros((28, 56), np.uint8)
+    picture[4:24, 10:14] = 255
+    picture[4:24, 40:44] = 255
+    (_, left, is_pair, left_box), (_, right, _, right_box) = _pair_digits(
+        picture, probabilities, (10, 5, 41, 30)
+    )
+    assert left.argmax() == 4 and abs(left[4] - 1.0) < 1e-6
+    assert right.argmax() == 7 and abs(right[7] - 0.75) < 1e-6 and abs(right[1] - 0.25) < 1e-6
+    assert abs(is_pair - 0.8) < 1e-6
+    assert left_box == (10, 5, 20, 30) and right_box == (30, 5, 21, 30)
+
+
+def test_composed_pairs_are_labelled_by_their_digits(pendigits_dir):
+    digits = pendigits.load_pendigits(pendigits_dir, pendigits.VALIDATION_WRITERS)
+    maker = PairMaker(np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), digits, 1.0)
+    images, labels = maker.pictures(400, np.random.default_rng(3))
+    assert images.shape == (400, 28, 56) and images.dtype == np.uint8
+    assert labels.min() >= 0 and labels.max() <= NOT_A_PAIR
+    assert 0.17 < np.mean(labels == NOT_A_PAIR) < 0.33
+    assert (images.reshape(400, -1).max(axis=1) == 255).all()
+
+
+def test_a_pair_reader_that_does_not_match_its_card_is_not_loaded(tmp_path):
+    for name in (paths.PAIRS_FILE, paths.PAIRS_CARD_FILE):
+        shutil.copy(paths.BUNDLED_DIR / name, tmp_path / name)
+    assert isinstance(load_pair_reader(tmp_path), PairReader)
+    card = json.loads((tmp_path / paths.PAIRS_CARD_FILE).read_text())
+    card["sha256"] = "0" * 64
+    (tmp_path / paths.PAIRS_CARD_FILE).write_text(json.dumps(card))
+    assert load_pair_reader(tmp_path) is None
+    (tmp_path / paths.PAIRS_CARD_FILE).write_text("{not json")
+    assert load_pair_reader(tmp_path) is None
+    assert load_pair_reader(tmp_path / "missing") is None
+
+
+def test_the_bundled_pair_reader_reads_held_out_writers_pairs(pendigits_dir):
+    digits = pendigits.load_pendigits(pendigits_dir, pendigits.VALIDATION_WRITERS)
+    maker = PairMaker(np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), digits, 1.0)
+    images, labels = maker.pictures(500, np.random.default_rng(11))
+    read = load_pair_reader(paths.BUNDLED_DIR)(images).argmax(axis=1)
+    assert np.mean(read == labels) >= 0.9, np.mean(read == labels)
+
+
+def test_overlapping_digits_read_better_with_the_pair_reader(predictor, pendigits_dir):
+    from model.inference.predictor import Predictor
+
+    digits = pendigits.load_pendigits(pendigits_dir, pendigits.VALIDATION_WRITERS)
+    numbers = [
+        number
+        for number in composed_numbers(digits, count=120, seed=91)
+        if "overlapping" in number["gaps"]
+    ]
+    without = Predictor(predictor.engine, predictor.card, predictor.calibration, pairs=None)
+    assert predictor.pairs is not None
+    right = {
+        name: sum(reader.read(number["picture"]).text == number["text"] for number in numbers)
+        for name, reader in (("with", predictor), ("without", without))
+    }
+    assert right["with"] >= right["without"] + 0.1 * len(numbers), (right, len(numbers))
+
+
+def test_train_pairs_writes_a_reader_the_predictor_loads(tmp_path, mnist_dir, pendigits_dir):
+    from model.training.pairs import train_pairs
+
+    card = train_pairs(
+        mnist_dir, pendigits_dir, tmp_path, count=256, epochs=1, verbose=0, validation_count=200
+    )
+    reader = load_pair_reader(tmp_path)
+    assert reader is not None and card["litert_agrees_with_keras"] >= 0.95
+    assert reader(np.zeros((3, 28, 56), np.uint8)).shape == (3, NOT_A_PAIR + 1)
+    assert card["test_writers"] == list(pendigits.TEST_WRITERS) and card["best_epoch"] == 1
