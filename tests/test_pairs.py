@@ -8,9 +8,9 @@ import numpy as np
 
 from model import paths
 from model.data import pendigits
-from model.data.pairs import NOT_A_PAIR, PairMaker
+from model.data.pairs import PairMaker
 from model.data.pen_sets import composed_numbers
-from model.inference.pairs import PairReader, load_pair_reader
+from model.inference.pairs import NOT_A_PAIR, PairReader, load_pair_reader
 from model.inference.preprocess import crop_to_pair
 from model.inference.reader import _best_chain, _pair_digits
 

@@ -14,10 +14,9 @@ import numpy as np
 from model.data import pendigits
 from model.data.negatives import mark
 from model.data.pen_sets import gap_left, place_in_line
+from model.inference.pairs import NOT_A_PAIR
 from model.inference.preprocess import crop_to_pair, tight_crop
 
-NOT_A_PAIR = 100
-PAIR_CLASSES = 101
 NOT_A_PAIR_SHARE = 0.3
 MARKS = ("scribble", "zigzag", "letter", "shape")
 OVERLAP = (0.1, 0.4)  # overlapping digits share this fraction of the narrower one's width
@@ -73,6 +72,12 @@ def _pen_side_by_side(digits, rng, kinds):
     return pendigits.draw(strokes, shape, pen), lefts, widths
 
 
+def _stretched(ink, rng, most):
+    """`ink` made 1 to `most` times as wide."""
+    stretch = float(rng.uniform(1.0, most))
+    return cv2.resize(ink, (round(ink.shape[1] * stretch), ink.shape[0]))
+
+
 def _kinds(rng, count):
     return [str(rng.choice(["touching", "overlapping"])) for _ in range(count)]
 
@@ -107,17 +112,12 @@ class PairMaker:
         labels = [int(x) for x in rng.integers(0, 10, size=3)]
         kind = rng.integers(5)
         if kind == 3:  # a scribble, zigzag, shape or letter, sometimes stretched wide
-            ink = mark(str(rng.choice(MARKS)), rng)
-            stretch = float(rng.uniform(1.0, 2.5))
-            return cv2.resize(ink, (round(ink.shape[1] * stretch), ink.shape[0]))
+            return _stretched(mark(str(rng.choice(MARKS)), rng), rng, 2.5)
         if kind == 4:  # two of them side by side
             inks = [mark(str(rng.choice(MARKS)), rng) for _ in range(2)]
             return _side_by_side(inks, rng, _kinds(rng, 1))[0]
         if kind == 0:  # one digit, sometimes stretched wide
-            ink, _, _ = self._joined(labels[:1], rng)
-            ink = tight_crop(ink)
-            stretch = float(rng.uniform(1.0, 2.2))
-            return cv2.resize(ink, (round(ink.shape[1] * stretch), ink.shape[0]))
+            return _stretched(tight_crop(self._joined(labels[:1], rng)[0]), rng, 2.2)
         if kind == 1:  # three digits
             return self._joined(labels, rng)[0]
         ink, lefts, widths = self._joined(labels[:2], rng)  # a digit and part of the next

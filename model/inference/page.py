@@ -446,7 +446,7 @@ def find_numbers(ink, infer, pairs=None):
 
     Args:
         ink: an `model.inference.ink.Ink` that is not blank.
-        infer, pairs: as for `model.inference.reader.find_digits`.
+        infer, pairs: as for `model.inference.reader.read_plan`.
 
     Returns:
         (fields, ignored): `Field`s in reading order with boxes at working resolution, and

@@ -15,7 +15,8 @@ from model import paths
 from model.checksums import file_checksum
 from model.inference.preprocess import PAIR_SHAPE
 
-NOT_A_PAIR = 100
+NOT_A_PAIR = 100  # the class "not two digits"; class 10 x a + b is the pair "ab"
+PAIR_CLASSES = NOT_A_PAIR + 1
 BATCH = 16
 
 
@@ -44,7 +45,7 @@ class PairReader:
     def __call__(self, images):
         batch = np.ascontiguousarray(images, dtype=np.float32)[..., None]
         if not len(batch):
-            return np.zeros((0, NOT_A_PAIR + 1), np.float32)
+            return np.zeros((0, PAIR_CLASSES), np.float32)
         with self._lock:
             parts = [
                 self._run(batch[start : start + BATCH]) for start in range(0, len(batch), BATCH)

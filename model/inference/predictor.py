@@ -25,7 +25,7 @@ from model.inference.ink import find_ink
 from model.inference.letter_shapes import letter_shape
 from model.inference.page import NO_NUMBER, Page, PageNumber, find_numbers, sheet_ink
 from model.inference.pairs import load_pair_reader
-from model.inference.preprocess import BLANK, locate, source_box
+from model.inference.preprocess import BLANK, PAIR_SHAPE, locate, source_box
 from model.inference.reader import choose_digits, plan_digits
 from model.inference.strokes import box_of, drawn, estimated_pen, grouped, run_image, validated
 
@@ -315,7 +315,7 @@ class Predictor:
         """The pair reader's outputs for (28, 56) pictures; None without a pair reader."""
         if self.pairs is None:
             return None
-        return self.pairs(np.stack(pictures)) if pictures else np.zeros((0, 101), np.float32)
+        return self.pairs(np.asarray(pictures, np.uint8).reshape(-1, *PAIR_SHAPE))
 
     def read_many(self, images):
         """Reads several pictures as `read` does, with one model call for all of them.

@@ -49,9 +49,11 @@ def thicken_thin_strokes(crop):
 
 
 def fit_box(crop, box=BOX_SIZE):
-    """Scales the crop so its longer side is `box` pixels, keeping the aspect ratio."""
+    """Scales the crop so its longer side is `box` pixels (or so it just fits a (rows,
+    columns) box), keeping the aspect ratio."""
     height, width = crop.shape
-    scale = box / max(height, width)
+    rows, columns = (box, box) if np.isscalar(box) else box
+    scale = min(rows / height, columns / width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     return np.clip(cv2.resize(crop, size, interpolation=interpolation), 0.0, 1.0)
@@ -96,10 +98,11 @@ def tight_crop(ink, level=0.25):
     return ink[y : y + height, x : x + width]
 
 
-def crop_to_mnist(crop):
-    """MNIST-format uint8 (28, 28) image of one digit's ink (float, 1 = ink), tightly cropped."""
-    patch = fit_box(thicken_thin_strokes(crop))
-    canvas = place_by_center_of_mass(patch)
+def crop_to_mnist(crop, box=BOX_SIZE, shape=MNIST_SIZE):
+    """MNIST-format uint8 (28, 28) image of one digit's ink (float, 1 = ink), tightly cropped;
+    or framed the same way in another `box` and `shape`."""
+    patch = fit_box(thicken_thin_strokes(crop), box)
+    canvas = place_by_center_of_mass(patch, shape)
     peak = canvas.max()
     return np.round(canvas * (255.0 / peak)).astype(np.uint8)
 
@@ -107,15 +110,7 @@ def crop_to_mnist(crop):
 def crop_to_pair(crop):
     """The pair reader's uint8 (28, 56) image of two digits' ink (float, 1 = ink), tightly
     cropped: as `crop_to_mnist`, in a box twice as wide."""
-    thick = thicken_thin_strokes(crop)
-    height, width = thick.shape
-    scale = min(PAIR_BOX[0] / height, PAIR_BOX[1] / width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    patch = np.clip(cv2.resize(thick, size, interpolation=interpolation), 0.0, 1.0)
-    canvas = place_by_center_of_mass(patch, PAIR_SHAPE)
-    peak = canvas.max()
-    return np.round(canvas * (255.0 / max(peak, 1e-6))).astype(np.uint8)
+    return crop_to_mnist(crop, PAIR_BOX, PAIR_SHAPE)
 
 
 def source_box(box, scale, size):

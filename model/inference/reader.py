@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from model.inference.cuts import between, cut_paths, start_columns
+from model.inference.pairs import NOT_A_PAIR
 from model.inference.preprocess import crop_to_mnist, crop_to_pair, ink_box, tight_crop
 from model.inference.segment import (
     BINARY_LEVEL,
@@ -40,7 +41,6 @@ RING_GAP = 2.0  # ...a ring open by a gap up to about this many stroke widths co
 RING_TALL = 0.65  # ...when its hole is this much of the height
 RING_ROUND = 0.7  # ...and fills this much of its box
 PAIR_ASPECT = (SPLIT_ASPECT, 2.4)  # a piece this wide for its height may be two digits in one
-NOT_A_PAIR = 100  # the pair reader's class for "not two digits"
 NOT_TWO = 0.5  # ...a piece it gives this much is never read as a pair
 ONE_ONE = 11  # the pair class "11"
 
@@ -215,7 +215,7 @@ def _may_be_two(box):
 
 
 def plan_digits(ink, pairs=False):
-    """The first half of `find_digits`: every way to read the ink, as MNIST images to infer.
+    """The first half of `read_plan`: every way to read the ink, as MNIST images to infer.
 
     Only the 28x28 images and the boxes are kept, so that many pictures can be planned, read
     by the model in one call, and finished with `choose_digits`.
@@ -326,7 +326,7 @@ def _pair_digits(pair_image, probabilities, box):
 
 
 def choose_digits(plan, probabilities, is_digit, pair_probabilities=None):
-    """The second half of `find_digits`: the best reading of each region, from the model's
+    """The second half of `read_plan`: the best reading of each region, from the model's
     outputs for `plan.images` (in their order), and the pair reader's for
     `plan.pair_images` when given.
 
@@ -357,53 +357,43 @@ def choose_digits(plan, probabilities, is_digit, pair_probabilities=None):
         chain = _best_chain(nodes, candidates, region_scores, expected)
         cut = one_stroke and sum(candidates[index][2] for index in chain) > 1
         for index in chain:
-            if index < len(pieces):
-                px, py, pw, ph = pieces[index][2]
-                at = start + index
-                found = [(plan.images[at], probabilities[at], is_digit[at], (px, py, pw, ph))]
-            else:
+            paired = bool(index >= len(pieces))
+            if paired:
                 at = pair_start + index - len(pieces)
                 found = _pair_digits(
                     plan.pair_images[at], pair_probabilities[at], two[index - len(pieces)][2]
                 )
+            else:
+                at = start + index
+                found = [(plan.images[at], probabilities[at], is_digit[at], pieces[index][2])]
             for image, digit_probabilities, belief, (px, py, pw, ph) in found:
                 box = (x + px, y + py, pw, ph)
-                paired = bool(index >= len(pieces))
                 digits.append((image, digit_probabilities, belief, box, cut, paired))
         start = chunk.stop
         pair_start += len(two)
     return digits
 
 
-def find_digits(ink, infer, pairs=None):
-    """The digits in an ink map, left to right.
+def read_plan(plan, infer, pairs=None):
+    """The digits of a plan (`plan_digits`), left to right, chosen without the pair reader
+    and with it: one call of each model.
 
     Each region is read whole and, when wide, over-segmented by cut paths that follow the
     background between strokes (`model.inference.cuts`): every piece between two paths that
-    may be one digit is read, and the chain of pieces across the region with the best mean
-    log-confidence wins, after a prior on how many digits that width usually holds. Two
-    neighbours sharing most of their columns are read apart and as one digit.
+    may be one digit is read (and, with the pair reader, every piece that may be two), and
+    the chain of pieces across the region with the best mean log-confidence per digit wins,
+    after a prior on how many digits that width usually holds. Two neighbours sharing most
+    of their columns are read apart and as one digit.
 
     Args:
-        ink: an `model.inference.ink.Ink` that is not blank.
+        plan: a `DigitPlan`.
         infer: function from uint8 (N, 28, 28) images to (N, 10) probabilities and the
             (N,) probabilities that each is a digit at all.
         pairs: the pair reader (uint8 (N, 28, 56) to (N, 101) probabilities), or None.
 
     Returns:
-        (digits, skipped): digits as (image28, probabilities, is_digit, box, cut, paired)
-        (see `choose_digits`); skipped as (box, reason) for dots and dashes.
-    """
-    plan, skipped = plan_digits(ink, pairs is not None)
-    return read_plan(plan, infer, pairs)[1], skipped
-
-
-def read_plan(plan, infer, pairs=None):
-    """The digits of a plan (see `find_digits`) chosen without the pair reader, and with it
-    (the same list when there is no pair reader or no pair picture): one model call each.
-
-    Returns:
-        (alone, paired): lists as `choose_digits` returns them.
+        (alone, paired): the digits as `choose_digits` returns them, without the pair
+        reader and with it (the same list when there is none or no pair picture).
     """
     if not plan.images:
         return [], []

@@ -21,8 +21,8 @@ from model import config, paths
 from model.checksums import file_checksum
 from model.data import pendigits
 from model.data.mnist import load_mnist
-from model.data.pairs import NOT_A_PAIR, PAIR_CLASSES, PairMaker
-from model.inference.pairs import PairReader
+from model.data.pairs import PairMaker
+from model.inference.pairs import NOT_A_PAIR, PAIR_CLASSES, PairReader
 from model.inference.preprocess import PAIR_SHAPE
 from model.training.recipe import BestOnValidation, cosine_schedule, fit_classifier, seed_everything
 
