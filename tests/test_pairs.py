@@ -12,7 +12,7 @@ from model.data.pairs import PairMaker
 from model.data.pen_sets import composed_numbers
 from model.inference.pairs import NOT_A_PAIR, PairReader, load_pair_reader
 from model.inference.preprocess import crop_to_pair
-from model.inference.reader import _best_chain, _pair_digits
+from model.inference.reader import DigitPlan, _best_chain, _pair_digits, choose_digits
 
 
 def test_a_pair_picture_keeps_its_aspect_in_a_box_twice_as_wide():
@@ -34,6 +34,31 @@ def test_the_chain_may_read_one_piece_as_two_digits():
     # A single digit reading far better than the pair, on a width of one digit, wins.
     scores = np.log([0.4, 0.5, 0.99, 0.3])
     assert _best_chain(3, pieces, scores, expected=1.0) == [2]
+
+
+def _one_piece_read_both_ways(not_a_pair):
+    """The digits chosen for one piece 1.5 digits wide that the digit network reads as a sure
+    0 and the pair reader as "10" (0.9), giving it `not_a_pair` for "not two digits"."""
+    box = (0, 0, 30, 40)
+    plan = DigitPlan(
+        images=[np.zeros((28, 28), np.uint8)],
+        layout=[(box, 2, [(0, 1, box)], False, [(0, 1, box)])],
+        digit_width=20.0,
+        pair_images=[np.zeros((28, 56), np.uint8)],
+    )
+    digit = np.zeros((1, 10), np.float32)
+    digit[0, 0] = 0.999
+    pair = np.zeros((1, NOT_A_PAIR + 1), np.float32)
+    pair[0, 10], pair[0, NOT_A_PAIR] = 0.9, not_a_pair
+    chosen = choose_digits(plan, digit, np.ones(1, np.float32), pair)
+    return [int(probabilities.argmax()) for _, probabilities, *_ in chosen]
+
+
+def test_a_piece_the_pair_reader_is_sure_holds_two_digits_is_read_as_two():
+    # Two overlapping digits often read as one sure digit too ("66" as a 6).
+    assert _one_piece_read_both_ways(not_a_pair=0.01) == [1, 0]
+    # Where the pair reader is not that sure, the sure single digit stays.
+    assert _one_piece_read_both_ways(not_a_pair=0.3) == [0]
 
 
 def test_a_pair_reading_gives_each_digit_its_marginal_probabilities():

@@ -42,6 +42,7 @@ RING_TALL = 0.65  # ...when its hole is this much of the height
 RING_ROUND = 0.7  # ...and fills this much of its box
 PAIR_ASPECT = (SPLIT_ASPECT, 2.4)  # a piece this wide for its height may be two digits in one
 NOT_TWO = 0.5  # ...a piece it gives this much is never read as a pair
+SURELY_TWO = 0.05  # ...under this, reading it as one digit costs log(p / SURELY_TWO)
 ONE_ONE = 11  # the pair class "11"
 
 
@@ -342,6 +343,8 @@ def choose_digits(plan, probabilities, is_digit, pair_probabilities=None):
         pair_scores = np.log(np.clip(pair_probabilities[:, :NOT_A_PAIR].max(axis=1), 1e-9, 1.0))
         # What the pair reader itself takes for no two digits is not read as two.
         pair_scores[pair_probabilities[:, NOT_A_PAIR] >= NOT_TWO] = -np.inf
+        one = np.clip(pair_probabilities[:, NOT_A_PAIR], 1e-9, 1.0)
+        one_scores = np.minimum(0.0, np.log(one / SURELY_TWO))
     for (x, y, width, _), nodes, pieces, one_stroke, two in plan.layout:
         expected = width / plan.digit_width
         chunk = slice(start, start + len(pieces))
@@ -350,6 +353,12 @@ def choose_digits(plan, probabilities, is_digit, pair_probabilities=None):
         if pair_probabilities is not None:
             candidates += [(first, last, 2) for first, last, _ in two]
             chunk_scores = pair_scores[pair_start : pair_start + len(two)].copy()
+            # A piece the pair reader is sure holds two digits costs as one digit.
+            single = {(first, last): at for at, (first, last, _) in enumerate(pieces)}
+            for offset, (first, last, _) in enumerate(two):
+                at = single.get((first, last))
+                if at is not None:
+                    region_scores[at] += one_scores[pair_start + offset]
             if one_stroke:  # two 1s joined in one stroke are a V, W, X or H: not a pair
                 read = pair_probabilities[pair_start : pair_start + len(two)].argmax(axis=1)
                 chunk_scores[read == ONE_ONE] = -np.inf
