@@ -147,6 +147,17 @@ def test_erasing_lines_keeps_the_strokes_that_cross_them():
     assert (cleaned[160:240, 60:140] == ink[160:240, 60:140]).all()
 
 
+def test_a_lone_small_number_keeps_its_1s(predictor):
+    # On a sheet holding one small number, its 1s are upright strokes across far more than a
+    # third of the ink's height: they were taken for table rules and erased.
+    for digits, size in (([1, 1, 4, 1], 30), ([4, 1, 1, 7], 24), ([2, 1, 1, 0, 1], 36)):
+        number = draw_number(digits, size=size, width=3)[..., :3]
+        sheet = np.full((400, 600, 3), 255, np.uint8)
+        sheet[150 : 150 + number.shape[0], 40 : 40 + number.shape[1]] = number
+        texts = [found.text for found in predictor.read_page(sheet).numbers]
+        assert texts == ["".join(map(str, digits))], (digits, size, texts)
+
+
 def test_score_sheet_wants_every_number_exact_and_in_order():
     truth = [("12", (0, 0, 50, 30)), ("345", (0, 60, 80, 30))]
     assert score_sheet(truth, [("12", (1, 1, 48, 29)), ("345", (2, 61, 77, 30))]) == (2, True)

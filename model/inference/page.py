@@ -178,21 +178,23 @@ def _ends_on(segment, near):
     return bool((segment[top] & near[top]).any() and (segment[bottom] & near[bottom]).any())
 
 
-def erase_lines(values):
+def erase_lines(values, page=None):
     """Erases straight lines: horizontal and vertical runs much longer than the writing is
     tall (ruling, table rules, underlines), and upright runs between two such lines (the sides
     of a box). A stroke crossing a line keeps its pixels on it.
 
     Args:
         values: float ink (H, W) in [0, 1].
+        page: (rows, columns) of the whole page `values` is cut from (default: its own).
 
     Returns:
         The ink without those lines (the same array when there are none).
     """
     mask = (values > BINARY_LEVEL).astype(np.uint8)
-    # The writing's height is measured without the lines across a third of the picture:
-    # writing touching them would otherwise be one stroke with them.
-    rows, columns = mask.shape
+    # The writing's height is measured without the lines across a third of the page:
+    # writing touching them would otherwise be one stroke with them. (A third of the ink's
+    # own height would take a lone number's 1s for lines.)
+    rows, columns = page or mask.shape
     ruling = _straight(mask, columns // 3, False, LINE_WIDTH)[1]
     ruling |= _straight(mask, rows // 3, True, LINE_WIDTH)[1]
     _, _, stats, _ = cv2.connectedComponentsWithStats(mask & (1 - ruling), connectivity=8)
@@ -453,7 +455,7 @@ def find_numbers(ink, infer, pairs=None):
         (box, reason) for the marks that were not numbers.
     """
     values, (left, top) = ink.inked
-    values = erase_lines(values)
+    values = erase_lines(values, ink.values.shape)
     label_image, rows = _strokes(values)
     height = writing_height([row[1:] for row in rows])
     fields, ignored = [], []
