@@ -55,3 +55,40 @@ def test_training_is_reproducible_from_the_seed(tmp_path, mnist_dir):
     assert first["confusion_matrix"] == second["confusion_matrix"]
     histories = [json.loads((tmp_path / run / paths.HISTORY_FILE).read_text()) for run in "ab"]
     np.testing.assert_allclose(histories[0]["loss"], histories[1]["loss"], rtol=1e-6)
+
+
+def test_a_new_member_trains_alone_beside_the_members_already_there(tmp_path, mnist_dir):
+    import keras
+
+    from model.errors import UsageError
+    from model.inference.engines import member_models
+
+    first = {"name": "first", "epochs": 1, "styled_share": 0.0, "segment_share": 0.0}
+    added = {**first, "name": "added", "segment_share": 0.1}
+    train(mnist_dir, out_dir=tmp_path, epochs=1, limit=256, verbose=0, members=(first, added))
+    before = member_models(keras.models.load_model(tmp_path / paths.MODEL_FILE, compile=False))
+    third = {**first, "name": "third"}
+    with pytest.raises(UsageError, match="third"):
+        train(
+            mnist_dir,
+            out_dir=tmp_path,
+            limit=256,
+            verbose=0,
+            members=(first, added, third),
+            only=["added"],
+        )
+    train(
+        mnist_dir,
+        out_dir=tmp_path,
+        limit=256,
+        verbose=0,
+        members=(first, added, third),
+        only=["third"],
+    )
+    after = member_models(keras.models.load_model(tmp_path / paths.MODEL_FILE, compile=False))
+    card = json.loads((tmp_path / paths.CARD_FILE).read_text())
+    assert [member["name"] for member in card["members"]] == ["first", "added", "third"]
+    assert len(after) == 3
+    for old, new in zip(before, after[:2], strict=True):
+        for a, b in zip(old.get_weights(), new.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)

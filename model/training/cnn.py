@@ -246,8 +246,9 @@ def train(
         pendigits_dir: the pendigits folder (None: $PENDIGITS_DIR, then ../shared/pendigits),
             for the members with `pen_copies`.
         only: names of the members to train; the others are taken as they are from the
-            ensemble already in `out_dir`, with their model-card entries and histories (each
-            member trains alone from the seed, so this gives what a full run gives).
+            ensemble already in `out_dir` (found by name in its model card), with their
+            model-card entries and histories (each member trains alone from the seed, so this
+            gives what a full run gives). A member the ensemble lacks must be in `only`.
 
     Returns:
         The test metrics dict.
@@ -294,13 +295,18 @@ def _kept_members(out_dir, members, only):
     from model.inference.engines import member_models
 
     existing = member_models(keras.models.load_model(out_dir / paths.MODEL_FILE, compile=False))
-    if len(existing) != len(members):
-        raise UsageError(f"{out_dir} holds {len(existing)} members, not {len(members)}")
+    held = [entry["name"] for entry in card.get("members", [])]
+    if len(existing) != len(held):
+        raise UsageError(f"{out_dir} holds {len(existing)} members, its card {len(held)}")
+    missing = [name for name in names if name not in held and name not in only]
+    if missing:
+        raise UsageError(f"{out_dir} holds no member named {missing}: train it with --only")
     kept = {}
-    for position, name in enumerate(names):
+    for name in names:
         if name in only:
             continue
-        summary = next(entry for entry in card["members"] if entry["name"] == name)
+        position = held.index(name)
+        summary = card["members"][position]
 
         def save(path, model=existing[position], summary=summary, name=name):
             save_for_inference(model, path)
