@@ -3,21 +3,27 @@ ink) and from pendigits strokes (drawn with a round pen), touching or overlappin
 write numbers, framed as the reader frames a piece (`crop_to_pair`).
 
 Besides the 100 pairs ("00" to "99"), one class says "not two digits": one digit alone
-(sometimes stretched wide), three digits run together, and a digit with part of its neighbour
-cut off, which are what the reader's other candidate pieces look like; and scribbles, zigzags,
-shapes and letters (`model.data.negatives`), alone or two side by side.
+(sometimes stretched wide; twice as often as each other kind), three digits run together, and a
+digit with part of its neighbour cut off, which are what the reader's other candidate pieces look
+like; and scribbles, zigzags, shapes and letters (`model.data.negatives`), alone or two side by
+side. Pen digits are sometimes written in their named style (`model.data.named_styles`: a 0
+whose ends overlap is no "10").
 """
+
+from dataclasses import replace
 
 import cv2
 import numpy as np
 
 from model.data import pendigits
+from model.data.named_styles import styled_strokes
 from model.data.negatives import mark
 from model.data.pen_sets import gap_left, place_in_line
 from model.inference.pairs import NOT_A_PAIR
 from model.inference.preprocess import crop_to_pair, tight_crop
 
 NOT_A_PAIR_SHARE = 0.3
+NAMED_SHARE = 0.3  # pen digits given their named style (a 0 whose ends overlap, a crossed 7...)
 MARKS = ("scribble", "zigzag", "letter", "shape")
 OVERLAP = (0.1, 0.4)  # overlapping digits share this fraction of the narrower one's width
 HEIGHT = 40.0  # MNIST digits are scaled to about this many pixels before they are joined
@@ -101,6 +107,12 @@ class PairMaker:
         kinds = _kinds(rng, len(labels) - 1)
         if rng.random() < self.pen_share:
             digits = [self.pen[label][rng.integers(len(self.pen[label]))] for label in labels]
+            digits = [
+                replace(digit, strokes=styled_strokes(digit.strokes, digit.label, rng))
+                if rng.random() < NAMED_SHARE
+                else digit
+                for digit in digits
+            ]
             return _pen_side_by_side(digits, rng, kinds)
         inks = [
             tight_crop(self.images[rng.choice(self.mnist[label])].astype(np.float32) / 255)
@@ -110,13 +122,13 @@ class PairMaker:
 
     def _not_a_pair(self, rng):
         labels = [int(x) for x in rng.integers(0, 10, size=3)]
-        kind = rng.integers(5)
+        kind = rng.integers(6)
         if kind == 3:  # a scribble, zigzag, shape or letter, sometimes stretched wide
             return _stretched(mark(str(rng.choice(MARKS)), rng), rng, 2.5)
         if kind == 4:  # two of them side by side
             inks = [mark(str(rng.choice(MARKS)), rng) for _ in range(2)]
             return _side_by_side(inks, rng, _kinds(rng, 1))[0]
-        if kind == 0:  # one digit, sometimes stretched wide
+        if kind in (0, 5):  # one digit (the likeliest), sometimes stretched wide
             return _stretched(tight_crop(self._joined(labels[:1], rng)[0]), rng, 2.2)
         if kind == 1:  # three digits
             return self._joined(labels, rng)[0]

@@ -273,7 +273,14 @@ def _model_info(predictor, model_file):
         "temperature": predictor.temperature,
         "threshold": predictor.threshold,
         "gate_doubt": predictor.gate_doubt,
+        "pair_reader_sha256": _pair_reader_sha256(predictor, model_file),
     }
+
+
+def _pair_reader_sha256(predictor, model_file):
+    """The sha256 of the pair reader the predictor loaded from beside `model_file`, or None."""
+    path = Path(model_file).parent / paths.PAIRS_FILE
+    return sha256_file(path) if predictor.pairs is not None and path.is_file() else None
 
 
 def realworld(

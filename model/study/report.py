@@ -352,7 +352,7 @@ def _pairs_note(pairs, report):
         return ""
     before = report.get("previous", {}).get("sets", {}).get("pen_numbers_picture")
     previous = (
-        f" The previous bundled model (older digit networks, no pair reader) read "
+        f" The previous bundled model ({_previous_networks(report)}) read "
         f"{before['right']}/{before['count']} of those numbers in the same run."
         if before
         else ""
@@ -365,6 +365,22 @@ def _pairs_note(pairs, report):
         f"kept on the validation writers), which reads {_percent(accuracy['pairs'], 1)} of "
         f"composed pairs of the test writers right.{previous}"
     )
+
+
+def _previous_networks(report):
+    """How the previous model of realworld.json differs from the bundled one: its digit
+    networks and its pair reader."""
+    now, then = report.get("model", {}), report["previous"].get("model", {})
+    digits = (
+        "the same digit networks"
+        if then.get("model_sha256") == now.get("model_sha256")
+        else "older digit networks"
+    )
+    if not then.get("pair_reader_sha256"):
+        return f"{digits}, no pair reader"
+    if then["pair_reader_sha256"] == now.get("pair_reader_sha256"):
+        return f"{digits}, the same pair reader"
+    return f"{digits}, the previous pair reader"
 
 
 def performance_block(sources):
