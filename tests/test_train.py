@@ -68,23 +68,14 @@ def test_a_new_member_trains_alone_beside_the_members_already_there(tmp_path, mn
     train(mnist_dir, out_dir=tmp_path, epochs=1, limit=256, verbose=0, members=(first, added))
     before = member_models(keras.models.load_model(tmp_path / paths.MODEL_FILE, compile=False))
     third = {**first, "name": "third"}
+
+    def train_only(name):
+        members = (first, added, third)
+        train(mnist_dir, out_dir=tmp_path, limit=256, verbose=0, members=members, only=[name])
+
     with pytest.raises(UsageError, match="third"):
-        train(
-            mnist_dir,
-            out_dir=tmp_path,
-            limit=256,
-            verbose=0,
-            members=(first, added, third),
-            only=["added"],
-        )
-    train(
-        mnist_dir,
-        out_dir=tmp_path,
-        limit=256,
-        verbose=0,
-        members=(first, added, third),
-        only=["third"],
-    )
+        train_only("added")
+    train_only("third")
     after = member_models(keras.models.load_model(tmp_path / paths.MODEL_FILE, compile=False))
     card = json.loads((tmp_path / paths.CARD_FILE).read_text())
     assert [member["name"] for member in card["members"]] == ["first", "added", "third"]

@@ -353,12 +353,11 @@ def choose_digits(plan, probabilities, is_digit, pair_probabilities=None):
         if pair_probabilities is not None:
             candidates += [(first, last, 2) for first, last, _ in two]
             chunk_scores = pair_scores[pair_start : pair_start + len(two)].copy()
-            # A piece the pair reader is sure holds two digits costs as one digit.
+            # A piece the pair reader is sure holds two digits costs as one digit (every
+            # piece in `two` is one of `pieces`, read alone too).
             single = {(first, last): at for at, (first, last, _) in enumerate(pieces)}
             for offset, (first, last, _) in enumerate(two):
-                at = single.get((first, last))
-                if at is not None:
-                    region_scores[at] += one_scores[pair_start + offset]
+                region_scores[single[(first, last)]] += one_scores[pair_start + offset]
             if one_stroke:  # two 1s joined in one stroke are a V, W, X or H: not a pair
                 read = pair_probabilities[pair_start : pair_start + len(two)].argmax(axis=1)
                 chunk_scores[read == ONE_ONE] = -np.inf
