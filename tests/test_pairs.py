@@ -61,6 +61,32 @@ def test_a_piece_the_pair_reader_is_sure_holds_two_digits_is_read_as_two():
     assert _one_piece_read_both_ways(not_a_pair=0.3) == [0]
 
 
+def _wide_five_read(not_a_pair):
+    """The digits chosen for a 5 with a long flag, two digits wide: its body and its flag's
+    end each read as a sure 5, and so does the whole, which the pair reader gives
+    `not_a_pair` for "not two digits"."""
+    whole, body, flag = (0, 0, 60, 40), (0, 0, 33, 40), (28, 0, 32, 40)
+    plan = DigitPlan(
+        images=[np.zeros((28, 28), np.uint8)] * 3,
+        layout=[(whole, 3, [(0, 1, body), (1, 2, flag), (0, 2, whole)], True, [(0, 2, whole)])],
+        digit_width=30.0,
+        pair_images=[np.zeros((28, 56), np.uint8)],
+    )
+    digits = np.zeros((3, 10), np.float32)
+    digits[:, 5] = 0.999
+    pair = np.zeros((1, NOT_A_PAIR + 1), np.float32)
+    pair[0, 55], pair[0, NOT_A_PAIR] = 1.0 - not_a_pair, not_a_pair
+    chosen = choose_digits(plan, digits, np.ones(3, np.float32), pair)
+    return [int(probabilities.argmax()) for _, probabilities, *_ in chosen]
+
+
+def test_a_sure_digit_the_pair_reader_is_sure_is_not_two_is_not_cut():
+    # Two digits' width gives two digits where every reading is as sure...
+    assert _wide_five_read(not_a_pair=0.6) == [5, 5]
+    # ...but not across a piece that is surely one digit ("5" read as "55").
+    assert _wide_five_read(not_a_pair=0.999) == [5]
+
+
 def test_a_pair_reading_gives_each_digit_its_marginal_probabilities():
     probabilities = np.zeros(NOT_A_PAIR + 1, np.float32)
     probabilities[47], probabilities[41], probabilities[NOT_A_PAIR] = 0.6, 0.2, 0.2

@@ -43,6 +43,8 @@ RING_ROUND = 0.7  # ...and fills this much of its box
 PAIR_ASPECT = (SPLIT_ASPECT, 2.4)  # a piece this wide for its height may be two digits in one
 NOT_TWO = 0.5  # ...a piece it gives this much is never read as a pair
 SURELY_TWO = 0.05  # ...under this, reading it as one digit costs log(p / SURELY_TWO)
+SURELY_ONE = 0.05  # ...two digits under this: a cut inside it costs log(p / SURELY_ONE)
+ONE_DIGIT = 0.97  # ...when it reads as one digit this surely (a digit and a half is no pair)
 ONE_ONE = 11  # the pair class "11"
 
 
@@ -259,7 +261,7 @@ def plan_digits(ink, pairs=False):
     return DigitPlan(images, layout, digit_width, pair_images), skipped
 
 
-def _best_chain(nodes, pieces, scores, expected):
+def _best_chain(nodes, pieces, scores, expected, node_costs=None):
     """The chain of pieces from the region's left edge to its right edge with the best mean
     score per digit, after the prior on how many digits the region's width holds.
 
@@ -269,10 +271,12 @@ def _best_chain(nodes, pieces, scores, expected):
             positions read as `digits` digits (1, or 2 by the pair reader).
         scores: each piece's log-confidence (of both digits, for a pair).
         expected: how many digits the region's width usually holds.
+        node_costs: (nodes,) log-costs of a chain cutting at each position (0 at the edges).
 
     Returns:
         The indices of the chosen pieces, left to right.
     """
+    costs = np.zeros(nodes) if node_costs is None else node_costs
     end = nodes - 1
     most = min(2 * end, end + sum(digits - 1 for _, _, digits in pieces))  # digits at most
     total = np.full((most + 1, nodes), -np.inf)  # total[count, node]: best sum of `count` digits
@@ -282,7 +286,7 @@ def _best_chain(nodes, pieces, scores, expected):
         for index, (first, last, digits) in enumerate(pieces):
             if digits > count:
                 continue
-            value = total[count - digits, first] + scores[index]
+            value = total[count - digits, first] + costs[first] + scores[index]
             if value > total[count, last]:
                 total[count, last], came[count, last] = value, index
     counts = np.arange(1, most + 1)
@@ -345,6 +349,8 @@ def choose_digits(plan, probabilities, is_digit, pair_probabilities=None):
         pair_scores[pair_probabilities[:, NOT_A_PAIR] >= NOT_TWO] = -np.inf
         one = np.clip(pair_probabilities[:, NOT_A_PAIR], 1e-9, 1.0)
         one_scores = np.minimum(0.0, np.log(one / SURELY_TWO))
+        two_digits = np.clip(1.0 - pair_probabilities[:, NOT_A_PAIR], 1e-6, 1.0)
+        cut_costs = np.minimum(0.0, np.log(two_digits / SURELY_ONE))
     for (x, y, width, _), nodes, pieces, one_stroke, two in plan.layout:
         expected = width / plan.digit_width
         chunk = slice(start, start + len(pieces))
@@ -362,7 +368,14 @@ def choose_digits(plan, probabilities, is_digit, pair_probabilities=None):
                 read = pair_probabilities[pair_start : pair_start + len(two)].argmax(axis=1)
                 chunk_scores[read == ONE_ONE] = -np.inf
             region_scores += list(chunk_scores)
-        chain = _best_chain(nodes, candidates, region_scores, expected)
+        node_costs = np.zeros(nodes)
+        if pair_probabilities is not None:
+            # A piece the pair reader is sure is not two digits (a 5 with a long flag, a 0
+            # whose pen runs on) makes every cut inside it cost.
+            for offset, (first, last, _) in enumerate(two):
+                if scores[start + single[(first, last)]] >= np.log(ONE_DIGIT):
+                    node_costs[first + 1 : last] += cut_costs[pair_start + offset]
+        chain = _best_chain(nodes, candidates, region_scores, expected, node_costs)
         cut = one_stroke and sum(candidates[index][2] for index in chain) > 1
         for index in chain:
             paired = bool(index >= len(pieces))
