@@ -113,7 +113,11 @@ def cmd_train_gate(args):
     from model.training.gate import train_gate
 
     figures = train_gate(
-        args.mnist_dir, out_dir=Path(args.out), limit=args.limit, **_given(args, "epochs", "seed")
+        args.mnist_dir,
+        out_dir=Path(args.out),
+        limit=args.limit,
+        pendigits_dir=args.pendigits_dir,
+        **_given(args, "epochs", "seed"),
     )
     _record_checksums(args.out)
     print(json.dumps(figures))
@@ -470,6 +474,7 @@ def build_parser():
     gate.add_argument("--seed", type=int, default=config.SPLIT_SEED)
     _add_out(gate)
     gate.add_argument("--limit", type=int, help="use only this many images (smoke tests)")
+    _add_pendigits_dir(gate)
     gate.set_defaults(run=cmd_train_gate)
 
     pairs = commands.add_parser(

@@ -244,3 +244,18 @@ def test_the_layout_study_measures_every_cut_between_and_inside_digits(pendigits
     assert inside[:, 3].mean() > 0.3 > between[:, 3].mean()
     figures = run(30, pendigits_dir, seed=1)
     assert figures["between_digits"]["cuts"] == len(between) and figures["writers"][0] == 1
+
+
+def test_groups_laid_over_one_another_are_found_and_digits_side_by_side_are_not():
+    from model.inference.strokes import stacked
+
+    # A K's arms as two groups, one over the other: no two digits of a number lie so.
+    arms = [
+        np.array([(90.0, 0.0), (10.0, 60.0)], np.float32),
+        np.array([(35.0, 40.0), (90.0, 100.0)], np.float32),
+    ]
+    assert stacked([[0], [1]], arms, 8.0) == {0, 1}
+    side_by_side = [np.asarray(s, np.float32) for s in placed(7, (0.1, 0.2, 0.3, 0.6))]
+    side_by_side += [np.asarray(s, np.float32) for s in placed(1, (0.5, 0.2, 0.1, 0.6))]
+    groups = [list(range(len(side_by_side) - 1)), [len(side_by_side) - 1]]
+    assert stacked(groups, side_by_side, 22.0) == set()

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from model import paths
+from model.data.hand_letters import LETTERS, hand_letter, hand_letter_strokes, ways_of
 from model.data.negatives import KINDS, negative, negatives
 from model.training.calibration import (
     apply_temperature,
@@ -41,6 +42,49 @@ def _scribble():
     return canvas
 
 
+def _drawn_letter(letter, pen, lean):
+    """A capital letter as an uploaded drawing: dark pen on white, 300 px, drawn here with
+    ellipse arcs and lines (neither the gate's hand letters nor bench.letters' strokes)."""
+    canvas = _canvas()
+
+    def at(x, y):  # letter units (0-1, y down) to pixels, leaning right by `lean`
+        return int(90 + 120 * x + lean * 160 * (1 - y)), int(70 + 160 * y)
+
+    def line(*points):
+        cv2.polylines(canvas, [np.array([at(*p) for p in points])], False, 0, pen, cv2.LINE_AA)
+
+    def bowl(top, bottom, reach):  # a bowl off the stem, from `top` round to `bottom`
+        middle = (top + bottom) / 2
+        arc = cv2.ellipse2Poly((0, 0), (100, 100), 0, -90, 90, 10) / 100.0
+        points = [
+            (reach * max(x, 0.0) * 0.9 + 0.02, middle + y * (bottom - top) / 2) for x, y in arc
+        ]
+        line(*points)
+
+    if letter == "B":
+        line((0, 0), (0, 1))
+        bowl(0, 0.47, 0.75)
+        bowl(0.47, 1, 0.95)
+    elif letter == "E":
+        line((0.95, 0), (0, 0), (0, 1), (0.95, 1))
+        line((0, 0.48), (0.7, 0.48))
+    elif letter == "H":
+        line((0, 0), (0, 1))
+        line((0.9, 0), (0.9, 1))
+        line((0, 0.45), (0.9, 0.45))
+    return canvas
+
+
+@pytest.mark.parametrize("letter", ["B", "E"])
+def test_hand_drawn_letters_uploaded_as_pictures_are_not_read_as_digits(predictor, letter):
+    # Issue 24: an uploaded B read as a sure 8, an E as 5 (an H leaning right still reads as a
+    # sure "14": the pair reader's).
+    for pen in (10, 18, 26):
+        for lean in (0.0, 0.15):
+            reading = predictor.read(_drawn_letter(letter, pen, lean))
+            assert reading.uncertain or not reading.digits, (pen, lean, reading.text)
+
+
 @pytest.mark.parametrize(
     "image",
     [_zigzag(), _scribble(), _letter("A"), _letter("K"), _letter("W"), _letter("X")],
@@ -62,6 +106,19 @@ def test_negatives_are_mnist_format_and_deterministic():
         assert image[0].max() == 0 and image[:, 0].max() == 0  # a black border, like MNIST
     np.testing.assert_array_equal(negatives(10, 3, digits), negatives(10, 3, digits))
     assert not np.array_equal(negatives(10, 3, digits), negatives(10, 4, digits))
+
+
+def test_hand_letters_are_whole_and_every_way_is_drawn():
+    rng = np.random.default_rng(0)
+    for letter in LETTERS:
+        ways = ways_of(letter, rng)
+        for _ in range(4 * len(ways)):
+            picture = hand_letter(rng, 200)
+            assert picture.max() == 1.0 and picture.shape == (200, 200)
+            edges = np.concatenate([picture[0], picture[-1], picture[:, 0], picture[:, -1]])
+            assert edges.max() == 0.0  # no letter runs off its picture
+        drawn, strokes = hand_letter_strokes(rng, letter)
+        assert drawn == letter and len(strokes) in {len(way) for way in ways}
 
 
 def test_temperature_scaling_undoes_overconfidence():
@@ -100,8 +157,9 @@ def test_gate_training_smoke(mnist_dir, tmp_path):
     figures = train_gate(mnist_dir, out_dir=tmp_path, epochs=1, limit=300)
     assert json.loads((tmp_path / paths.GATE_CARD_FILE).read_text()) == figures
     assert figures["validation_digits"] == 300 and figures["validation_negatives"] == 300
+    assert figures["validation_pen_digits"] == 300  # validation writers' pen digits
     # The rates are those of the saved gate's own scores on the validation pictures.
-    _, (x_val, y_val) = gate_data(load_mnist(mnist_dir, seed=SEED), SEED, limit=300)
+    _, (x_val, y_val), _ = gate_data(load_mnist(mnist_dir, seed=SEED), SEED, limit=300)
     gate = keras.models.load_model(tmp_path / paths.GATE_FILE)
     scores = gate.predict(x_val[..., None].astype("float32"), verbose=0)[:, 0]
     assert figures["digits_doubted"] == (scores[y_val == 1] < 0.5).mean()

@@ -1,12 +1,15 @@
-"""Pictures that are not one digit: scribbles, zigzags, letters, shapes and squeezed pairs.
+"""Pictures that are not one digit: scribbles, zigzags, letters (printed and hand-written),
+shapes and squeezed pairs.
 
-They teach the digit gate (see `model.training.gate`) what to doubt. Letters that people also write
-as digits (O, I, l, S, Z, B, b, g, q, ...) are left out on purpose.
+They teach the digit gate (see `model.training.gate`) what to doubt. The printed letters leave out
+those people also write as digits (O, I, l, S, Z, B, b, g, q, ...); the hand-written ones
+(`model.data.hand_letters`) have a B, whose straight stem no 8 has.
 """
 
 import cv2
 import numpy as np
 
+from model.data.hand_letters import hand_letter
 from model.inference.preprocess import crop_to_mnist, tight_crop
 
 LETTERS = "ACEFHKMNPRTVWXYacdefhkmnprtuvwx"
@@ -20,7 +23,7 @@ FONTS = (
     cv2.FONT_HERSHEY_PLAIN,
 )
 SIZE = 200  # negatives are drawn on a canvas this big, then converted like any drawing
-KINDS = ("scribble", "zigzag", "letter", "shape", "pair")
+KINDS = ("scribble", "zigzag", "letter", "hand_letter", "shape", "pair")
 
 
 def _warp(canvas, rng):
@@ -53,6 +56,10 @@ def _letter(canvas, rng):
     font = FONTS[int(rng.integers(len(FONTS)))]
     thickness = int(rng.integers(2, 12))
     cv2.putText(canvas, letter, (40, 160), font, 4.0, 255, thickness, cv2.LINE_AA)
+
+
+def _hand_letter(canvas, rng):
+    np.maximum(canvas, np.round(255 * hand_letter(rng, SIZE)).astype(np.uint8), out=canvas)
 
 
 def _shape(canvas, rng):
@@ -99,9 +106,14 @@ def mark(kind, rng):
     """The tightly cropped float ink (1 = ink) of one drawn non-digit of `kind` (any of
     KINDS but "pair")."""
     canvas = np.zeros((SIZE, SIZE), dtype=np.uint8)
-    {"scribble": _scribble, "zigzag": _zigzag, "letter": _letter, "shape": _shape}[kind](
-        canvas, rng
-    )
+    drawers = {
+        "scribble": _scribble,
+        "zigzag": _zigzag,
+        "letter": _letter,
+        "hand_letter": _hand_letter,
+        "shape": _shape,
+    }
+    drawers[kind](canvas, rng)
     crop = tight_crop(_warp(canvas, rng).astype(np.float32) / 255.0)
     return crop if crop.max() > 0 else mark("scribble", rng)
 

@@ -27,8 +27,17 @@ from model.inference.page import NO_NUMBER, Page, PageNumber, find_numbers, shee
 from model.inference.pairs import load_pair_reader
 from model.inference.preprocess import BLANK, PAIR_SHAPE, locate, source_box
 from model.inference.reader import choose_digits, plan_digits
-from model.inference.strokes import box_of, drawn, estimated_pen, grouped, run_image, validated
+from model.inference.strokes import (
+    box_of,
+    drawn,
+    estimated_pen,
+    grouped,
+    run_image,
+    stacked,
+    validated,
+)
 
+STACKED_REASON = "strokes laid over one another as no two digits are written (a K?)"
 PICTURE_SIDE = 1000  # strokes are drawn at most this big when their picture is read too
 
 # A digit cut from one stroke with others (touching digits) is sure from this confidence:
@@ -419,6 +428,8 @@ class Predictor:
             return Reading("", [], "only dots or specks", skipped)
         digits = self._stroke_digits([tuple(group) for group in groups], strokes, pen, seen)
         letters = [letter_shape([strokes[i] for i in group]) for group in groups]
+        for index in stacked(groups, strokes, pen):
+            letters[index] = letters[index] or STACKED_REASON
         digits = [
             _laid_out_as_no_digit(digit, letter) if letter else digit
             for digit, letter in zip(digits, letters, strict=True)

@@ -44,6 +44,11 @@ HOPELESS = -1.0  # a run whose merge costs sum under this is not read as one dig
 CROSS_OVERLAP = 0.8
 CROSS_PENALTY = 12.0
 CROSS_SEGMENTS = 64  # a stroke is thinned to at most this many segments to find crossings
+# Neighbouring groups whose cut costs under STACKED lie over one another as no two digits of a
+# number do (a K's two arms read "11"): every cut between digits measured costs 0 (see
+# `cut_cost`).
+STACKED = -2.0
+TIE = 1e-3  # where two groupings read as surely, a cut between groups wins (a 7 touching a 1)
 
 
 def validated(strokes, pen_width=None):
@@ -238,6 +243,16 @@ def cut_cost(left, right, crossed=None):
     return cost
 
 
+def stacked(groups, strokes, pen):
+    """The indices of groups (left to right) laid over a neighbour as no two digits are."""
+    extents = [extent([strokes[i] for i in group], pen) for group in groups]
+    found = set()
+    for index in range(1, len(groups)):
+        if cut_cost(extents[index - 1], extents[index]) < STACKED:
+            found |= {index - 1, index}
+    return found
+
+
 def merge_cost(left, right):
     """The log-score of one digit's strokes being `left` then `right` (their extents): two
     groups as tall as each other, side by side and apart, are two digits, not one (a 66 read
@@ -354,7 +369,7 @@ def grouped(strokes, pen, score_runs):
         def crossed():
             return any(crossing(i, j) for i in range(*left) for j in range(*right))
 
-        return cut_cost(of(*left), of(*right), crossed)
+        return cut_cost(of(*left), of(*right), crossed) + TIE
 
     cut = best_cut(dict(zip(runs, scores, strict=True)), len(kept), cost)
     groups = [[kept[i] for i in range(start, end)] for start, end in cut]

@@ -89,19 +89,20 @@ def _table(header, rows):
     return "\n".join(lines)
 
 
+def _writers(numbers):
+    """Writer numbers in words: "1-20", or "3, 4" for two or fewer."""
+    return f"{numbers[0]}-{numbers[-1]}" if len(numbers) > 2 else ", ".join(map(str, numbers))
+
+
 def _pen_text(pen):
     """How the pendigits writers were used, from the model card ("" when they were not)."""
     if not pen:
         return ""
     writers = pen["writers"]
-
-    def span(numbers):
-        return f"{numbers[0]}-{numbers[-1]}" if len(numbers) > 2 else ", ".join(map(str, numbers))
-
     return (
-        f"; pen strokes of the pendigits writers {span(writers['training'])} "
-        f"({pen['train']:,} drawings), writers {span(writers['validation'])} for validation, "
-        f"writers {span(writers['test'])} held out for every figure"
+        f"; pen strokes of the pendigits writers {_writers(writers['training'])} "
+        f"({pen['train']:,} drawings), writers {_writers(writers['validation'])} for "
+        f"validation, writers {_writers(writers['test'])} held out for every figure"
     )
 
 
@@ -306,7 +307,15 @@ def robustness_block(sources):
         f"pictures, seed {gate['seed']}) doubts {gate['digits_doubted']:.1%} of the "
         f"{gate['validation_digits']:,} validation digits and lets "
         f"{gate['negatives_passed']:.1%} of {gate['validation_negatives']:,} validation "
-        "non-digits through.",
+        "non-digits through"
+        + (
+            f"; it doubts {gate['pen_digits_doubted']:.1%} of the "
+            f"{gate['validation_pen_digits']:,} pen-written digits of writers "
+            f"{_writers(gate['pen_writers']['validation'])} (it learns from writers "
+            f"{_writers(gate['pen_writers']['training'])})."
+            if "pen_digits_doubted" in gate
+            else "."
+        ),
         "",
         f"Calibration (`calibration.json`): temperature T = {calibration['temperature']:.2f}, "
         f"fitted on the {calibration['fitted_on']}; expected calibration error "

@@ -2,8 +2,8 @@
 
 A softmax over ten digits has no way to say "none of these": a scribble or a letter gets a
 confident digit. The gate is trained on MNIST digits (as scanned and re-drawn with a pen)
-against pictures that are not one digit (`model.data.negatives`), and its probability scales
-the predictor's confidence.
+and on the pendigits training writers' digits drawn as on a canvas, against pictures that are not
+one digit (`model.data.negatives`), and its probability scales the predictor's confidence.
 """
 
 import json
@@ -14,11 +14,13 @@ import numpy as np
 from keras import layers
 
 from model import config, paths
+from model.data import pendigits
 from model.data.mnist import load_mnist
 from model.data.negatives import negatives
 from model.data.synthetic import canvas_digit, pixel_art
 from model.inference.preprocess import locate_digit
 from model.training import styles
+from model.training.pen_digits import pen_pictures
 from model.training.recipe import (
     build_augmentation,
     fit_classifier,
@@ -31,6 +33,8 @@ SEED = config.SPLIT_SEED
 EPOCHS = config.GATE_EPOCHS
 REDRAWN = 20_000  # training digits also re-drawn as canvas strokes or pixel art
 STYLED = 10_000  # training digits restyled (and half as many straight-stroke digits)
+PEN_COPIES = 2  # drawings of each pendigits training writer's digit (a 1 with a flag and foot)
+PEN_NAMED_SHARE = 0.3  # ...this share in its named style
 
 
 def build_gate(dropout_rate=0.3):
@@ -62,8 +66,25 @@ def redrawn_digits(images, count, rng):
     return np.stack(redrawn)
 
 
-def gate_data(data, seed, limit=None):
-    """Training and validation pictures for the gate, half digits and half not, shuffled."""
+def pen_positives(digits, copies, rng):
+    """Pen-written digits drawn `copies` times each as on a canvas, in MNIST format."""
+    if not digits:
+        return np.zeros((0, 28, 28), np.uint8)
+    return np.concatenate([pen_pictures(digits, rng, PEN_NAMED_SHARE)[0] for _ in range(copies)])
+
+
+def gate_data(data, seed, limit=None, pen=None):
+    """Training and validation pictures for the gate, half digits and half not, shuffled.
+
+    Args:
+        data: MNIST splits (`load_mnist`).
+        seed: the seed of every random choice.
+        limit: use only this many MNIST images and pen digits (smoke tests).
+        pen: (training writers' digits, validation writers' digits), `PenDigit` lists.
+
+    Returns:
+        (x_train, y_train), (x_val, y_val), and the validation writers' digits drawn once.
+    """
     rng = np.random.default_rng(seed)
     digits_train = data.x_train[:limit] if limit else data.x_train
     redrawn = redrawn_digits(digits_train, min(REDRAWN, len(digits_train) // 3), rng)
@@ -73,7 +94,9 @@ def gate_data(data, seed, limit=None):
         digits_train[rng.permutation(len(digits_train))[:styled_count]], rng
     )
     square, _ = styles.segment_digits(styled_count // 2, rng)
-    positives = np.concatenate([digits_train, redrawn, styled, square])
+    pen_train, pen_val = pen or ([], [])
+    written = pen_positives(pen_train[:limit] if limit else pen_train, PEN_COPIES, rng)
+    positives = np.concatenate([digits_train, redrawn, styled, square, written])
     negative_train = negatives(len(positives), seed, digits_train)
     x_train = np.concatenate([positives, negative_train])
     y_train = np.concatenate([np.ones(len(positives)), np.zeros(len(negative_train))])
@@ -82,10 +105,18 @@ def gate_data(data, seed, limit=None):
     negative_val = negatives(len(digits_val), seed + 1, digits_val)
     x_val = np.concatenate([digits_val, negative_val])
     y_val = np.concatenate([np.ones(len(digits_val)), np.zeros(len(negative_val))])
-    return (x_train[order], y_train[order]), (x_val, y_val)
+    pen_val = pen_positives(pen_val[:limit] if limit else pen_val, 1, rng)
+    return (x_train[order], y_train[order]), (x_val, y_val), pen_val
 
 
-def train_gate(mnist_dir=None, out_dir=paths.BUNDLED_DIR, epochs=EPOCHS, seed=SEED, limit=None):
+def train_gate(
+    mnist_dir=None,
+    out_dir=paths.BUNDLED_DIR,
+    epochs=EPOCHS,
+    seed=SEED,
+    limit=None,
+    pendigits_dir=None,
+):
     """Trains the gate and writes `gate.keras` and `gate.json` (validation figures).
 
     Args:
@@ -93,7 +124,8 @@ def train_gate(mnist_dir=None, out_dir=paths.BUNDLED_DIR, epochs=EPOCHS, seed=SE
         out_dir: where to write.
         epochs: passes over the training pictures.
         seed: seed for the split, the negatives and the weights.
-        limit: use only this many MNIST images (smoke tests).
+        limit: use only this many MNIST images and pen digits (smoke tests).
+        pendigits_dir: the pendigits folder (None: $PENDIGITS_DIR, then ../shared/pendigits).
 
     Returns:
         The figures written to `gate.json`.
@@ -101,7 +133,11 @@ def train_gate(mnist_dir=None, out_dir=paths.BUNDLED_DIR, epochs=EPOCHS, seed=SE
     seed_everything(seed)
     started = time.time()
     data = load_mnist(mnist_dir, seed=seed)
-    (x_train, y_train), (x_val, y_val) = gate_data(data, seed, limit)
+    pen = [
+        pendigits.load_pendigits(pendigits_dir, writers)
+        for writers in (pendigits.TRAINING_WRITERS, pendigits.VALIDATION_WRITERS)
+    ]
+    (x_train, y_train), (x_val, y_val), pen_val = gate_data(data, seed, limit, pen)
     gate = build_gate()
     fit_classifier(
         gate,
@@ -114,11 +150,18 @@ def train_gate(mnist_dir=None, out_dir=paths.BUNDLED_DIR, epochs=EPOCHS, seed=SE
     )
     scores = gate.predict(x_val[..., None].astype("float32"), verbose=0)[:, 0]
     digits, others = scores[y_val == 1], scores[y_val == 0]
+    pen_scores = gate.predict(pen_val[..., None].astype("float32"), verbose=0)[:, 0]
     figures = {
         "validation_digits": int(len(digits)),
         "validation_negatives": int(len(others)),
         "digits_doubted": float((digits < 0.5).mean()),
         "negatives_passed": float((others >= 0.5).mean()),
+        "validation_pen_digits": int(len(pen_scores)),
+        "pen_digits_doubted": float((pen_scores < 0.5).mean()),
+        "pen_writers": {
+            "training": list(pendigits.TRAINING_WRITERS),
+            "validation": list(pendigits.VALIDATION_WRITERS),
+        },
         "training_pictures": int(len(x_train)),
         "epochs": epochs,
         "seed": seed,
