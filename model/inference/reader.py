@@ -45,6 +45,7 @@ NOT_TWO = 0.5  # ...a piece it gives this much is never read as a pair
 SURELY_TWO = 0.05  # ...under this, reading it as one digit costs log(p / SURELY_TWO)
 SURELY_ONE = 0.05  # ...two digits under this: a cut inside it costs log(p / SURELY_ONE)
 ONE_DIGIT = 0.97  # ...when it reads as one digit this surely (a digit and a half is no pair)
+LOG_ONE_DIGIT = np.log(ONE_DIGIT)
 ONE_ONE = 11  # the pair class "11"
 
 
@@ -356,25 +357,23 @@ def choose_digits(plan, probabilities, is_digit, pair_probabilities=None):
         chunk = slice(start, start + len(pieces))
         candidates = [(first, last, 1) for first, last, _ in pieces]
         region_scores = list(scores[chunk])
+        node_costs = np.zeros(nodes)
         if pair_probabilities is not None:
             candidates += [(first, last, 2) for first, last, _ in two]
             chunk_scores = pair_scores[pair_start : pair_start + len(two)].copy()
-            # A piece the pair reader is sure holds two digits costs as one digit (every
-            # piece in `two` is one of `pieces`, read alone too).
             single = {(first, last): at for at, (first, last, _) in enumerate(pieces)}
             for offset, (first, last, _) in enumerate(two):
-                region_scores[single[(first, last)]] += one_scores[pair_start + offset]
+                at = single[(first, last)]  # every piece in `two` is read alone too
+                # A piece the pair reader is sure holds two digits costs as one digit...
+                region_scores[at] += one_scores[pair_start + offset]
+                # ...and one it is sure is not two (a 5 with a long flag, a 0 whose pen runs
+                # on) makes every cut inside it cost, when it reads as one sure digit.
+                if scores[start + at] >= LOG_ONE_DIGIT:
+                    node_costs[first + 1 : last] += cut_costs[pair_start + offset]
             if one_stroke:  # two 1s joined in one stroke are a V, W, X or H: not a pair
                 read = pair_probabilities[pair_start : pair_start + len(two)].argmax(axis=1)
                 chunk_scores[read == ONE_ONE] = -np.inf
             region_scores += list(chunk_scores)
-        node_costs = np.zeros(nodes)
-        if pair_probabilities is not None:
-            # A piece the pair reader is sure is not two digits (a 5 with a long flag, a 0
-            # whose pen runs on) makes every cut inside it cost.
-            for offset, (first, last, _) in enumerate(two):
-                if scores[start + single[(first, last)]] >= np.log(ONE_DIGIT):
-                    node_costs[first + 1 : last] += cut_costs[pair_start + offset]
         chain = _best_chain(nodes, candidates, region_scores, expected, node_costs)
         cut = one_stroke and sum(candidates[index][2] for index in chain) > 1
         for index in chain:
