@@ -91,3 +91,25 @@ def test_named_styles_add_ink_to_the_digits_that_have_one():
     seven = pendigits.parse(SAMPLE)[0]
     crossed = styled_strokes(seven.strokes, 7, rng)
     assert len(crossed) == len(seven.strokes) + 1
+
+
+def test_a_zero_may_be_written_as_a_spiral_its_pen_running_on_inside_the_loop():
+    # Issue 25: a writer's 0s with the pen leading in from inside the loop were read as "10".
+    angles = np.linspace(0, 2 * np.pi, 60)
+    loop = np.stack([50 + 30 * np.sin(angles), 50 - 45 * np.cos(angles)], axis=1)
+    zero = [loop.astype(np.float32)]
+    centre, half = np.array([50.0, 50.0]), np.array([30.0, 45.0])
+    rng = np.random.default_rng(0)
+    depths = []
+    for _ in range(60):
+        styled = styled_strokes(zero, 0, rng, spiral_share=0.2)
+        if len(styled) == 1 and len(styled[0]) > len(loop):  # the pen ran on or led in
+            added = styled[0][len(loop) :] if np.allclose(styled[0][:60], loop) else styled[0]
+            depths.append(np.min(np.hypot(*((added - centre) / half).T)))
+    assert min(depths) < 0.6  # some curl well inside the loop...
+    assert max(depths) > 0.85  # ...others overlap its outline, as before
+    plain = np.random.default_rng(0)
+    for _ in range(60):  # without a spiral share, no 0 curls inside (the digit networks' data)
+        styled = styled_strokes(zero, 0, plain)
+        if len(styled) == 1 and len(styled[0]) > len(loop):
+            assert np.min(np.hypot(*((styled[0][60:] - centre) / half).T)) > 0.8

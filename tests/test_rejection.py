@@ -75,10 +75,10 @@ def _drawn_letter(letter, pen, lean):
     return canvas
 
 
-@pytest.mark.parametrize("letter", ["B", "E"])
+@pytest.mark.parametrize("letter", ["B", "E", "H"])
 def test_hand_drawn_letters_uploaded_as_pictures_are_not_read_as_digits(predictor, letter):
-    # Issue 24: an uploaded B read as a sure 8, an E as 5 (an H leaning right still reads as a
-    # sure "14": the pair reader's).
+    # Issue 24: an uploaded B read as a sure 8, an E as 5, an H leaning right as a sure "14"
+    # (the pair reader's, before it learned hand-written letters as "not two digits").
     for pen in (10, 18, 26):
         for lean in (0.0, 0.15):
             reading = predictor.read(_drawn_letter(letter, pen, lean))

@@ -1,9 +1,9 @@
 """The writing styles MNIST's writers rarely used, by name, for training and robustness sets.
 
 Continental 1 (a long flag, no bar), crossed 7, 9 with a tail, 0 slashed or dotted, 0 whose ends
-overlap, open 4. Each is made two ways: on a pen-written digit's strokes (`styled_strokes`, for
-`model.data.pendigits`), and on an MNIST picture's ink (`styled_ink`, white on black float at any
-size), so the styles reach MNIST's many writers too.
+overlap or curl inside its loop (a spiral), open 4. Each is made two ways: on a pen-written
+digit's strokes (`styled_strokes`, for `model.data.pendigits`), and on an MNIST picture's ink
+(`styled_ink`, white on black float at any size), so the styles reach MNIST's many writers too.
 """
 
 import cv2
@@ -20,6 +20,7 @@ STROKE_STYLES = {
     0: "marked_or_overlapping_0",
     4: "open_4",
 }
+OVERLAPPING_0 = 0.4  # of the 0s, those whose ends overlap (or, some, curl inside: spirals)
 
 
 def _line(ink, points, width):
@@ -88,9 +89,10 @@ def styled_ink(ink, label, rng):
     return np.clip(out, 0.0, 1.0)
 
 
-def styled_strokes(strokes, label, rng):
+def styled_strokes(strokes, label, rng, spiral_share=0.0):
     """A pen-written digit's strokes with that digit's named style added (or the strokes as
-    they are when it has none): lists of (N, 2) float arrays, y down.
+    they are when it has none): lists of (N, 2) float arrays, y down. `spiral_share` of the 0s
+    curl inside their loop, taken from the 0s whose ends overlap.
     """
     if label not in STROKE_STYLES:
         return list(strokes)
@@ -125,12 +127,23 @@ def styled_strokes(strokes, label, rng):
         strokes[-1] = strokes[-1] + shift.astype(np.float32)
     elif label == 0:
         choice = rng.random()
-        if choice < 0.4:
+        if choice < OVERLAPPING_0 - spiral_share:
             # The pen runs on past its start, overlapping the loop's first part.
             first = strokes[0]
             run = first[: max(2, int(len(first) * rng.uniform(0.1, 0.3)))]
             offset = rng.normal(0, 0.04, size=2) * (width, height)
             strokes[-1] = np.concatenate([strokes[-1], run + offset.astype(np.float32)])
+        elif choice < OVERLAPPING_0:
+            # A spiral: the pen runs on, or leads in, inside the loop (no "10").
+            first = strokes[0]
+            run = first[: max(2, int(len(first) * rng.uniform(0.2, 0.5)))]
+            centre = np.array([(left + right) / 2, (top + bottom) / 2], np.float32)
+            pull = np.linspace(0.0, rng.uniform(0.3, 0.6), len(run))[:, None]
+            inner = (run + (centre - run) * pull).astype(np.float32)
+            if rng.random() < 0.5:
+                strokes[-1] = np.concatenate([strokes[-1], inner])
+            else:
+                strokes[0] = np.concatenate([inner[::-1], first])
         elif choice < 0.75:
             inset = 0.1
             strokes.append(

@@ -5,9 +5,9 @@ write numbers, framed as the reader frames a piece (`crop_to_pair`).
 Besides the 100 pairs ("00" to "99"), one class says "not two digits": one digit alone
 (sometimes stretched wide; twice as often as each other kind), three digits run together, and a
 digit with part of its neighbour cut off, which are what the reader's other candidate pieces look
-like; and scribbles, zigzags, shapes and letters (`model.data.negatives`), alone or two side by
-side. Pen digits are sometimes written in their named style (`model.data.named_styles`: a 0
-whose ends overlap is no "10").
+like; and scribbles, zigzags, shapes, printed letters and capitals written by hand
+(`model.data.negatives`), alone or two side by side. Pen digits are sometimes written in their
+named style (`model.data.named_styles`: a 0 whose ends overlap or curl inside is no "10").
 """
 
 from dataclasses import replace
@@ -24,7 +24,8 @@ from model.inference.preprocess import crop_to_pair, tight_crop
 
 NOT_A_PAIR_SHARE = 0.3
 NAMED_SHARE = 0.3  # pen digits given their named style (a 0 whose ends overlap, a crossed 7...)
-MARKS = ("scribble", "zigzag", "letter", "shape")
+SPIRAL_SHARE = 0.2  # ...and of the 0s among them, this share curl inside their loop (a spiral)
+MARKS = ("scribble", "zigzag", "letter", "hand_letter", "shape")
 OVERLAP = (0.1, 0.4)  # overlapping digits share this fraction of the narrower one's width
 HEIGHT = 40.0  # MNIST digits are scaled to about this many pixels before they are joined
 
@@ -108,7 +109,9 @@ class PairMaker:
         if rng.random() < self.pen_share:
             digits = [self.pen[label][rng.integers(len(self.pen[label]))] for label in labels]
             digits = [
-                replace(digit, strokes=styled_strokes(digit.strokes, digit.label, rng))
+                replace(
+                    digit, strokes=styled_strokes(digit.strokes, digit.label, rng, SPIRAL_SHARE)
+                )
                 if rng.random() < NAMED_SHARE
                 else digit
                 for digit in digits

@@ -130,9 +130,9 @@ def train_pairs(
         "trained_on": (
             f"{count:,} composed pictures: MNIST training split and pendigits writers "
             f"{pendigits.TRAINING_WRITERS[0]}-{pendigits.TRAINING_WRITERS[-1]} "
-            "(touching or overlapping pairs, pen digits sometimes in their named style; one "
-            "digit, three digits, a digit and part of the next, scribbles, zigzags, shapes and "
-            "letters as 'not two digits')"
+            "(touching or overlapping pairs, pen digits sometimes in their named style, spiral "
+            "0s among them; one digit, three digits, a digit and part of the next, scribbles, "
+            "zigzags, shapes, printed and hand-written letters as 'not two digits')"
         ),
         "validation": "MNIST validation split and pendigits writers "
         + ", ".join(map(str, pendigits.VALIDATION_WRITERS)),
