@@ -42,7 +42,7 @@ def _one_piece_read_both_ways(not_a_pair):
     box = (0, 0, 30, 40)
     plan = DigitPlan(
         images=[np.zeros((28, 28), np.uint8)],
-        layout=[(box, 2, [(0, 1, box)], False, [(0, 1, box)])],
+        layout=[(box, 2, [(0, 1, box)], False, [(0, 1, box)], False)],
         digit_width=20.0,
         pair_images=[np.zeros((28, 56), np.uint8)],
     )
@@ -68,7 +68,9 @@ def _wide_five_read(not_a_pair):
     whole, body, flag = (0, 0, 60, 40), (0, 0, 33, 40), (28, 0, 32, 40)
     plan = DigitPlan(
         images=[np.zeros((28, 28), np.uint8)] * 3,
-        layout=[(whole, 3, [(0, 1, body), (1, 2, flag), (0, 2, whole)], True, [(0, 2, whole)])],
+        layout=[
+            (whole, 3, [(0, 1, body), (1, 2, flag), (0, 2, whole)], True, [(0, 2, whole)], False)
+        ],
         digit_width=30.0,
         pair_images=[np.zeros((28, 56), np.uint8)],
     )

@@ -189,6 +189,30 @@ def test_a_digit_written_into_a_0_leaves_the_0_open_to_cutting():
     assert not _one_ring(written_into)
 
 
+def test_two_arms_meeting_in_a_point_below_are_a_v_not_two_touching_1s():
+    # Issue 24: an uploaded V, one stroke, was cut into a sure "11". Two 1s touching, or
+    # leaning into each other, stand apart at the bottom; a U is round and wide there.
+    from model.inference.preprocess import tight_crop
+    from model.inference.reader import _meets_below
+
+    def drawn(*lines):
+        ink = np.zeros((120, 110), np.float32)
+        for points in lines:
+            cv2.polylines(ink, [np.array(points)], False, 1.0, 9)
+        return tight_crop(ink)
+
+    assert _meets_below(drawn([[10, 8], [55, 112], [100, 8]]))
+    assert _meets_below(drawn([[30, 8], [45, 112], [100, 8]]))  # one arm upright
+    assert not _meets_below(drawn([[20, 8], [15, 112]], [[60, 8], [55, 112], [15, 60]]))
+    assert not _meets_below(drawn([[25, 8], [40, 112]], [[85, 8], [70, 112]]))  # leaning in
+    u = np.zeros((120, 110), np.float32)
+    cv2.ellipse(u, (55, 50), (45, 55), 0, 0, 180, 1.0, 9)
+    cv2.polylines(
+        u, [np.array([[10, 0], [10, 50]]), np.array([[100, 0], [100, 50]])], False, 1.0, 9
+    )
+    assert not _meets_below(tight_crop(u))
+
+
 def test_a_wide_0_left_open_at_the_top_is_read_as_one_0(predictor):
     # Pen writers often leave a 0 open where the pen started; on a sheet, its two arcs read
     # as "67" (validation writers) unless the gap is bridged. Two touching digits, bridged,

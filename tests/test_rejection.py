@@ -72,13 +72,16 @@ def _drawn_letter(letter, pen, lean):
         line((0, 0), (0, 1))
         line((0.9, 0), (0.9, 1))
         line((0, 0.45), (0.9, 0.45))
+    elif letter == "V":
+        line((0, 0), (0.53, 1), (1.07, 0))
     return canvas
 
 
-@pytest.mark.parametrize("letter", ["B", "E", "H"])
+@pytest.mark.parametrize("letter", ["B", "E", "H", "V"])
 def test_hand_drawn_letters_uploaded_as_pictures_are_not_read_as_digits(predictor, letter):
     # Issue 24: an uploaded B read as a sure 8, an E as 5, an H leaning right as a sure "14"
-    # (the pair reader's, before it learned hand-written letters as "not two digits").
+    # (the pair reader's, before it learned hand-written letters as "not two digits"), a V
+    # as a sure "11" (one stroke cut into two 1s that meet at the bottom).
     for pen in (10, 18, 26):
         for lean in (0.0, 0.15):
             reading = predictor.read(_drawn_letter(letter, pen, lean))

@@ -47,6 +47,11 @@ SURELY_ONE = 0.05  # ...two digits under this: a cut inside it costs log(p / SUR
 ONE_DIGIT = 0.97  # ...when it reads as one digit this surely (a digit and a half is no pair)
 LOG_ONE_DIGIT = np.log(ONE_DIGIT)
 ONE_ONE = 11  # the pair class "11"
+# One stroke whose ink spans V_SPREAD of its width in two arms along its top V_BAND and at
+# most V_POINT at its bottom is a V: cut into 1s, it is no number.
+V_BAND = 0.15
+V_SPREAD = 0.6
+V_POINT = 0.35
 
 
 @dataclass
@@ -55,8 +60,9 @@ class DigitPlan:
 
     images: the uint8 (28, 28) MNIST images of every candidate piece, region by region.
     layout: per region, its box (at working resolution, in the picture) and its candidate
-        readings, each a list of piece boxes relative to the region; and the pieces that
-        may be two digits in one, for the pair reader.
+        readings, each a list of piece boxes relative to the region; whether it is one
+        stroke; the pieces that may be two digits in one, for the pair reader; and whether
+        it is one stroke shaped as a V (`_meets_below`).
     digit_width: the usual width of one digit in this picture.
     pair_images: the uint8 (28, 56) pictures of those pieces, region by region.
     """
@@ -109,6 +115,27 @@ def _one_ring(crop):
         )
 
     return any(round_and_tall(hole) for hole in holes(closed))
+
+
+def _meets_below(crop):
+    """Whether two arms apart at the top meet in a point at the bottom, as a V's do (two
+    touching 1s stand apart at the bottom too)."""
+    mask = crop > BINARY_LEVEL
+    rows = max(1, round(V_BAND * mask.shape[0]))
+
+    def columns(band):
+        return np.flatnonzero(band.any(axis=0))
+
+    top, bottom = columns(mask[:rows]), columns(mask[-rows:])
+    if not len(top) or not len(bottom):
+        return False
+    arms = int(np.count_nonzero(np.diff(top) > 1)) + 1
+    width = mask.shape[1]
+    return (
+        arms >= 2
+        and top[-1] - top[0] + 1 >= V_SPREAD * width
+        and bottom[-1] - bottom[0] + 1 <= V_POINT * width
+    )
 
 
 def _lattice(crop, digit_width):
@@ -255,6 +282,7 @@ def plan_digits(ink, pairs=False):
             [(first, last, box) for first, last, _, box in pieces],
             len(region.labels) == 1,  # one stroke: a reading of it in pieces is a cut
             [(first, last, box) for first, last, _, box in two],
+            len(region.labels) == 1 and _meets_below(region.crop(values, label_image)),
         )
         for (region, _), (nodes, pieces), two in zip(regions, lattices, doubles, strict=True)
     ]
@@ -352,7 +380,7 @@ def choose_digits(plan, probabilities, is_digit, pair_probabilities=None):
         one_scores = np.minimum(0.0, np.log(one / SURELY_TWO))
         two_digits = np.clip(1.0 - pair_probabilities[:, NOT_A_PAIR], 1e-6, 1.0)
         cut_costs = np.minimum(0.0, np.log(two_digits / SURELY_ONE))
-    for (x, y, width, _), nodes, pieces, one_stroke, two in plan.layout:
+    for (x, y, width, _), nodes, pieces, one_stroke, two, a_v in plan.layout:
         expected = width / plan.digit_width
         chunk = slice(start, start + len(pieces))
         candidates = [(first, last, 1) for first, last, _ in pieces]
@@ -376,6 +404,7 @@ def choose_digits(plan, probabilities, is_digit, pair_probabilities=None):
             region_scores += list(chunk_scores)
         chain = _best_chain(nodes, candidates, region_scores, expected, node_costs)
         cut = one_stroke and sum(candidates[index][2] for index in chain) > 1
+        found_here = []
         for index in chain:
             paired = bool(index >= len(pieces))
             if paired:
@@ -388,7 +417,11 @@ def choose_digits(plan, probabilities, is_digit, pair_probabilities=None):
                 found = [(plan.images[at], probabilities[at], is_digit[at], pieces[index][2])]
             for image, digit_probabilities, belief, (px, py, pw, ph) in found:
                 box = (x + px, y + py, pw, ph)
-                digits.append((image, digit_probabilities, belief, box, cut, paired))
+                found_here.append((image, digit_probabilities, belief, box, cut, paired))
+        if cut and a_v and all(item[1].argmax() == 1 for item in found_here):
+            # A V cut into "11": no digits (the gate's belief in them is nil).
+            found_here = [(*item[:2], np.float32(0.0), *item[3:]) for item in found_here]
+        digits += found_here
         start = chunk.stop
         pair_start += len(two)
     return digits
