@@ -7,7 +7,9 @@ completion.
 """
 
 import multiprocessing
+import signal
 import sys
+import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -75,6 +77,27 @@ def died_row(source, version):
         "status": "failed",
         "error": "the worker process reading it died (out of memory, or a crash in a decoder)",
     }
+
+
+@contextmanager
+def _interrupt_after():
+    """Holds Ctrl-C back until the block ends (rows written and counted together, so the
+    summary counts exactly the rows in the file); a no-op off the main thread or where
+    Ctrl-C is not the default KeyboardInterrupt."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    held = []
+    signal.signal(signal.SIGINT, lambda number, frame: held.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if held:
+        raise KeyboardInterrupt
 
 
 @contextmanager
@@ -219,11 +242,12 @@ def run_job(
                 with executor as rows:
                     ready = time.perf_counter()
                     for batch in rows(todo, chunk):
-                        results.write(batch)
-                        finished = time.perf_counter()
-                        for row in batch:
-                            counts["failed" if row["status"] == "failed" else "read"] += 1
-                            counts["unsure"] += row["status"] == "unsure"
+                        with _interrupt_after():
+                            results.write(batch)
+                            finished = time.perf_counter()
+                            for row in batch:
+                                counts["failed" if row["status"] == "failed" else "read"] += 1
+                                counts["unsure"] += row["status"] == "unsure"
                         bar.update(len(batch))
                         bar.set_postfix(
                             failed=counts["failed"], unsure=counts["unsure"], refresh=False
