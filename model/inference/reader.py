@@ -282,7 +282,8 @@ def plan_digits(ink, pairs=False):
             [(first, last, box) for first, last, _, box in pieces],
             len(region.labels) == 1,  # one stroke: a reading of it in pieces is a cut
             [(first, last, box) for first, last, _, box in two],
-            len(region.labels) == 1 and _meets_below(region.crop(values, label_image)),
+            # a V only matters where there are cuts; the last piece is the region whole
+            len(region.labels) == 1 and nodes > 2 and _meets_below(pieces[-1][2]),
         )
         for (region, _), (nodes, pieces), two in zip(regions, lattices, doubles, strict=True)
     ]
